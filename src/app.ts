@@ -1,0 +1,53 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { registerAuth } from './http/plugins/auth.js';
+import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { customerRoutes } from './http/routes/customers.js';
+import { healthRoutes } from './http/routes/health.js';
+import { organizationRoutes } from './http/routes/organizations.js';
+import { ErrorSchema } from './http/schemas/common.js';
+import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import { OrganizationSchema } from './http/schemas/organizations.js';
+import type { Services } from './services.js';
+
+export interface BuildAppOptions {
+  config: Config;
+  services: Services;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the HTTP application; never listens (server.ts does). */
+export async function buildApp({ config, services, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    // One log line per request comes from registerRequestLogging instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        // Unknown and read-only fields are errors, not silently dropped; types are never coerced.
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: true,
+        keywords: ['x-extension'],
+      },
+    },
+  });
+
+  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema]) {
+    app.addSchema(schema);
+  }
+
+  const metrics = createMetrics();
+  registerErrorHandler(app, services.store);
+  registerRequestLogging(app, metrics);
+  registerAuth(app, services.tokens);
+
+  await app.register(healthRoutes, { store: services.store, metrics });
+  await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
+  return app;
+}

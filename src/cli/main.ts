@@ -1,0 +1,207 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { parseScopes } from '../domain/auth/token-service.js';
+import { seedDemo, type DemoResult } from '../demo/demo-data.js';
+import { AppError } from '../errors.js';
+import { closeOnSignals, startServer } from '../server.js';
+import { createServices, type Services } from '../services.js';
+import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
+import { DatabaseConnectError, migrateToLatest, openStore } from '../store/open-store.js';
+import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
+
+const USAGE = `customers-api <command> [options]
+
+Commands:
+  serve                         run the API server (migrates first; seeds demo data into an empty embedded database)
+  migrate                       apply pending database migrations
+  org create --name NAME [--currency AUD] [--timezone Australia/Melbourne]
+  org list
+  token create --org ORG_ID [--org ORG_ID ...] --scopes customers:read[,customers:write,webhooks:manage] [--name NAME]
+  token list
+  token revoke TOKEN_ID
+  demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
+
+Options:
+  --json                        machine-readable output
+  -h, --help                    this help
+
+Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION.`;
+
+class UsageError extends Error {}
+
+interface Output {
+  json: boolean;
+  print(human: string, data: unknown): void;
+}
+
+async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
+  const store = await openStore(config.database);
+  try {
+    await migrateToLatest(store);
+    return await run(createServices(store, config));
+  } finally {
+    await store.close();
+  }
+}
+
+function printDemo(out: Output, demo: DemoResult, baseUrl: string) {
+  const curl = `curl -H 'Authorization: Bearer ${demo.readToken}' '${baseUrl}/organizations/${demo.organization.id}/customers?sort=updated&limit=2'`;
+  out.print(
+    [
+      `Demo organization "${demo.organization.name}" (${demo.organization.id}):`,
+      `  ${demo.customers} customers, ${demo.lists} customer lists, ${demo.memberships} memberships`,
+      `  read token (customers:read):                  ${demo.readToken}`,
+      `  write token (customers:read,customers:write): ${demo.writeToken}`,
+      'Tokens are shown only once. Try:',
+      `  ${curl}`,
+    ].join('\n'),
+    { ...demo, curl },
+  );
+}
+
+async function serve(config: Config, out: Output) {
+  if (config.database.kind === 'sqlite') {
+    // First run on the embedded default: make the server useful straight away.
+    const seeded = await withServices(config, async (services) =>
+      (await countOrganizations(services.store.db)) === 0 ? seedDemo(services) : undefined,
+    );
+    if (seeded) printDemo(out, seeded, config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`);
+  }
+  const server = await startServer(config);
+  closeOnSignals(server, (message) => server.app.log.info(message));
+  server.app.log.info(`customers-api listening on ${server.url} (${config.database.kind})`);
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      name: { type: 'string' },
+      currency: { type: 'string' },
+      timezone: { type: 'string' },
+      org: { type: 'string', multiple: true },
+      scopes: { type: 'string', multiple: true },
+      customers: { type: 'string' },
+      workers: { type: 'string' },
+    },
+  });
+  const out: Output = {
+    json: values.json,
+    print: (human, data) => console.log(values.json ? JSON.stringify(data) : human),
+  };
+  const [command, sub, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const config = loadConfig(values.workers === undefined ? env : { ...env, WORKERS: values.workers });
+
+  switch (command) {
+    case 'serve':
+      await serve(config, out);
+      return -1;
+    case 'migrate': {
+      const store = await openStore(config.database);
+      try {
+        const applied = await migrateToLatest(store);
+        out.print(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date', { applied });
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'org':
+      return withServices(config, async (services) => {
+        if (sub === 'create') {
+          if (values.name === undefined) throw new UsageError('org create needs --name NAME');
+          const org = await services.organizations.createOrganization({
+            name: values.name,
+            currency: values.currency,
+            timezone: values.timezone,
+          });
+          out.print(`Created organization ${org.id} "${org.name}" (${org.currency}, ${org.timezone})`, org);
+          return 0;
+        }
+        if (sub === 'list') {
+          const orgs = (await listAllOrganizations(services.store.db)).map(organizationRowToOrganization);
+          out.print(orgs.map((o) => `${o.id}  ${o.name}  ${o.currency}  ${o.timezone}`).join('\n') || 'No organizations', orgs);
+          return 0;
+        }
+        throw new UsageError(`unknown org command "${sub ?? ''}"; use org create or org list`);
+      });
+    case 'token':
+      return withServices(config, async (services) => {
+        if (sub === 'create') {
+          if (!values.org?.length) throw new UsageError('token create needs --org ORG_ID');
+          if (!values.scopes?.length) throw new UsageError('token create needs --scopes customers:read[,customers:write]');
+          const created = await services.tokens.createToken({
+            organizationIds: values.org.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean),
+            scopes: parseScopes(values.scopes),
+            name: values.name,
+          });
+          out.print(
+            `Token ${created.id} (${created.scopes.join(',')}) for ${created.organizationIds.join(', ')}:\n${created.token}\nIt is shown only once; the database keeps only its hash.`,
+            { token: created.token, id: created.id, scopes: created.scopes, organizationIds: created.organizationIds },
+          );
+          return 0;
+        }
+        if (sub === 'list') {
+          const tokens = await services.tokens.listTokens();
+          out.print(
+            tokens
+              .map((t) => `${t.id}  ${t.revokedAt ? 'revoked' : 'active '}  ${t.scopes.join(',')}  ${t.organizationIds.join(',')}  ${t.name ?? ''}`)
+              .join('\n') || 'No tokens',
+            tokens,
+          );
+          return 0;
+        }
+        if (sub === 'revoke') {
+          const id = rest[0];
+          if (id === undefined) throw new UsageError('token revoke needs a TOKEN_ID');
+          await services.tokens.revokeToken(id);
+          out.print(`Revoked token ${id}; servers stop accepting it within seconds`, { id, revoked: true });
+          return 0;
+        }
+        throw new UsageError(`unknown token command "${sub ?? ''}"; use token create, token list or token revoke`);
+      });
+    case 'demo':
+      return withServices(config, async (services) => {
+        const customers = values.customers === undefined ? undefined : Number(values.customers);
+        if (customers !== undefined && (!Number.isInteger(customers) || customers < 0 || customers > 10_000_000)) {
+          throw new UsageError('--customers must be an integer from 0 to 10000000');
+        }
+        const demo = await seedDemo(services, { customers, name: values.name });
+        printDemo(out, demo, config.publicUrl ?? `http://127.0.0.1:${config.port}`);
+        return 0;
+      });
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+export async function runCli(argv: string[]) {
+  try {
+    const code = await main(argv, process.env);
+    if (code >= 0) process.exitCode = code;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError || error instanceof DatabaseConnectError) {
+      console.error(`error: ${error.message}`);
+      process.exitCode = 1;
+    } else if (error instanceof AppError) {
+      console.error(`error: ${error.message}`);
+      process.exitCode = error.status === 404 ? 3 : 2;
+    } else if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  }
+}

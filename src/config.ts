@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+
+export type DatabaseTarget =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseTarget;
+  /** Base for absolute `X-Next-Page` URLs; when unset the request's own scheme and host are used. */
+  readonly publicUrl: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly defaultPhoneRegion: CountryCode;
+  readonly workers: number;
+  readonly tokenCacheTtlMs: number;
+  readonly bodyLimitBytes: number;
+  readonly webhooksAllowPrivateUrls: boolean;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookMaxAttempts: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/customers.db';
+
+function parseInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function parseBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function parseDatabaseUrl(raw: string): DatabaseTarget {
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/customers.db');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL: ${redactUrl(raw)}`);
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError(
+    `DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(raw)}"`,
+  );
+}
+
+/** Hides the password of a connection URL so it can be printed in errors and logs. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return raw.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const region = (env.DEFAULT_PHONE_REGION ?? 'AU').trim().toUpperCase();
+  if (!isSupportedCountry(region)) {
+    throw new ConfigError(`DEFAULT_PHONE_REGION must be an ISO 3166-1 alpha-2 region such as AU, got "${env.DEFAULT_PHONE_REGION}"`);
+  }
+  let publicUrl: string | undefined;
+  if (env.PUBLIC_URL !== undefined && env.PUBLIC_URL !== '') {
+    let parsed: URL;
+    try {
+      parsed = new URL(env.PUBLIC_URL);
+    } catch {
+      throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${env.PUBLIC_URL}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${env.PUBLIC_URL}"`);
+    }
+    publicUrl = parsed.toString().replace(/\/$/, '');
+  }
+  const host = (env.HOST ?? '127.0.0.1').trim();
+  if (host === '') throw new ConfigError('HOST must not be empty');
+
+  return Object.freeze({
+    port: parseInteger('PORT', env.PORT, 3000, 0, 65535),
+    host,
+    database: parseDatabaseUrl(env.DATABASE_URL ?? DEFAULT_DATABASE_URL),
+    publicUrl,
+    logLevel: logLevel as Config['logLevel'],
+    defaultPhoneRegion: region,
+    workers: parseInteger('WORKERS', env.WORKERS, 1, 1, 256),
+    tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
+    bodyLimitBytes: 1024 * 1024,
+    webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
+    webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),
+    webhookMaxAttempts: parseInteger('WEBHOOK_MAX_ATTEMPTS', env.WEBHOOK_MAX_ATTEMPTS, 5, 1, 100),
+  });
+}

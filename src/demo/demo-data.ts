@@ -1,0 +1,153 @@
+import type { Organization } from '../http/schemas/organizations.js';
+import type { NewCustomerRow } from '../store/repositories/customer-repository.js';
+import { insertCustomers } from '../store/repositories/customer-repository.js';
+import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
+import type { Services } from '../services.js';
+import { newId } from '../domain/ids.js';
+import { normalizeEmail } from '../domain/contact.js';
+
+const FIRST_NAMES = [
+  'Olivia', 'Noah', 'Charlotte', 'Oliver', 'Amelia', 'Jack', 'Isla', 'William', 'Mia', 'Leo', 'Ava', 'Henry', 'Grace',
+  'Lucas', 'Chloe', 'Thomas', 'Zoe', 'James', 'Ella', 'Ethan', 'Ruby', 'Harrison', 'Sophie', 'Lachlan', 'Matilda',
+  'Hamish', 'Isabella', 'Cooper', 'Harper', 'Archie', 'Evie', 'Mason', 'Sienna', 'Xavier', 'Willow', 'Liam', 'Aria',
+  'Hudson', 'Ivy', 'Samuel', 'Priya', 'Wei', 'Aisha', 'Mohammed', 'Yuki', 'Minh', 'Sofia', 'Mateo', 'Ngaio', 'Tane',
+];
+const LAST_NAMES = [
+  'Smith', 'Jones', 'Williams', 'Brown', 'Wilson', 'Taylor', 'Johnson', 'White', 'Martin', 'Anderson', 'Thompson',
+  'Nguyen', 'Thomas', 'Walker', 'Harris', 'Lee', 'Ryan', 'Robinson', 'Kelly', 'King', 'Davis', 'Wright', 'Evans',
+  'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Patel', 'Khan', 'Chen', 'Wang', 'Singh', 'Tran',
+  "O'Brien", 'Murphy', 'Campbell', 'Stewart', 'Mitchell', 'Papadopoulos', 'Rossi', 'Kowalski', 'Le', 'Kim',
+];
+const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
+const LISTS = ['Loyal Customers', 'VIP', 'Newsletter', 'Lapsed 90 days', 'Birthday Club', 'Coffee Lovers', 'Weekend Regulars'];
+
+/** A small seeded generator (mulberry32) so demo data is the same on every run. */
+function createRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    chance: (p: number) => next() < p,
+  };
+}
+
+export interface DemoOptions {
+  name?: string;
+  customers?: number;
+  seed?: number;
+}
+
+export interface DemoResult {
+  organization: Organization;
+  customers: number;
+  lists: number;
+  memberships: number;
+  readToken: string;
+  writeToken: string;
+}
+
+/** Creates an organization filled with realistic customers, lists, memberships and statistics, and two tokens. */
+export async function seedDemo(services: Services, options: DemoOptions = {}): Promise<DemoResult> {
+  const random = createRandom(options.seed ?? 20211020);
+  const count = options.customers ?? 3000;
+  const organization = await services.organizations.createOrganization({
+    name: options.name ?? 'Demo Coffee Co',
+    currency: 'AUD',
+    timezone: 'Australia/Melbourne',
+  });
+  const orgId = organization.id;
+  const now = Date.now();
+  const twoYears = 2 * 365 * 86_400_000;
+  const emails = new Set<string>();
+
+  const customers: NewCustomerRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const firstName = random.pick(FIRST_NAMES);
+    const lastName = random.pick(LAST_NAMES);
+    const createdAt = now - twoYears + Math.floor(random.next() * (twoYears - 86_400_000));
+    const updatedAt = Math.min(now - 1000, createdAt + Math.floor(random.next() * (now - createdAt)));
+    let email: string | null = null;
+    if (random.chance(0.9)) {
+      const local = `${firstName}.${lastName}`.toLowerCase().replace(/[^a-z.]/g, '');
+      email = `${local}${emails.has(local) ? random.int(1, 9999) : ''}@${random.pick(DOMAINS)}`;
+      emails.add(local);
+    }
+    const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
+    const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
+    const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
+    const between = (from: number) => from + Math.floor(random.next() * (updatedAt - from));
+    customers.push({
+      organization_id: orgId,
+      id: newId(createdAt),
+      first_name: firstName,
+      last_name: lastName,
+      email,
+      email_normalized: email === null ? null : normalizeEmail(email),
+      // 04xx xxx xxx are Australian mobiles; 0491 570 xxx is reserved for fiction, but libphonenumber treats all 04 as valid.
+      phone_number: random.chance(0.75) ? `+614${random.int(10, 99)}${String(random.int(0, 999_999)).padStart(6, '0')}` : null,
+      dob: random.chance(0.6)
+        ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
+        : null,
+      gender: random.chance(0.7) ? random.pick(['MALE', 'FEMALE', 'OTHER'] as const) : null,
+      has_agreed_to_marketing: random.chance(0.8) ? (random.chance(0.6) ? 1 : 0) : null,
+      created_at: createdAt,
+      updated_at: updatedAt,
+      points_balance: earned - redeemed,
+      total_points_earned: earned,
+      total_points_redeemed: redeemed,
+      total_spend: spend,
+      last_points_earned_at: earned > 0 ? between(createdAt) : null,
+      last_points_redeemed_at: redeemed > 0 ? between(createdAt) : null,
+      last_spent_at: spend > 0 ? between(createdAt) : null,
+    });
+  }
+
+  const lists = LISTS.slice(0, 6).map((name, i) => ({
+    organization_id: orgId,
+    id: newId(now - twoYears + i * 86_400_000),
+    name,
+    created_at: now - twoYears + i * 86_400_000,
+    member_count: 0,
+  }));
+  const members: { organization_id: string; list_id: string; customer_id: string; added_at: number }[] = [];
+  for (const customer of customers) {
+    for (const list of lists) {
+      if (random.chance(0.2)) {
+        members.push({ organization_id: orgId, list_id: list.id, customer_id: customer.id, added_at: customer.created_at });
+        list.member_count++;
+      }
+    }
+  }
+
+  const maxUpdated = customers.reduce((max, c) => Math.max(max, c.updated_at), 0);
+  await services.store.db.transaction().execute(async (trx) => {
+    await insertCustomers(trx, customers);
+    await insertCustomerLists(trx, lists);
+    await insertListMembers(trx, members);
+    // Later writes must sort after the imported history.
+    await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', orgId).execute();
+  });
+
+  const read = await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'], name: 'demo read' });
+  const write = await services.tokens.createToken({
+    organizationIds: [orgId],
+    scopes: ['customers:read', 'customers:write'],
+    name: 'demo write',
+  });
+  return {
+    organization,
+    customers: customers.length,
+    lists: lists.length,
+    memberships: members.length,
+    readToken: read.token,
+    writeToken: write.token,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The error catalog: every error the API returns has one of these stable codes.
+ * `test/error-catalog.test.ts` keeps this table and the README in sync.
+ */
+export const ERROR_CATALOG = {
+  bad_request: { status: 400, description: 'The request is malformed or a field is invalid.' },
+  unauthorized: { status: 401, description: 'No bearer token, or one that is unknown or revoked.' },
+  forbidden: { status: 403, description: 'The token lacks the scope this operation needs.' },
+  not_found: { status: 404, description: 'No such resource, or one the token does not grant.' },
+  conflict: { status: 409, description: 'The request conflicts with the current state.' },
+  duplicate_point_record: { status: 409, description: 'A points adjustment with this reference exists.' },
+  insufficient_points: { status: 409, description: 'The redemption exceeds the points balance.' },
+  precondition_failed: { status: 412, description: 'If-Match does not match the current ETag.' },
+  payload_too_large: { status: 413, description: 'The request body exceeds 1 MiB.' },
+  unsupported_media_type: { status: 415, description: 'The request body is not application/json.' },
+  rate_limited: { status: 429, description: 'Too many requests; retry after Retry-After seconds.' },
+  internal: { status: 500, description: 'An unexpected error; quote the instance to support.' },
+  unavailable: { status: 503, description: 'The database is unreachable; retry later.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = ERROR_CATALOG[code].status;
+  }
+}
+
+export const badRequest = (message: string, details?: ErrorDetail[]) => new AppError('bad_request', message, details);
+export const invalidField = (field: string, message: string) =>
+  new AppError('bad_request', `${field}: ${message}`, [{ field, message }]);
+export const unauthorized = (message = 'A valid bearer token is required') => new AppError('unauthorized', message);
+export const forbidden = (scope: string) => new AppError('forbidden', `This token lacks the ${scope} scope`);
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const conflict = (message: string) => new AppError('conflict', message);
+export const preconditionFailed = (message = 'If-Match does not match the current ETag') =>
+  new AppError('precondition_failed', message);
+export const unavailable = (message = 'The database is unavailable; retry later') =>
+  new AppError('unavailable', message, undefined, { 'retry-after': '1' });

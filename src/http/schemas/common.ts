@@ -1,0 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ERROR_CATALOG } from '../../errors.js';
+
+export const ErrorSchema = Type.Object(
+  {
+    code: Type.String({ description: 'Stable error code', examples: ['not_found'] }),
+    message: Type.String(),
+    instance: Type.String({ description: 'ULID of this occurrence; it is in the server log line of the request.' }),
+    details: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+        description: 'For validation errors: which field, and why.',
+      }),
+    ),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+export type ErrorBody = Static<typeof ErrorSchema>;
+
+/** Response schemas for the error statuses a route can return, each pointing at the shared Error schema. */
+export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof ErrorRef> {
+  const responses = {} as Record<S, typeof ErrorRef>;
+  for (const status of statuses) responses[status] = ErrorRef;
+  return responses;
+}
+
+export const ErrorRef = Type.Ref(ErrorSchema);
+
+/** Every status in the catalog, for documentation. */
+export const ALL_ERROR_STATUSES = [...new Set(Object.values(ERROR_CATALOG).map((e) => e.status))];
+
+export const UlidSchema = Type.String({ minLength: 1, maxLength: 64, description: 'ULID' });
+
+export const AfterQuery = Type.Optional(
+  Type.String({
+    maxLength: 2048,
+    description:
+      'The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide).',
+  }),
+);
+
+export function limitQuery(max: number) {
+  return Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,7}$',
+      description: `Extension: page size, 1..${max} (default ${max}).`,
+      'x-extension': true,
+    }),
+  );
+}
+
+export const NextPageHeaders = {
+  'X-Next-Page': Type.Optional(
+    Type.String({ description: 'Absolute URL of the next page; absent on the last page.' }),
+  ),
+};
+
+/** A string enum as plain JSON Schema `enum` (TypeBox unions of literals give anyOf noise in errors and docs). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}

@@ -1,0 +1,8 @@
+export { buildApp, type BuildAppOptions } from './app.js';
+export { loadConfig, ConfigError, type Config } from './config.js';
+export { startServer, type RunningServer } from './server.js';
+export { createServices, type Services } from './services.js';
+export { openStore, migrateToLatest } from './store/open-store.js';
+export { AppError, ERROR_CATALOG, type ErrorCode } from './errors.js';
+export type { Customer, CustomerStatistics, CustomerTiny, CustomerListTiny } from './http/schemas/customers.js';
+export type { Organization } from './http/schemas/organizations.js';

@@ -1,0 +1,16 @@
+import type { Config } from './config.js';
+import { createTokenService } from './domain/auth/token-service.js';
+import { createCustomerService } from './domain/customers/customer-service.js';
+import { createOrganizationService } from './domain/organizations/organization-service.js';
+import type { Store } from './store/store.js';
+
+/** Everything the transports (HTTP, CLI) call into; built once per store. */
+export function createServices(store: Store, config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'>) {
+  return {
+    store,
+    customers: createCustomerService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
+    organizations: createOrganizationService(store),
+    tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
+  };
+}
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './2026-11-27T0900-initial.js';
+
+/** Every migration, by its frozen name; listed here so the build needs no directory scan. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-27T0900-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(MIGRATIONS),
+};

@@ -1,0 +1,98 @@
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { CustomersTable, Database } from '../schema.js';
+import { param, type PreparedQuery, type Store } from '../store.js';
+
+export type CustomerRow = Selectable<CustomersTable>;
+export type NewCustomerRow = Insertable<CustomersTable>;
+export type CustomerRowPatch = Updateable<CustomersTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export type CustomerSortColumn = 'created_at' | 'updated_at';
+export type CustomerFilter = 'none' | 'email' | 'phone';
+
+/** Sorts before every real key: the starting point of a first page. */
+export const FIRST_PAGE_KEY = { at: Number.MAX_SAFE_INTEGER, id: '\u{10FFFF}' } as const;
+
+export async function insertCustomer(trx: Db, row: NewCustomerRow): Promise<void> {
+  await trx.insertInto('customers').values(row).execute();
+}
+
+export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<void> {
+  // SQLite allows 32766 bound parameters per statement; 19 columns a row.
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx.insertInto('customers').values(rows.slice(i, i + 500)).execute();
+  }
+}
+
+export async function findCustomerForUpdate(trx: Transaction<Database>, organizationId: string, id: string) {
+  return trx
+    .selectFrom('customers')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function updateCustomer(
+  trx: Db,
+  organizationId: string,
+  id: string,
+  patch: CustomerRowPatch,
+): Promise<CustomerRow | undefined> {
+  return trx
+    .updateTable('customers')
+    .set(patch)
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface CustomerPageQuery {
+  organizationId: string;
+  sort: CustomerSortColumn;
+  filter: CustomerFilter;
+  /** The normalized email or E.164 phone number, for the matching filter. */
+  value: string;
+  afterAt: number;
+  afterId: string;
+  limit: number;
+}
+
+/** The hot read paths, compiled once per store. */
+export function createCustomerReads(store: Store) {
+  const byId = store.prepare<CustomerRow>(
+    store.db
+      .selectFrom('customers')
+      .selectAll()
+      .where('organization_id', '=', param<string>('org'))
+      .where('id', '=', param<string>('id')),
+  );
+
+  const pages = new Map<string, PreparedQuery<CustomerRow>>();
+  for (const sort of ['created_at', 'updated_at'] as const) {
+    for (const filter of ['none', 'email', 'phone'] as const) {
+      let query = store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('organization_id', '=', param<string>('org'))
+        .where(sql<boolean>`(${sql.ref(sort)}, ${sql.ref('id')}) < (${param<number>('afterAt')}, ${param<string>('afterId')})`);
+      if (filter === 'email') query = query.where('email_normalized', '=', param<string>('value'));
+      if (filter === 'phone') query = query.where('phone_number', '=', param<string>('value'));
+      pages.set(
+        `${sort}:${filter}`,
+        store.prepare<CustomerRow>(query.orderBy(sort, 'desc').orderBy('id', 'desc').limit(param<number>('limit'))),
+      );
+    }
+  }
+
+  return {
+    findById: (organizationId: string, id: string) => byId.first({ org: organizationId, id }),
+    /** Up to `limit` customers after the given key, most recent first. */
+    listPage(q: CustomerPageQuery): Promise<CustomerRow[]> {
+      const query = pages.get(`${q.sort}:${q.filter}`)!;
+      return query.all({ org: q.organizationId, afterAt: q.afterAt, afterId: q.afterId, value: q.value, limit: q.limit });
+    },
+  };
+}
+export type CustomerReads = ReturnType<typeof createCustomerReads>;

@@ -1,0 +1,66 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database, OrganizationsTable } from '../schema.js';
+import { param, type Store } from '../store.js';
+
+export type OrganizationRow = Selectable<OrganizationsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertOrganization(db: Db, row: OrganizationRow): Promise<void> {
+  await db.insertInto('organizations').values(row).execute();
+}
+
+export async function listAllOrganizations(db: Db): Promise<OrganizationRow[]> {
+  return db.selectFrom('organizations').selectAll().orderBy('id').execute();
+}
+
+export async function countOrganizations(db: Db): Promise<number> {
+  const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('organizations').selectAll().where('id', 'in', ids).execute();
+}
+
+export interface OrganizationTick {
+  /** The commit-order timestamp for this write, epoch ms, strictly greater than any before it in the organization. */
+  readonly now: number;
+  /** First of the event sequence numbers reserved for this write. */
+  readonly firstSequence: number;
+}
+
+/**
+ * Reserves this write's place in the organization's commit order. The UPDATE
+ * row-locks the organization until the transaction ends, so concurrent writers
+ * of one organization (in any process) queue here, and each gets a clock
+ * strictly after the previous commit's and taken after the lock.
+ */
+export async function advanceOrganizationClock(
+  trx: Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  events: number,
+): Promise<OrganizationTick | undefined> {
+  const row = await trx
+    .updateTable('organizations')
+    .set((eb) => ({
+      clock: store.sql.greatest(eb('clock', '+', 1), eb.val(Date.now())),
+      event_sequence: eb('event_sequence', '+', events),
+    }))
+    .where('id', '=', organizationId)
+    .returning(['clock', 'event_sequence'])
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { now: Number(row.clock), firstSequence: Number(row.event_sequence) - events + 1 };
+}
+
+export function createOrganizationReads(store: Store) {
+  const byId = store.prepare(
+    store.db.selectFrom('organizations').selectAll().where('id', '=', param<string>('id')),
+  );
+  return {
+    findById: (id: string) => byId.first({ id }),
+  };
+}
+export type OrganizationReads = ReturnType<typeof createOrganizationReads>;

@@ -1,0 +1,75 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as both dialects return them. Timestamps are epoch milliseconds
+ * (`bigint` columns, read back as numbers) and flags are 0/1 integers, so rows
+ * look the same on SQLite and PostgreSQL.
+ */
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  currency: string;
+  timezone: string;
+  created_at: number;
+  /** Last `updated_at` handed out in this organization: the per-organization commit clock. */
+  clock: number;
+  /** Last event sequence handed out in this organization. */
+  event_sequence: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  token_hash: string;
+  name: string | null;
+  /** Comma-separated scopes. */
+  scopes: string;
+  /** JSON array of organization ids. */
+  organization_ids: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface CustomersTable {
+  organization_id: string;
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  email_normalized: string | null;
+  phone_number: string | null;
+  dob: string | null;
+  gender: string | null;
+  has_agreed_to_marketing: number | null;
+  created_at: number;
+  updated_at: number;
+  points_balance: Generated<number>;
+  total_points_earned: Generated<number>;
+  total_points_redeemed: Generated<number>;
+  total_spend: Generated<number>;
+  last_points_earned_at: number | null;
+  last_points_redeemed_at: number | null;
+  last_spent_at: number | null;
+}
+
+export interface CustomerListsTable {
+  organization_id: string;
+  id: string;
+  name: string;
+  created_at: number;
+  member_count: Generated<number>;
+}
+
+export interface CustomerListMembersTable {
+  organization_id: string;
+  list_id: string;
+  customer_id: string;
+  added_at: number;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  api_tokens: ApiTokensTable;
+  customers: CustomersTable;
+  customer_lists: CustomerListsTable;
+  customer_list_members: CustomerListMembersTable;
+}

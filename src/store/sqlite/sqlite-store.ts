@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
+import type { Database } from '../schema.js';
+import { compileStatement, type PreparedQuery, type Store } from '../store.js';
+
+/**
+ * Writes go through one connection with BEGIN IMMEDIATE, so a write
+ * transaction holds the write lock from its first statement (no upgrade
+ * deadlocks when several processes share the file).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery({ sql: 'begin immediate', parameters: [], query: { kind: 'RawNode' } as never, queryId: { queryId: 'begin' } } as never);
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
+  const connection = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
+  connection.pragma('busy_timeout = 5000');
+  if (!readonly) {
+    connection.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
+    connection.pragma('synchronous = NORMAL');
+  }
+  connection.pragma('cache_size = -65536');
+  return connection;
+}
+
+export function createSqliteStore(file: string): Store {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const writer = openConnection(file, false);
+  // A second connection serves prepared reads: in WAL mode it sees only committed data, never a write in progress.
+  const reader = file === ':memory:' ? writer : openConnection(file, true);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }) });
+
+  return {
+    kind: 'sqlite',
+    db,
+    sql: {
+      greatest: (a, b) => sql<number>`max(${a}, ${b})`,
+    },
+    prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
+      const compiled = compileStatement(query);
+      let statement: BetterSqlite3.Statement | undefined;
+      const all = (params: Parameters<PreparedQuery<R>['all']>[0]) => {
+        statement ??= reader.prepare(compiled.sql);
+        return statement.all(...compiled.bind(params)) as R[];
+      };
+      return {
+        all: (params) => {
+          try {
+            return Promise.resolve(all(params));
+          } catch (error) {
+            return Promise.reject(error as Error);
+          }
+        },
+        first: (params) => {
+          try {
+            statement ??= reader.prepare(compiled.sql);
+            return Promise.resolve(statement.get(...compiled.bind(params)) as R | undefined);
+          } catch (error) {
+            return Promise.reject(error as Error);
+          }
+        },
+      };
+    },
+    async ping() {
+      reader.prepare('select 1').get();
+      await Promise.resolve();
+    },
+    isUnavailableError(error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      return code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL';
+    },
+    isUniqueViolation(error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    async close() {
+      await db.destroy();
+      if (reader !== writer) reader.close();
+    },
+  };
+}

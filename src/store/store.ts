@@ -1,0 +1,72 @@
+import type { Compilable, Expression, Kysely, RawBuilder } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A named placeholder inside a prepared query; replaced by the value of that name on each run. */
+const PARAM_PREFIX = '\u0000param:';
+
+export function param<T>(name: string): T {
+  return `${PARAM_PREFIX}${name}` as unknown as T;
+}
+
+export type QueryParams = Record<string, string | number | null>;
+
+/**
+ * A query compiled once and run many times: a cached statement on SQLite, a
+ * named (server-side prepared) statement on PostgreSQL. It reads committed
+ * data only, never the inside of an open write transaction.
+ */
+export interface PreparedQuery<R> {
+  all(params: QueryParams): Promise<R[]>;
+  first(params: QueryParams): Promise<R | undefined>;
+}
+
+export interface CompiledStatement {
+  readonly sql: string;
+  readonly bind: (params: QueryParams) => unknown[];
+}
+
+/** The few SQL spellings that differ between dialects. */
+export interface DialectSql {
+  greatest(a: Expression<number>, b: Expression<number>): RawBuilder<number>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  readonly sql: DialectSql;
+  prepare<R>(query: Compilable<R>): PreparedQuery<R>;
+  /** Resolves when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** True for errors that mean the database cannot be reached (as opposed to a bad query). */
+  isUnavailableError(error: unknown): boolean;
+  /** True for a unique-constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+  close(): Promise<void>;
+}
+
+export function compileStatement(query: Compilable<unknown>): CompiledStatement {
+  const compiled = query.compile();
+  const slots = compiled.parameters.map((value) =>
+    typeof value === 'string' && value.startsWith(PARAM_PREFIX)
+      ? { name: value.slice(PARAM_PREFIX.length) }
+      : { constant: value },
+  );
+  return {
+    sql: compiled.sql,
+    bind: (params) =>
+      slots.map((slot) => {
+        if (!('name' in slot)) return slot.constant;
+        const value = params[slot.name as string];
+        if (value === undefined) throw new Error(`prepared query parameter "${slot.name}" is missing`);
+        return value;
+      }),
+  };
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
