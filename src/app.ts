@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { registerOpenApi } from './http/plugins/openapi.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
@@ -10,6 +12,8 @@ import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import type { Services } from './services.js';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface BuildAppOptions {
   config: Config;
@@ -45,6 +49,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
+  // Before the routes: it collects them as they are added.
+  await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });

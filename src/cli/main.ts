@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { parseScopes } from '../domain/auth/token-service.js';
 import { seedDemo, type DemoResult } from '../demo/demo-data.js';
 import { AppError } from '../errors.js';
+import { formatOpenApiDocument, generateOpenApiDocument } from './openapi-document.js';
 import { closeOnSignals, startServer } from '../server.js';
 import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
@@ -20,6 +22,11 @@ Commands:
   token list
   token revoke TOKEN_ID
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
+  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N]
+                                upsert customers from a CSV or NDJSON file (by id, else by email), streaming
+  export --org ORG [--format ndjson|csv] [--output FILE]
+                                stream every customer of the organization to stdout or a file
+  openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
 
 Options:
   --json                        machine-readable output
@@ -86,6 +93,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
       scopes: { type: 'string', multiple: true },
       customers: { type: 'string' },
       workers: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      rejects: { type: 'string' },
+      'batch-size': { type: 'string' },
     },
   });
   const out: Output = {
@@ -177,6 +188,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
         printDemo(out, demo, config.publicUrl ?? `http://127.0.0.1:${config.port}`);
         return 0;
       });
+    case 'openapi': {
+      const text = formatOpenApiDocument(await generateOpenApiDocument());
+      if (values.output === undefined) process.stdout.write(text);
+      else fs.writeFileSync(values.output, text);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
