@@ -11,7 +11,7 @@ await describeEachBackend('operator CLI', (backend) => {
   beforeAll(async () => {
     const db = await backend.createDatabase();
     env = { DATABASE_URL: db.url };
-    drop = db.drop;
+    drop = () => db.drop();
   });
   afterAll(async () => drop?.());
 

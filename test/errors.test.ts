@@ -40,8 +40,8 @@ await describeEachBackend('errors', (backend) => {
     try {
       const a = await app.inject({ method: 'GET', url: '/organizations' });
       const b = await app.inject({ method: 'GET', url: '/organizations' });
-      const ia = (a.json() as { instance: string }).instance;
-      const ib = (b.json() as { instance: string }).instance;
+      const ia = a.json<{ instance: string }>().instance;
+      const ib = b.json<{ instance: string }>().instance;
       expect(ia).not.toBe(ib);
       for (const line of writes) logLines.push(JSON.parse(line) as Record<string, unknown>);
       const logged = logLines.find((l) => l.instance === ia);
@@ -61,7 +61,7 @@ await describeEachBackend('errors', (backend) => {
     try {
       const res = await app.inject({ method: 'GET', url: '/boom' });
       expect(res.statusCode).toBe(500);
-      const body = res.json() as { code: string; message: string; instance: string };
+      const body = res.json<{ code: string; message: string; instance: string }>();
       expect(body.code).toBe('internal');
       expect(res.body).not.toContain('secret');
       expect(res.body).not.toContain('postgres://');
