@@ -26,6 +26,7 @@ export type SpendBody = Static<typeof SpendBodySchema>;
 
 export const ReferenceSchema = Type.String({
   minLength: 1,
-  maxLength: 200,
-  description: 'Your unique reference for this adjustment (per customer); reusing it is a 409.',
+  // Fastify refuses longer path parameters (414) before validation.
+  maxLength: 100,
+  description: 'Your unique reference for this adjustment (per customer, at most 100 characters); reusing it is a 409.',
 });
