@@ -94,6 +94,17 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       // Shared schemas keep their $id as component name, so $refs read #/components/schemas/Customer.
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
+    transformObject: (documentObject) => {
+      // Tags of routes added by other modules join the global list, so every operation tag is declared.
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      const tags = (document.tags ??= []);
+      for (const item of Object.values(document.paths ?? {})) {
+        for (const operation of Object.values(item as Record<string, { tags?: string[] }>)) {
+          for (const tag of operation.tags ?? []) if (!tags.some((t) => t.name === tag)) tags.push({ name: tag });
+        }
+      }
+      return document;
+    },
     transform: ({ schema, url, route }) => {
       if (schema === undefined) return { schema, url };
       const source = schema as RouteSchema;
