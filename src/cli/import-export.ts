@@ -170,7 +170,7 @@ export async function runImport(services: Services, options: ImportCommandOption
       onRejected,
       onProgress: (running) => progress.update(running, input.bytesRead),
     });
-    const rejectsStream = rejects as fs.WriteStream | undefined;
+    const rejectsStream = rejects;
     if (rejectsStream) {
       rejectsStream.end();
       await once(rejectsStream, 'finish');
@@ -179,7 +179,7 @@ export async function runImport(services: Services, options: ImportCommandOption
     return { ...totals, ...timing, rejectsFile: rejectsStream ? rejectsPath : undefined };
   } finally {
     input.destroy();
-    (rejects as fs.WriteStream | undefined)?.destroy();
+    (rejects)?.destroy();
   }
 }
 

@@ -136,7 +136,7 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   }
   let parsed: ReturnType<typeof parseCreateCustomer>;
   try {
-    parsed = parseCreateCustomer(body as CreateCustomerBody, region);
+    parsed = parseCreateCustomer(body, region);
   } catch (error) {
     if (error instanceof AppError) throw new Rejected(describeAppError(error));
     throw error;
