@@ -1,7 +1,7 @@
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError, notFound } from '../../errors.js';
-import { CreateCustomerBodySchema, type CreateCustomerBody, type Customer } from '../../http/schemas/customers.js';
+import { CreateCustomerBodySchema, type Customer } from '../../http/schemas/customers.js';
 import { findCustomersByEmails, findCustomersByIds, upsertCustomerRows } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
