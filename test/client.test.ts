@@ -281,4 +281,84 @@ await describeEachBackend('client SDK', (backend) => {
     expect(fifth.customers.map((c) => c.id).sort()).toEqual(fourth.customers.map((c) => c.id).sort());
     expect(fifth.customers.length).toBeGreaterThan(0);
   });
+  it('covers the write extensions: If-Match, Idempotency-Key and erasure', async () => {
+    const created = await writer.customers.create(orgId, { firstName: 'Idem', lastName: 'Potent' }, { idempotencyKey: 'sdk-same-key' });
+    const replay = await writer.customers.create(orgId, { firstName: 'Idem', lastName: 'Potent' }, { idempotencyKey: 'sdk-same-key' });
+    expect(replay).toEqual(created);
+    expect(await client.customers.list(orgId).toArray().then((all) => all.filter((c) => c.lastName === 'Potent'))).toHaveLength(1);
+
+    const { etag } = await writer.customers.getWithETag(orgId, created.id);
+    expect(etag).toMatch(/^(W\/)?".+"$/);
+    const changed = await writer.customers.update(orgId, created.id, { firstName: 'Ida' }, { ifMatch: etag });
+    expect(changed.firstName).toBe('Ida');
+    const stale = (await writer.customers.update(orgId, created.id, { firstName: 'Stale' }, { ifMatch: etag }).catch((e: unknown) => e)) as CustomersApiError;
+    expect(stale).toMatchObject({ status: 412, code: 'precondition_failed', attempts: 1 });
+    expect((await client.customers.get(orgId, created.id)).firstName).toBe('Ida');
+
+    await writer.customers.delete(orgId, created.id);
+    await expect(client.customers.get(orgId, created.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('manages customer lists and their members', async () => {
+    const customer = await server.createCustomer(orgId, { email: 'member@example.com' });
+    const list = await writer.customerLists.create(orgId, { name: 'SDK list' });
+    expect(list).toMatchObject({ name: 'SDK list', memberCount: 0 });
+    expect(await client.customerLists.get(orgId, list.id)).toEqual(list);
+    expect((await writer.customerLists.update(orgId, list.id, { name: 'Renamed' })).name).toBe('Renamed');
+    await writer.customerLists.addMember(orgId, list.id, customer.id);
+    await writer.customerLists.addMember(orgId, list.id, customer.id);
+    const members = await client.customerLists.members(orgId, list.id).toArray();
+    expect(members).toEqual([expect.objectContaining({ id: customer.id, email: 'member@example.com', firstName: customer.firstName })]);
+    expect((await client.customerLists.get(orgId, list.id)).memberCount).toBe(1);
+    expect(await client.customers.memberships(orgId, customer.id).toArray()).toEqual([{ id: list.id, name: 'Renamed' }]);
+    expect((await client.customerLists.list(orgId).toArray()).map((l) => l.id)).toContain(list.id);
+    await writer.customerLists.removeMember(orgId, list.id, customer.id);
+    expect(await client.customerLists.members(orgId, list.id).toArray()).toEqual([]);
+    await writer.customerLists.delete(orgId, list.id);
+    await expect(client.customerLists.get(orgId, list.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('adjusts points and records spend, with typed conflicts', async () => {
+    const customer = await server.createCustomer(orgId);
+    await writer.points.adjust(orgId, customer.id, 'order-1', { amount: 120, notes: 'first order' });
+    await writer.points.adjust(orgId, customer.id, 'order-2', { amount: -20 });
+    const duplicate = await writer.points.adjust(orgId, customer.id, 'order-1', { amount: 5 }).catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({ status: 409, code: 'duplicate_point_record' });
+    await writer.spend.record(orgId, customer.id, 'order-1', { amount: 4599, occurredAt: '2024-05-06T07:08:09.000Z' });
+    let statistics = (await client.customers.get(orgId, customer.id)).statistics!;
+    expect(statistics).toMatchObject({ pointsBalance: 100, totalPointsEarned: 120, totalPointsRedeemed: 20, totalSpend: 4599, lastSpentAt: '2024-05-06T07:08:09.000Z' });
+    await writer.points.reverse(orgId, customer.id, 'order-2');
+    await writer.spend.reverse(orgId, customer.id, 'order-1');
+    statistics = (await client.customers.get(orgId, customer.id)).statistics!;
+    expect(statistics).toMatchObject({ pointsBalance: 120, totalSpend: 0 });
+  });
+
+  it('lists the event feed and follows it as new events commit', async () => {
+    const org = (await server.createOrganization('Feed')).id;
+    const token = await server.createToken([org], ['customers:read', 'customers:write']);
+    const feed = new CustomersClient({ baseUrl: server.baseUrl, token });
+    const first = await feed.customers.create(org, { firstName: 'Feed', lastName: 'One' });
+    await feed.customers.update(org, first.id, { lastName: 'Two' });
+    const listed = await feed.events.list(org, { limit: 1 }).toArray();
+    expect(listed.map((e) => [e.sequence, e.event])).toEqual([
+      [1, 'customer.created'],
+      [2, 'customer.updated'],
+    ]);
+    expect(await feed.events.list(org, { afterSequence: 1 }).toArray()).toEqual([listed[1]]);
+
+    const controller = new AbortController();
+    const seen: { sequence: number; event: string }[] = [];
+    const following = (async () => {
+      for await (const event of feed.events.follow(org, { after: 1, pollIntervalMs: 20, signal: controller.signal })) {
+        seen.push({ sequence: event.sequence, event: event.event });
+        if (seen.length === 1) await feed.customers.create(org, { firstName: 'Feed', lastName: 'Three' });
+        if (seen.length === 2) controller.abort(new Error('done following'));
+      }
+    })();
+    await expect(following).rejects.toThrow('done following');
+    expect(seen).toEqual([
+      { sequence: 2, event: 'customer.updated' },
+      { sequence: 3, event: 'customer.created' },
+    ]);
+  });
 });

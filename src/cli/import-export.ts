@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
-import readline from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
 import type { Customer } from '../http/schemas/customers.js';
@@ -65,8 +64,11 @@ function csvRecord(header: readonly string[], cells: readonly string[]): Record<
   return record;
 }
 
-async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
+const CHUNK_RECORDS = 1000;
+
+async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[], void, undefined> {
   let header: string[] | undefined;
+  let chunk: ImportRecord[] = [];
   for await (const { line, fields } of readCsvRecords(stream as AsyncIterable<string>)) {
     if (header === undefined) {
       header = fields.map((f) => f.trim());
@@ -75,26 +77,40 @@ async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, 
       if (new Set(header).size !== header.length) throw new ImportFileError('the CSV header names a column twice');
       continue;
     }
-    if (fields.length !== header.length) {
-      yield { line, value: undefined, error: `has ${fields.length} cells where the header has ${header.length}` };
-      continue;
+    chunk.push(
+      fields.length === header.length
+        ? { line, value: csvRecord(header, fields) }
+        : { line, error: `has ${fields.length} cells where the header has ${header.length}` },
+    );
+    if (chunk.length >= CHUNK_RECORDS) {
+      yield chunk;
+      chunk = [];
     }
-    yield { line, value: csvRecord(header, fields) };
   }
+  if (chunk.length > 0) yield chunk;
 }
 
-async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
-  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+/** NDJSON lines, a chunk of the file at a time; JSON is decoded later, by the validators. */
+async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[], void, undefined> {
+  let rest = '';
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      yield { line, value: JSON.parse(text) as unknown };
-    } catch (error) {
-      yield { line, value: undefined, error: `not valid JSON (${(error as Error).message})` };
+  const split = (text: string, final: boolean): ImportRecord[] => {
+    const records: ImportRecord[] = [];
+    const parts = text.split('\n');
+    rest = final ? '' : parts.pop()!;
+    for (const part of parts) {
+      line++;
+      const trimmed = part.endsWith('\r') ? part.slice(0, -1) : part;
+      if (trimmed.trim() !== '') records.push({ line, text: trimmed });
     }
+    return records;
+  };
+  for await (const data of stream as AsyncIterable<string>) {
+    const records = split(rest + data, false);
+    if (records.length > 0) yield records;
   }
+  const last = split(rest, true);
+  if (last.length > 0) yield last;
 }
 
 /** Reports progress on stderr: a redrawn bar with rows/s on a terminal, a plain line every few seconds otherwise. */
@@ -134,6 +150,7 @@ export interface ImportCommandOptions {
   format: FileFormat;
   rejectsFile: string | undefined;
   batchSize: number;
+  workers: number;
   progress: NodeJS.WriteStream;
 }
 
@@ -167,6 +184,7 @@ export async function runImport(services: Services, options: ImportCommandOption
   try {
     const totals = await services.customerImport.importCustomers(options.organizationId, source, {
       batchSize: options.batchSize,
+      workers: options.workers,
       onRejected,
       onProgress: (running) => progress.update(running, input.bytesRead),
     });

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
@@ -25,7 +26,7 @@ Commands:
   token list
   token revoke TOKEN_ID
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
-  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N]
+  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N] [--threads N]
                                 upsert customers from a CSV or NDJSON file (by id, else by email), streaming
   export --org ORG [--format ndjson|csv] [--output FILE]
                                 stream every customer of the organization to stdout or a file
@@ -113,6 +114,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       format: { type: 'string' },
       rejects: { type: 'string' },
       'batch-size': { type: 'string' },
+      threads: { type: 'string' },
     },
   });
   const out: Output = {
@@ -211,12 +213,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
         if (file === undefined || rest.length > 0) throw new UsageError('import needs exactly one FILE');
         const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
         if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) throw new UsageError('--batch-size must be an integer from 1 to 50000');
+        const threads = values.threads === undefined ? Math.min(4, Math.max(1, os.availableParallelism() - 1)) : Number(values.threads);
+        if (!Number.isInteger(threads) || threads < 0 || threads > 32) throw new UsageError('--threads must be an integer from 0 to 32');
         const result = await runImport(services, {
           organizationId,
           file,
           format: parseFileFormat(values.format, file),
           rejectsFile: values.rejects,
           batchSize,
+          // Validation (phone numbers above all) runs beside the writer on the other cores.
+          workers: threads,
           progress: process.stderr,
         });
         const summary =

@@ -31,6 +31,8 @@ export class CustomersApiError extends Error {
   readonly details: ErrorDetail[] | undefined;
   /** Seconds the server asked to wait (Retry-After), when it did. */
   readonly retryAfter: number | undefined;
+  /** How many times the request was sent (more than 1 after retries). */
+  attempts = 1;
 
   constructor(init: {
     status: number;

@@ -137,7 +137,10 @@ export class Transport {
         failure = await errorFromResponse(response, retryAfter);
         if (!RETRY_STATUSES.has(response.status)) throw failure;
       } catch (error) {
-        if (error instanceof CustomersApiError && !RETRY_STATUSES.has(error.status)) throw error;
+        if (error instanceof CustomersApiError && !RETRY_STATUSES.has(error.status)) {
+          error.attempts = attempt + 1;
+          throw error;
+        }
         if (request.signal?.aborted) throw request.signal.reason;
         if (error instanceof CustomersApiError) failure = error;
         else if (timedOut) {
@@ -156,6 +159,7 @@ export class Transport {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onAbort);
       }
+      failure.attempts = attempt + 1;
       if (attempt >= retries) throw failure;
       const delayMs = this.retryDelay(attempt, failure.retryAfter);
       this.#options.onRetry?.({ attempt: attempt + 1, delayMs, error: failure, method: request.method, url });

@@ -1,4 +1,4 @@
-import type { Compilable, Expression, Kysely, RawBuilder } from 'kysely';
+import type { Compilable, Expression, Insertable, Kysely, RawBuilder, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A named placeholder inside a prepared query; replaced by the value of that name on each run. */
@@ -30,11 +30,28 @@ export interface DialectSql {
   greatest(a: Expression<number>, b: Expression<number>): RawBuilder<number>;
 }
 
+/** Rows whose key already exists overwrite `update` columns instead of failing. */
+export interface UpsertOptions<T extends keyof Database> {
+  conflict: readonly (keyof Database[T] & string)[];
+  update: readonly (keyof Database[T] & string)[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   readonly sql: DialectSql;
   prepare<R>(query: Compilable<R>): PreparedQuery<R>;
+  /**
+   * Inserts many rows (all with the same columns) inside `trx`, the fastest
+   * way the dialect allows: cached single-row statements on SQLite,
+   * multi-row statements on PostgreSQL. For bulk paths such as imports.
+   */
+  insertMany<T extends keyof Database>(
+    trx: Transaction<Database>,
+    table: T,
+    rows: readonly Insertable<Database[T]>[],
+    upsert?: UpsertOptions<T>,
+  ): Promise<void>;
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
   /** True for errors that mean the database cannot be reached (as opposed to a bad query). */

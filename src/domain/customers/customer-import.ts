@@ -2,22 +2,25 @@ import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError, notFound } from '../../errors.js';
 import { CreateCustomerBodySchema, type Customer } from '../../http/schemas/customers.js';
-import { findCustomersByEmails, findCustomersByIds, upsertCustomerRows } from '../../store/repositories/customer-import-repository.js';
+import { appendEventsInBulk, findCustomersByEmails, findCustomersByIds, upsertCustomerRows } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
-import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
+import { advanceOrganizationClock, reserveEventSequences } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
-import { customerCreated, customerStatisticsUpdated, customerUpdated, recordEvents, type DomainEvent } from '../events/event-log.js';
+import { customerCreated, customerStatisticsUpdated, customerUpdated, eventPayload, type DomainEvent } from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { parseTimestamp } from '../time.js';
 import { parseCreateCustomer } from './customer-input.js';
+import { createValidationPool } from './import-validation-pool.js';
 import { customerRowToCustomer } from './customer-mapper.js';
 
-/** One record of an import file, already decoded from its format (CSV cells or an NDJSON object). */
+/** One record of an import file: a decoded value (CSV cells as an object), or the JSON text of an NDJSON line. */
 export interface ImportRecord {
   /** Line of the file the record starts on, 1-based, for rejects. */
   line: number;
-  value: unknown;
-  /** Why the record could not be decoded (bad JSON, wrong number of CSV cells); it is rejected with this reason. */
+  value?: unknown;
+  /** JSON text, decoded during validation (so that a validation worker does it). */
+  text?: string;
+  /** Why the record could not be decoded (wrong number of CSV cells); it is rejected with this reason. */
   error?: string;
 }
 
@@ -40,6 +43,8 @@ export interface ImportOptions {
   onRejected?: (rejection: ImportRejection) => void;
   /** Called after each committed batch with the running totals. */
   onProgress?: (totals: ImportTotals) => void;
+  /** Validates in this many worker threads while the main thread writes (default 0: in this thread). */
+  workers?: number;
 }
 
 /** Fields a record may carry: the Customer resource as the API and `export` write it. */
@@ -73,7 +78,7 @@ const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
 const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
 
 /** A record that passed validation: the customer fields as stored, and how to find an existing customer. */
-interface ValidRecord {
+export interface ValidRecord {
   line: number;
   id: string | undefined;
   profile: Pick<
@@ -158,6 +163,35 @@ export function validateImportRecord(value: unknown, line: number, region: Count
     createdAt: parsed.createdAt,
     statistics: parseStatistics(record.statistics),
   };
+}
+
+export interface ValidatedChunk {
+  valid: ValidRecord[];
+  rejected: ImportRejection[];
+}
+
+/** Decodes and validates a chunk of records; pure, so worker threads can run it. */
+export function validateImportChunk(records: readonly ImportRecord[], region: CountryCode): ValidatedChunk {
+  const valid: ValidRecord[] = [];
+  const rejected: ImportRejection[] = [];
+  for (const record of records) {
+    try {
+      if (record.error !== undefined) throw new Rejected(record.error);
+      let value = record.value;
+      if (record.text !== undefined) {
+        try {
+          value = JSON.parse(record.text);
+        } catch (error) {
+          throw new Rejected(`not valid JSON (${(error as Error).message})`);
+        }
+      }
+      valid.push(validateImportRecord(value, record.line, region));
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+      rejected.push({ line: record.line, reason: error.message });
+    }
+  }
+  return { valid, rejected };
 }
 
 const COMPARED_COLUMNS = [
@@ -260,13 +294,28 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       }
 
       const rows = [...written.values()];
-      await upsertCustomerRows(trx, rows.map((w) => w.row));
+      await upsertCustomerRows(trx, store, rows.map((w) => w.row));
       const events: DomainEvent[] = [];
       for (const w of rows) {
         events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
-      await recordEvents(trx, organizationId, now, events);
+      if (events.length > 0) {
+        const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+        await appendEventsInBulk(
+          trx,
+          store,
+          organizationId,
+          firstSequence,
+          events.map((event) => ({
+            id: newId(now),
+            type: event.type,
+            occurredAt: now,
+            payload: JSON.stringify(eventPayload(organizationId, event)),
+            customerId: event.customerId,
+          })),
+        );
+      }
     });
     for (const rejection of rejections) reject(rejection);
     counts.rejected = rejections.length;
@@ -281,7 +330,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
      * not at all, and records upsert by id, else by email, so running an
      * interrupted import again creates no duplicates.
      */
-    async importCustomers(organizationId: string, records: AsyncIterable<ImportRecord>, options: ImportOptions = {}): Promise<ImportTotals> {
+    async importCustomers(organizationId: string, chunks: AsyncIterable<readonly ImportRecord[]>, options: ImportOptions = {}): Promise<ImportTotals> {
       const batchSize = options.batchSize ?? 1000;
       const totals: ImportTotals = { rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
       const reject = (rejection: ImportRejection) => {
@@ -289,6 +338,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         options.onRejected?.(rejection);
       };
       if (!(await createOrganizationExists(store, organizationId))) throw notFound('Organization');
+      const pool = options.workers ? await createValidationPool(options.workers, region) : undefined;
       let batch: ValidRecord[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
@@ -299,18 +349,32 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         batch = [];
         options.onProgress?.({ ...totals });
       };
-      for await (const record of records) {
-        totals.rows++;
-        try {
-          if (record.error !== undefined) throw new Rejected(record.error);
-          batch.push(validateImportRecord(record.value, record.line, region));
-        } catch (error) {
-          if (!(error instanceof Rejected)) throw error;
-          reject({ line: record.line, reason: error.message });
+      const consume = async (validated: ValidatedChunk) => {
+        for (const rejection of validated.rejected) reject(rejection);
+        for (const record of validated.valid) {
+          batch.push(record);
+          if (batch.length >= batchSize) await flush();
         }
-        if (batch.length >= batchSize) await flush();
+      };
+      // In order, with a bounded number of chunks in flight: reading waits for writing (backpressure).
+      const inFlight: Promise<ValidatedChunk>[] = [];
+      try {
+        for await (const chunk of chunks) {
+          totals.rows += chunk.length;
+          if (!pool) {
+            await consume(validateImportChunk(chunk, region));
+            continue;
+          }
+          inFlight.push(pool.validate(chunk));
+          if (inFlight.length >= pool.size * 2) await consume(await inFlight.shift()!);
+        }
+        while (inFlight.length > 0) await consume(await inFlight.shift()!);
+        await flush();
+      } finally {
+        // Settle what is still running before the pool goes, so no rejection is left unhandled.
+        await Promise.allSettled(inFlight);
+        await pool?.close();
       }
-      await flush();
       options.onProgress?.({ ...totals });
       return totals;
     },
