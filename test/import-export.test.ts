@@ -126,7 +126,8 @@ await describeEachBackend('import and export CLI', (backend) => {
       ].join('\n'),
     );
     const rejectsFile = path.join(dir, 'rejects.out');
-    const result = await runCli(['import', '--org', org, file, '--rejects', rejectsFile], env);
+    // In-process validation here (--threads 0); the other tests validate in worker threads.
+    const result = await runCli(['import', '--org', org, file, '--rejects', rejectsFile, '--threads', '0'], env);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/Imported 8 rows .*: 3 inserted, 0 updated, 0 unchanged, 5 rejected \(see .*rejects\.out\)/);
     const rejects = fs

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CountryCode } from 'libphonenumber-js/max';
-import type { ImportRecord, ValidatedChunk } from './customer-import.js';
+import type { ImportRecord, ValidatedChunk } from './import-validation.js';
 
 export interface ValidationPool {
   readonly size: number;
@@ -16,7 +16,8 @@ type Reply = { id: number; result: ValidatedChunk } | { id: number; error: strin
  */
 export async function createValidationPool(size: number, region: CountryCode): Promise<ValidationPool> {
   const script = new URL('./import-validation-worker.js', import.meta.url);
-  const workers = Array.from({ length: size }, () => new Worker(script, { workerData: { region } }));
+  // A worker only ever holds one chunk: a small young generation keeps its memory, and the import's, flat.
+  const workers = Array.from({ length: size }, () => new Worker(script, { workerData: { region }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } }));
   const pending = new Map<number, { resolve: (result: ValidatedChunk) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
     worker.on('message', (reply: Reply) => {

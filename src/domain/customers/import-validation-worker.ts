@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CountryCode } from 'libphonenumber-js/max';
-import { validateImportChunk, type ImportRecord } from './customer-import.js';
+import { validateImportChunk, type ImportRecord } from './import-validation.js';
 
 const { region } = workerData as { region: CountryCode };
 
