@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomersApiError, CustomersClient, isRetryable, parseRetryAfter, type FetchLike, type RetryEvent } from '../src/client/index.js';
 import type { Customer } from '../src/http/schemas/customers.js';
@@ -24,6 +25,25 @@ const errorResponse = (status: number, code: string, retryAfter?: string) =>
     status,
     headers: { 'content-type': 'application/json', ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) },
   });
+
+describe('client package', () => {
+  it('is exported as customers-api/client with types, and imports nothing at runtime but its own files', async () => {
+    const specifier = 'customers-api/client';
+    const exported = (await import(specifier)) as { CustomersClient: unknown; CustomersApiError: unknown };
+    expect(typeof exported.CustomersClient).toBe('function');
+    expect(typeof exported.CustomersApiError).toBe('function');
+    const dir = new URL('../dist/client/', import.meta.url);
+    expect(fs.existsSync(new URL('index.d.ts', dir))).toBe(true);
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js'));
+    expect(files).toContain('index.js');
+    for (const file of files) {
+      const source = fs.readFileSync(new URL(file, dir), 'utf8');
+      const imports = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      expect(imports.every((i) => i.startsWith('./')), `${file} imports ${imports.join(', ')}`).toBe(true);
+      expect(source).not.toMatch(/\bimport\(|require\(/);
+    }
+  });
+});
 
 describe('client helpers', () => {
   it('parses Retry-After as seconds or an HTTP date', () => {
