@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CustomerList, CustomerListMember } from '../src/http/schemas/customer-lists.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, lastSequence, readAllPages, readEvents } from './helpers/fixtures.js';

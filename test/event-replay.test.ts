@@ -191,7 +191,7 @@ await describeEachBackend('event feed replay', (backend) => {
     for (const customer of shown) {
       const memberships = await readAllPages<CustomerListTiny>(server, `${c}/${customer.id}/memberships`, read);
       const expected = [...model.lists.values()].filter((x) => x.members.has(customer.id)).map((x) => ({ id: x.list.id, name: x.list.name }));
-      expect(memberships).toEqual(expected.sort((a, b) => (a.id! < b.id! ? -1 : 1)));
+      expect(memberships).toEqual(expected.sort((a, b) => (a.id < b.id ? -1 : 1)));
     }
   });
 });
