@@ -248,6 +248,17 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       }
     });
 
+    it('accepts a DELETE that carries Content-Type: application/json and no body, as many clients send', async () => {
+      const { orgId, write } = await createTenant(server);
+      const customer = await server.createCustomer(orgId, {}, write);
+      const erased = await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: write, headers: { 'content-type': 'application/json' } });
+      expect(erased.status).toBe(204);
+      expect(await countCustomers(orgId)).toBe(0);
+      // A route that needs a body still refuses an empty one.
+      expectError(await server.request('POST', customersPath(orgId), { token: write, headers: { 'content-type': 'application/json' }, rawBody: '' }), 400, 'bad_request');
+      expect(await countCustomers(orgId)).toBe(0);
+    });
+
     it('needs customers:write, and refuses unknown customers with 404 without changes', async () => {
       const { orgId, read, write } = await createTenant(server);
       const customer = await server.createCustomer(orgId, {}, write);

@@ -57,7 +57,7 @@ await describeEachBackend('demo data', (backend) => {
     );
 
     // The demo's ledgers are real: a reversal recomputes from them and keeps the statistics.
-    const withPoints = customers.find((c) => points.some((p) => p.customer_id === c.id && p.reference === 'demo-earn-1' && c.statistics!.pointsBalance >= p.amount))!;
+    const withPoints = customers.find((c) => points.some((p) => p.customer_id === c.id && p.reference === 'demo-earn-1' && c.statistics!.pointsBalance! >= p.amount))!;
     const entry = points.find((p) => p.customer_id === withPoints.id && p.reference === 'demo-earn-1')!;
     const reversed = await server.request('DELETE', `/organizations/${orgId}/customers/${withPoints.id}/points/demo-earn-1`, { token });
     expect(reversed.status).toBe(204);
