@@ -110,3 +110,10 @@ export async function recordEvents(
     })),
   );
 }
+
+/** The personal data in a stored event payload replaced by the bare id. */
+export function scrubEventPayload(payload: string, customerId: string): string {
+  const parsed = JSON.parse(payload) as Record<string, unknown>;
+  parsed.customer = { id: customerId };
+  return JSON.stringify(parsed);
+}
