@@ -43,7 +43,9 @@ describe('event payloads', () => {
   });
 
   it('scrubs the customer down to its id and keeps the rest', () => {
-    const stored = JSON.stringify(eventPayload('org', membershipChanged('customer-list.member-added', { id: 'l1', name: 'VIP' }, row)));
+    const stored = JSON.stringify(
+      eventPayload('org', membershipChanged('customer-list.member-added', { id: 'l1', name: 'VIP' }, row)),
+    );
     const scrubbed = scrubEventPayload(stored, 'c1');
     expect(JSON.parse(scrubbed)).toEqual({
       event: 'customer-list.member-added',

@@ -62,7 +62,10 @@ export const customerDeleted = (customerId: string): DomainEvent => ({
   body: { customer: { id: customerId } },
 });
 
-export const listChanged = (type: 'customer-list.created' | 'customer-list.updated' | 'customer-list.deleted', list: ListRef): DomainEvent => ({
+export const listChanged = (
+  type: 'customer-list.created' | 'customer-list.updated' | 'customer-list.deleted',
+  list: ListRef,
+): DomainEvent => ({
   type,
   customerId: null,
   body: { customerList: { id: list.id, name: list.name } },
