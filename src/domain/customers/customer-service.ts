@@ -75,7 +75,6 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     return row;
   }
 
-
   async function createCustomerRow(organizationId: string, body: CreateCustomerBody, options: CreateOptions): Promise<CreatedCustomer> {
     const { fields, createdAt } = parseCreateCustomer(body, region);
     const key = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
