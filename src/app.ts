@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
-import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -34,6 +35,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    // Requests the router refuses before any route runs (a path segment over 100 characters, a malformed URL)
+    // still get the error JSON.
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is longer than 100 characters' : 'The URL is malformed';
+      void sendError(request, reply, 'bad_request', message);
+    },
     ajv: {
       customOptions: {
         // Unknown and read-only fields are errors, not silently dropped; types are never coerced.
@@ -50,12 +58,25 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     app.addSchema(schema);
   }
 
+  // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
+  // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
+
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
   // Before the routes: it collects them as they are added.
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
+  registerRateLimit(app, config.rateLimitPerMinute);
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
