@@ -183,6 +183,21 @@ await describeEachBackend('client SDK', (backend) => {
     ]);
   });
 
+  it('waits out the server\'s own rate limit (429 with Retry-After) and succeeds', async () => {
+    const limited = await startTestServer(backend, { RATE_LIMIT_PER_MINUTE: '60' });
+    try {
+      const org = (await limited.createOrganization()).id;
+      const retries: RetryEvent[] = [];
+      const sdk = new CustomersClient({ baseUrl: limited.baseUrl, token: await limited.createToken([org], ['customers:read']), onRetry: (e) => retries.push(e) });
+      for (let i = 0; i < 61; i++) expect((await sdk.organizations.get(org)).id).toBe(org);
+      expect(retries.length).toBeGreaterThan(0);
+      expect(retries[0]!.error).toMatchObject({ status: 429, code: 'rate_limited' });
+      expect(retries[0]!.delayMs).toBe(retries[0]!.error.retryAfter! * 1000);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('retries network errors with backoff, and gives up after `retries`', async () => {
     const failing = () => Promise.reject(new TypeError('fetch failed'));
     const scripted = scriptedFetch([failing, failing]);

@@ -81,6 +81,7 @@ describe('OpenAPI document', () => {
       const isPublic = ['/healthz', '/readyz', '/metrics'].includes(path);
       expect(op.security, `${op.operationId} security`).toEqual(isPublic ? [] : undefined);
       if (!isPublic) expect(op['x-scope'], `${op.operationId} scope`).toMatch(/^(customers|webhooks):/);
+      if (!isPublic) expect(op.responses['429']?.description, `${op.operationId} 429`).toContain('`rate_limited`');
     }
   });
 

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+import { ErrorSchema } from '../schemas/common.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
 export const SEED_OPERATIONS: ReadonlySet<string> = new Set(['getCustomer', 'listCustomers', 'listCustomerMemberships']);
@@ -117,7 +118,9 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       if (source.description === undefined && typeof source.summary === 'string') transformed.description = `${source.summary}.`;
       if (source.response) {
         const responses: Record<string, unknown> = {};
-        for (const [status, response] of Object.entries(source.response)) {
+        // Any authenticated request can meet the per-token rate limit (RATE_LIMIT_PER_MINUTE).
+        const declared = scope === undefined || '429' in source.response ? source.response : { ...source.response, 429: { $ref: ErrorSchema.$id } };
+        for (const [status, response] of Object.entries(declared)) {
           const code = Number(status);
           const declared = (response as { description?: unknown }).description;
           const description =
