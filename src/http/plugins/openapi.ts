@@ -68,7 +68,6 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
         version: options.version,
         description: DESCRIPTION,
         license: { name: 'MIT', identifier: 'MIT' },
-        contact: { name: 'customers-api maintainers', url: 'https://github.com/customers-api/customers-api' },
       },
       servers: [
         options.publicUrl !== undefined
@@ -122,9 +121,8 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
         const declared = scope === undefined || '429' in source.response ? source.response : { ...source.response, 429: { $ref: ErrorSchema.$id } };
         for (const [status, response] of Object.entries(declared)) {
           const code = Number(status);
-          const declared = (response as { description?: unknown }).description;
-          const description =
-            code >= 400 ? describeErrorStatus(code) : typeof declared === 'string' ? declared : (SUCCESS_TEXT[code] ?? 'Success');
+          const own = (response as { description?: unknown }).description;
+          const description = code >= 400 ? describeErrorStatus(code) : typeof own === 'string' ? own : (SUCCESS_TEXT[code] ?? 'Success');
           // A $ref response takes its description from a sibling; an inline schema from the x- key, which is not left in the schema.
           const key = '$ref' in (response as object) ? 'description' : 'x-response-description';
           const headers = code === 429 || code === 503 ? RETRY_AFTER : headerMap((response as { headers?: unknown }).headers);
