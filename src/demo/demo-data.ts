@@ -2,6 +2,7 @@ import type { Organization } from '../http/schemas/organizations.js';
 import type { NewCustomerRow } from '../store/repositories/customer-repository.js';
 import { insertCustomers } from '../store/repositories/customer-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
+import { raiseOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
@@ -133,7 +134,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     await insertCustomerLists(trx, lists);
     await insertListMembers(trx, members);
     // Later writes must sort after the imported history.
-    await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', orgId).execute();
+    await raiseOrganizationClock(trx, services.store, orgId, maxUpdated);
   });
 
   const read = await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'], name: 'demo read' });
