@@ -145,6 +145,8 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     },
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it ran a query itself; pings and prepared reads use the pool directly.
+      if (!pool.ended) await pool.end();
     },
   };
 }

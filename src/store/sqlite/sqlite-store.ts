@@ -44,7 +44,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 const BUSY_TIMEOUT_MS = 5000;
 // Another process may be applying a long migration (an index over millions of rows) while this one starts.
-const MIGRATION_BUSY_TIMEOUT_MS = 10 * 60_000;
+const MIGRATION_BUSY_TIMEOUT_MS = 2 * 60_000;
 
 function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
   const connection = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
