@@ -106,7 +106,7 @@ async function walk(server: TestServer, path: string): Promise<Exchange[]> {
   const pages: Exchange[] = [];
   let next: string | null = path;
   while (next !== null && pages.length < 200) {
-    const response = await server.request('GET', next, { token: TOKEN });
+    const response: ApiResponse = await server.request('GET', next, { token: TOKEN });
     pages.push(normalize(server, response));
     next = response.headers.get('x-next-page');
   }

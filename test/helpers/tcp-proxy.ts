@@ -10,13 +10,18 @@ export interface TcpProxy {
    * connection, open and new (a server that went away).
    */
   setMode(mode: ProxyMode): void;
+  /**
+   * Back to forward for new connections only: the ones opened before stay
+   * silent forever, like after a failover or a network that lost their state.
+   */
+  forwardNewConnectionsOnly(): void;
   close(): Promise<void>;
 }
 
 /** A TCP proxy on a loopback port in front of `target`, whose behavior a test switches at will. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: ProxyMode = 'forward';
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; held: Buffer[][] }>();
+  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; held: Buffer[][]; stalled: boolean }>();
 
   const server = net.createServer((client) => {
     if (mode === 'refuse') {
@@ -25,12 +30,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     const upstream = net.connect(target.port, target.host);
     // held[0]: bytes from the client, held[1]: bytes from the server, kept while blackholed.
-    const pair = { client, upstream, held: [[], []] as Buffer[][] };
+    const pair = { client, upstream, held: [[], []] as Buffer[][], stalled: false };
     pairs.add(pair);
     const forward = (from: net.Socket, to: net.Socket, held: Buffer[]) => {
       from.on('data', (chunk: Buffer) => {
-        if (mode === 'forward') to.write(chunk);
-        else held.push(chunk);
+        if (mode === 'forward' && !pair.stalled) to.write(chunk);
+        else if (!pair.stalled) held.push(chunk);
       });
     };
     forward(client, upstream, pair.held[0]!);
@@ -65,6 +70,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
           for (const chunk of pair.held[1]!.splice(0)) pair.client.write(chunk);
         }
       }
+    },
+    forwardNewConnectionsOnly() {
+      for (const pair of pairs) pair.stalled = true;
+      mode = 'forward';
     },
     async close() {
       for (const pair of pairs) {
