@@ -35,7 +35,11 @@ export function runClusterPrimary(workers: number, log: ClusterLog): Promise<num
       const started = startedAt.get(worker) ?? 0;
       startedAt.delete(worker);
       if (stopping) {
-        if (code !== 0) failedExits++;
+        // A worker still starting has no SIGTERM handler yet; ended by the signal, it had nothing to drain.
+        if (code !== 0 && signal !== 'SIGTERM') {
+          failedExits++;
+          log.warn(`worker ${worker.process.pid} did not drain cleanly (${signal ?? `code ${code}`})`);
+        }
         if (startedAt.size === 0) resolve(failedExits === 0 ? 0 : 1);
         return;
       }
