@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config.js';
 import { createServices } from '../src/services.js';
@@ -77,10 +78,20 @@ await describeEachBackend('serve --workers: several processes share the port', (
     await database?.drop();
   });
 
-  const listCustomers = async () => {
-    const response = await fetch(`${server.baseUrl}/organizations/${orgId}/customers?limit=5`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, body: (await response.json()) as unknown[] };
-  };
+  // A fresh connection per request: a kept-alive socket to the worker the test kills would fail the next request.
+  const listCustomers = () =>
+    new Promise<{ status: number; body: unknown[] }>((resolve, reject) => {
+      const request = http.get(
+        `${server.baseUrl}/organizations/${orgId}/customers?limit=5`,
+        { agent: false, headers: { authorization: `Bearer ${token}` } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown[] }));
+        },
+      );
+      request.on('error', reject);
+    });
 
   it('runs two workers that answer, replaces one that dies, and drains all on SIGTERM', async () => {
     const primary = server.child.pid!;
