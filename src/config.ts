@@ -21,6 +21,8 @@ export interface Config {
   /** Longest wait for one PostgreSQL statement before the request fails with 503 (DATABASE_QUERY_TIMEOUT_MS). */
   readonly databaseQueryTimeoutMs: number;
   readonly tokenCacheTtlMs: number;
+  /** Requests a minute per token and process; 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
   readonly webhooksAllowPrivateUrls: boolean;
   readonly webhookRetryBaseMs: number;
@@ -117,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseConnectTimeoutMs: parseInteger('DATABASE_CONNECT_TIMEOUT_MS', env.DATABASE_CONNECT_TIMEOUT_MS, 5000, 100, 600_000),
     databaseQueryTimeoutMs: parseInteger('DATABASE_QUERY_TIMEOUT_MS', env.DATABASE_QUERY_TIMEOUT_MS, 15_000, 100, 3_600_000),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
+    rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
     webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
     webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),

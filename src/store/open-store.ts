@@ -43,6 +43,6 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
   const { error, results } = await store.withMigrationDb((db) =>
     new Migrator({ db, provider: migrationProvider }).migrateToLatest(),
   );
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
