@@ -45,7 +45,9 @@ export function runClusterPrimary(workers: number, log: ClusterLog): Promise<num
       }
       fastCrashes = Date.now() - started < FAST_CRASH_MS ? fastCrashes + 1 : 0;
       const delay = fastCrashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 250 * 2 ** (fastCrashes - 1));
-      log.warn(`worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting a replacement${delay ? ` in ${delay} ms` : ''}`);
+      log.warn(
+        `worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting a replacement${delay ? ` in ${delay} ms` : ''}`,
+      );
       setTimeout(() => {
         if (!stopping) fork();
       }, delay).unref();

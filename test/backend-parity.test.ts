@@ -23,8 +23,15 @@ function buildCustomers(): NewCustomerRow[] {
   for (let i = 0; i < 64; i++) {
     // Groups of three share created_at and pairs share updated_at, so ids break ties on both sorts.
     const createdAt = BASE + Math.floor(i / 3) * 3_600_000 + (i % 3 === 2 ? 250 : 0);
-    const updatedAt = BASE + 90 * 86_400_000 - Math.floor((i * 37) % 64 / 2) * 61_000;
-    const email = i % 5 === 0 ? (i % 2 === 0 ? 'Dup@Example.com' : 'dup@example.COM') : i % 7 === 6 ? null : `customer.${i}@example.com`;
+    const updatedAt = BASE + 90 * 86_400_000 - Math.floor(((i * 37) % 64) / 2) * 61_000;
+    const email =
+      i % 5 === 0
+        ? i % 2 === 0
+          ? 'Dup@Example.com'
+          : 'dup@example.COM'
+        : i % 7 === 6
+          ? null
+          : `customer.${i}@example.com`;
     rows.push({
       organization_id: ORG,
       id: `01HPARITYCUST${String(i).padStart(13, '0')}`,
@@ -63,7 +70,15 @@ const LISTS = Array.from({ length: 23 }, (_, i) => ({
 async function load(server: TestServer) {
   const db = server.store.db;
   for (const id of [ORG, OTHER_ORG]) {
-    await insertOrganization(db, { id, name: `Parity ${id.slice(-1)}`, currency: 'AUD', timezone: 'Australia/Melbourne', created_at: BASE, clock: 0, event_sequence: 0 });
+    await insertOrganization(db, {
+      id,
+      name: `Parity ${id.slice(-1)}`,
+      currency: 'AUD',
+      timezone: 'Australia/Melbourne',
+      created_at: BASE,
+      clock: 0,
+      event_sequence: 0,
+    });
   }
   await insertToken(db, {
     id: '01HPARITYT0KEN000000000000',
@@ -75,12 +90,19 @@ async function load(server: TestServer) {
     revoked_at: null,
   });
   await insertCustomers(db, CUSTOMERS);
-  await insertCustomers(db, [{ ...CUSTOMERS[0]!, organization_id: OTHER_ORG, id: '01HPARITYOTHER000000000000', first_name: 'Other' }]);
+  await insertCustomers(db, [
+    { ...CUSTOMERS[0]!, organization_id: OTHER_ORG, id: '01HPARITYOTHER000000000000', first_name: 'Other' },
+  ]);
   // The member belongs to every list; a few other customers to some (in shuffled insertion order).
-  await insertCustomerLists(db, LISTS.map((list, i) => ({ ...list, member_count: i % 4 === 0 ? 2 : 1 })));
+  await insertCustomerLists(
+    db,
+    LISTS.map((list, i) => ({ ...list, member_count: i % 4 === 0 ? 2 : 1 })),
+  );
   const members = LISTS.flatMap((list, i) => [
     { organization_id: ORG, list_id: list.id, customer_id: MEMBER, added_at: BASE + i },
-    ...(i % 4 === 0 ? [{ organization_id: ORG, list_id: list.id, customer_id: CUSTOMERS[10]!.id, added_at: BASE + i }] : []),
+    ...(i % 4 === 0
+      ? [{ organization_id: ORG, list_id: list.id, customer_id: CUSTOMERS[10]!.id, added_at: BASE + i }]
+      : []),
   ]);
   await insertListMembers(db, members.reverse());
 }
@@ -97,7 +119,8 @@ function normalize(server: TestServer, response: ApiResponse): Exchange {
   response.headers.forEach((value, name) => {
     if (name !== 'date') headers[name] = value.replaceAll(server.baseUrl, '<base>');
   });
-  const body = response.status >= 400 ? response.text.replace(/"instance":"[0-9A-Z]{26}"/, '"instance":"<ulid>"') : response.text;
+  const body =
+    response.status >= 400 ? response.text.replace(/"instance":"[0-9A-Z]{26}"/, '"instance":"<ulid>"') : response.text;
   return { status: response.status, headers, body };
 }
 
@@ -177,7 +200,12 @@ describe.runIf(sqlite && postgres)('SQLite and PostgreSQL answer byte for byte t
     for (const customer of [...CUSTOMERS, { id: '01HPARITYOTHER000000000000' }]) {
       const org = customer.id.includes('OTHER') ? OTHER_ORG : ORG;
       const [a, b] = await Promise.all(
-        servers.map(async (server) => normalize(server, await server.request('GET', `/organizations/${org}/customers/${customer.id}`, { token: TOKEN }))),
+        servers.map(async (server) =>
+          normalize(
+            server,
+            await server.request('GET', `/organizations/${org}/customers/${customer.id}`, { token: TOKEN }),
+          ),
+        ),
       );
       expect(a!.status).toBe(200);
       expect(b).toEqual(a);
@@ -213,7 +241,9 @@ describe.runIf(sqlite && postgres)('SQLite and PostgreSQL answer byte for byte t
       `/organizations/${ORG}/customers?limit=0`,
       `/organizations/01HPARITYNOSUCHORG000000000/customers`,
     ]) {
-      const [a, b] = await Promise.all(servers.map(async (server) => normalize(server, await server.request('GET', path, { token: TOKEN }))));
+      const [a, b] = await Promise.all(
+        servers.map(async (server) => normalize(server, await server.request('GET', path, { token: TOKEN }))),
+      );
       expect(a!.status).toBeGreaterThanOrEqual(400);
       expect(b).toEqual(a);
     }

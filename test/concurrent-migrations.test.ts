@@ -136,7 +136,9 @@ describe.runIf(postgres)('migration lock on PostgreSQL', () => {
                 'zzzz-observe-lock': {
                   async up() {
                     const locks = await sql<{ n: number }>`select count(*)::int as n from pg_locks
-                      where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`.execute(observer.db);
+                      where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`.execute(
+                      observer.db,
+                    );
                     sawLock = locks.rows[0]!.n > 0;
                   },
                 },

@@ -50,7 +50,9 @@ describe.runIf(postgres)('PostgreSQL unreachable at start', () => {
       const url = withPort(database.url, proxy.port, { password: 'hunter2-pw' });
       const result = await runCli(['migrate'], { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '300' });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^error: Cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cust_test_\w+: .*(timeout|did not answer)/);
+      expect(result.stderr).toMatch(
+        /^error: Cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cust_test_\w+: .*(timeout|did not answer)/,
+      );
       expect(result.stderr).not.toContain('hunter2-pw');
     } finally {
       proxy.setMode('forward');
@@ -58,10 +60,14 @@ describe.runIf(postgres)('PostgreSQL unreachable at start', () => {
   });
 
   it('serve: a database that does not exist is named in the error', async () => {
-    const url = withPort(database.url, Number(new URL(database.url).port || 5432), { database: 'no_such_database_here' });
+    const url = withPort(database.url, Number(new URL(database.url).port || 5432), {
+      database: 'no_such_database_here',
+    });
     const result = await runCli(['serve'], { DATABASE_URL: url, PORT: String(await findFreePort()) });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`error: Cannot connect to PostgreSQL at ${url}: database "no_such_database_here" does not exist`);
+    expect(result.stderr).toContain(
+      `error: Cannot connect to PostgreSQL at ${url}: database "no_such_database_here" does not exist`,
+    );
   });
 });
 
@@ -92,7 +98,12 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
     );
     const org = await server.services.organizations.createOrganization({ name: 'Outage' });
     orgId = org.id;
-    token = (await server.services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read', 'customers:write'] })).token;
+    token = (
+      await server.services.tokens.createToken({
+        organizationIds: [orgId],
+        scopes: ['customers:read', 'customers:write'],
+      })
+    ).token;
     customerId = (await server.services.customers.createCustomer(orgId, { firstName: 'Ada', lastName: 'Lovelace' })).id;
     direct = new pg.Client({ connectionString: database.url });
     await direct.connect();
@@ -108,11 +119,18 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
   async function call(method: string, path: string, body?: unknown) {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   async function expectUnavailable(method: string, path: string, body?: unknown) {
@@ -133,12 +151,18 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
   }
 
   async function storedFirstName(): Promise<string> {
-    const result = await direct.query<{ first_name: string }>('select first_name from customers where organization_id = $1 and id = $2', [orgId, customerId]);
+    const result = await direct.query<{ first_name: string }>(
+      'select first_name from customers where organization_id = $1 and id = $2',
+      [orgId, customerId],
+    );
     return result.rows[0]!.first_name;
   }
 
   async function customerCount(): Promise<number> {
-    const result = await direct.query<{ n: number }>('select count(*)::int as n from customers where organization_id = $1', [orgId]);
+    const result = await direct.query<{ n: number }>(
+      'select count(*)::int as n from customers where organization_id = $1',
+      [orgId],
+    );
     return result.rows[0]!.n;
   }
 
@@ -166,7 +190,9 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
         expectUnavailable('POST', `/organizations/${orgId}/customers`, { firstName: 'Lost', lastName: mode }),
       ]);
       // More requests than the pool has connections: none may wait behind a dead one.
-      await Promise.all(Array.from({ length: 6 }, () => expectUnavailable('GET', `/organizations/${orgId}/customers/${customerId}`)));
+      await Promise.all(
+        Array.from({ length: 6 }, () => expectUnavailable('GET', `/organizations/${orgId}/customers/${customerId}`)),
+      );
       expect((await call('GET', '/healthz')).status).toBe(200);
 
       if (mode === 'failover') proxy.forwardNewConnectionsOnly();
@@ -178,7 +204,9 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
       // The writes that failed left nothing behind; new writes work again.
       expect(await storedFirstName()).toBe('Ada');
       expect(await customerCount()).toBe(countBefore);
-      const patched = await call('PATCH', `/organizations/${orgId}/customers/${customerId}`, { firstName: `Back-${mode}` });
+      const patched = await call('PATCH', `/organizations/${orgId}/customers/${customerId}`, {
+        firstName: `Back-${mode}`,
+      });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ firstName: `Back-${mode}` });
       expect(await storedFirstName()).toBe(`Back-${mode}`);

@@ -1,7 +1,11 @@
 import { CompiledQuery, type Compilable } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config.js';
-import { insertCustomers, createCustomerReads, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
+import {
+  insertCustomers,
+  createCustomerReads,
+  type NewCustomerRow,
+} from '../src/store/repositories/customer-repository.js';
 import { insertOrganization } from '../src/store/repositories/organization-repository.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { compileStatement, type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
@@ -47,7 +51,9 @@ function captureCustomerPageStatements(store: Store): CompiledStatement[] {
 
 async function explain(store: Store, statement: CompiledStatement, params: QueryParams): Promise<string> {
   const prefix = store.kind === 'postgres' ? 'explain (format text, costs off) ' : 'explain query plan ';
-  const result = await store.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(prefix + statement.sql, statement.bind(params)));
+  const result = await store.db.executeQuery<Record<string, unknown>>(
+    CompiledQuery.raw(prefix + statement.sql, statement.bind(params)),
+  );
   return result.rows.map((row) => String(row['QUERY PLAN'] ?? row.detail)).join('\n');
 }
 
@@ -56,7 +62,8 @@ async function explain(store: Store, statement: CompiledStatement, params: Query
  * must use the index too. Planned on one pinned connection, as PREPARE and EXECUTE need.
  */
 async function explainGenericPlan(store: Store, statement: CompiledStatement, params: QueryParams): Promise<string> {
-  const literal = (value: unknown) => (typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
+  const literal = (value: unknown) =>
+    typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
   return store.db.connection().execute(async (db) => {
     await db.executeQuery(CompiledQuery.raw('set plan_cache_mode = force_generic_plan'));
     await db.executeQuery(CompiledQuery.raw(`prepare keyset_page as ${statement.sql}`));
@@ -74,16 +81,23 @@ async function explainGenericPlan(store: Store, statement: CompiledStatement, pa
 
 await describeEachBackend('keyset pages use the (organization_id, sort DESC, id DESC) index', (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
+  let database: Awaited<ReturnType<typeof backend.createDatabase>>;
   let pageStatements: { sort: 'created_at' | 'updated_at'; statement: CompiledStatement }[];
 
   beforeAll(async () => {
-    const database = await backend.createDatabase();
-    drop = database.drop;
+    database = await backend.createDatabase();
     store = await openStore(parseDatabaseUrl(database.url));
     await migrateToLatest(store);
     for (const id of ORGS) {
-      await insertOrganization(store.db, { id, name: id, currency: 'AUD', timezone: 'UTC', created_at: 0, clock: 0, event_sequence: 0 });
+      await insertOrganization(store.db, {
+        id,
+        name: id,
+        currency: 'AUD',
+        timezone: 'UTC',
+        created_at: 0,
+        clock: 0,
+        event_sequence: 0,
+      });
       await insertCustomers(store.db, customerRows(id, PER_ORG));
     }
     await store.db.executeQuery(CompiledQuery.raw('analyze'));
@@ -96,7 +110,7 @@ await describeEachBackend('keyset pages use the (organization_id, sort DESC, id 
   });
   afterAll(async () => {
     await store?.close();
-    await drop?.();
+    await database?.drop();
   });
 
   it('captured the unfiltered page statements', () => {
@@ -121,10 +135,16 @@ await describeEachBackend('keyset pages use the (organization_id, sort DESC, id 
         for (const plan of plans) {
           if (store.kind === 'postgres') {
             expect(plan).toMatch(new RegExp(`Index Scan using ${index} on customers`));
-            expect(plan).toMatch(new RegExp(`Index Cond: \\(\\(organization_id = .+\\) AND \\(ROW\\(${sort}, id\\) < ROW\\(`));
+            expect(plan).toMatch(
+              new RegExp(`Index Cond: \\(\\(organization_id = .+\\) AND \\(ROW\\(${sort}, id\\) < ROW\\(`),
+            );
             expect(plan).not.toMatch(/Sort|Seq Scan|Bitmap/);
           } else {
-            expect(plan).toMatch(new RegExp(`SEARCH customers USING INDEX ${index} \\(organization_id=\\? AND \\(${sort},id\\)<\\(\\?,\\?\\)\\)`));
+            expect(plan).toMatch(
+              new RegExp(
+                `SEARCH customers USING INDEX ${index} \\(organization_id=\\? AND \\(${sort},id\\)<\\(\\?,\\?\\)\\)`,
+              ),
+            );
             expect(plan).not.toMatch(/TEMP B-TREE|SCAN customers/);
           }
         }
@@ -146,7 +166,9 @@ await describeEachBackend('keyset pages use the (organization_id, sort DESC, id 
           const [prevAt, prevId] = keys[i - 1]!;
           expect(at < prevAt || (at === prevAt && id < prevId)).toBe(true);
         }
-        expect(keys[0]![0] < after.afterAt || (keys[0]![0] === after.afterAt && keys[0]![1] < after.afterId)).toBe(true);
+        expect(keys[0]![0] < after.afterAt || (keys[0]![0] === after.afterAt && keys[0]![1] < after.afterId)).toBe(
+          true,
+        );
       });
     }
   }

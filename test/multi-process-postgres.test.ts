@@ -17,10 +17,19 @@ interface Response<T> {
   body: T;
 }
 
-async function call<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<Response<T>> {
+async function call<T>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response<T>> {
   const response = await fetch(new URL(path, baseUrl), {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as T };
@@ -67,7 +76,9 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
 
   async function newOrganization() {
     const org = await services.organizations.createOrganization({ name: 'Shared' });
-    const token = (await services.tokens.createToken({ organizationIds: [org.id], scopes: ['customers:read', 'customers:write'] })).token;
+    const token = (
+      await services.tokens.createToken({ organizationIds: [org.id], scopes: ['customers:read', 'customers:write'] })
+    ).token;
     return { orgId: org.id, token };
   }
 
@@ -82,16 +93,37 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
         email,
       });
       expect(created.status).toBe(201);
-      const got = await call<Customer>(reader.baseUrl, token, 'GET', `/organizations/${orgId}/customers/${created.body.id}`);
+      const got = await call<Customer>(
+        reader.baseUrl,
+        token,
+        'GET',
+        `/organizations/${orgId}/customers/${created.body.id}`,
+      );
       expect(got).toMatchObject({ status: 200, body: created.body });
 
-      const patched = await call<Customer>(reader.baseUrl, token, 'PATCH', `/organizations/${orgId}/customers/${created.body.id}`, {
-        firstName: `Patched${i}`,
-      });
+      const patched = await call<Customer>(
+        reader.baseUrl,
+        token,
+        'PATCH',
+        `/organizations/${orgId}/customers/${created.body.id}`,
+        {
+          firstName: `Patched${i}`,
+        },
+      );
       expect(patched.status).toBe(200);
-      const newest = await call<Customer[]>(writer.baseUrl, token, 'GET', `/organizations/${orgId}/customers?sort=updated&limit=1`);
+      const newest = await call<Customer[]>(
+        writer.baseUrl,
+        token,
+        'GET',
+        `/organizations/${orgId}/customers?sort=updated&limit=1`,
+      );
       expect(newest.body).toEqual([patched.body]);
-      const found = await call<Customer[]>(writer.baseUrl, token, 'GET', `/organizations/${orgId}/customers?email=${encodeURIComponent(email)}`);
+      const found = await call<Customer[]>(
+        writer.baseUrl,
+        token,
+        'GET',
+        `/organizations/${orgId}/customers?email=${encodeURIComponent(email)}`,
+      );
       expect(found.body).toEqual([patched.body]);
     }
   });
@@ -102,10 +134,16 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
     const processes = [a, b];
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const created = await call<Customer>(processes[i % 2]!.baseUrl, token, 'POST', `/organizations/${orgId}/customers`, {
-        firstName: `Seed${i}`,
-        lastName: 'Concurrent',
-      });
+      const created = await call<Customer>(
+        processes[i % 2]!.baseUrl,
+        token,
+        'POST',
+        `/organizations/${orgId}/customers`,
+        {
+          firstName: `Seed${i}`,
+          lastName: 'Concurrent',
+        },
+      );
       ids.push(created.body.id);
     }
 
@@ -117,10 +155,19 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
         const via = processes[(w + k) % 2]!;
         const response =
           random(5) === 0
-            ? await call<Customer>(via.baseUrl, token, 'POST', `/organizations/${orgId}/customers`, { firstName: `W${w}K${k}`, lastName: 'New' })
-            : await call<Customer>(via.baseUrl, token, 'PATCH', `/organizations/${orgId}/customers/${ids[random(ids.length)]!}`, {
+            ? await call<Customer>(via.baseUrl, token, 'POST', `/organizations/${orgId}/customers`, {
                 firstName: `W${w}K${k}`,
-              });
+                lastName: 'New',
+              })
+            : await call<Customer>(
+                via.baseUrl,
+                token,
+                'PATCH',
+                `/organizations/${orgId}/customers/${ids[random(ids.length)]!}`,
+                {
+                  firstName: `W${w}K${k}`,
+                },
+              );
         expect([200, 201]).toContain(response.status);
         if (response.status === 201) ids.push(response.body.id);
         writes.push({ customer: response.body, acknowledgedAt: ++tick });

@@ -65,7 +65,9 @@ await describeEachBackend('serve --workers: several processes share the port', (
       try {
         const services = createServices(store, { defaultPhoneRegion: 'AU', tokenCacheTtlMs: 0 });
         orgId = (await services.organizations.createOrganization({ name: 'Workers' })).id;
-        token = (await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read', 'customers:write'] })).token;
+        token = (
+          await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read', 'customers:write'] })
+        ).token;
         await services.customers.createCustomer(orgId, { firstName: 'Grace', lastName: 'Hopper' });
       } finally {
         await store.close();

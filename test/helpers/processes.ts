@@ -44,8 +44,8 @@ export function spawnCli(args: string[], env: Record<string, string>): SpawnedCl
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -72,7 +72,10 @@ export async function waitForReady(url: string, process?: SpawnedCli, attempts =
   let exited: CliResult | undefined;
   void process?.exited.then((result) => (exited = result));
   for (let i = 0; i < attempts; i++) {
-    if (exited) throw new Error(`server exited before it was ready (${exited.code ?? exited.signal}):\n${exited.stderr}${exited.stdout}`);
+    if (exited)
+      throw new Error(
+        `server exited before it was ready (${exited.code ?? exited.signal}):\n${exited.stderr}${exited.stdout}`,
+      );
     try {
       const response = await fetch(url);
       if (response.status === 200) return;
