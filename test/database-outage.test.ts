@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -165,6 +166,33 @@ describe.runIf(postgres)('PostgreSQL going away while serving', () => {
     );
     return result.rows[0]!.n;
   }
+
+  it('a connection killed inside a transaction fails that transaction as unavailable, without crashing the process', async () => {
+    const store = server.services.store;
+    let killed = 0;
+    const failure = await store.db
+      .transaction()
+      .execute(async (trx) => {
+        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        const result = await direct.query<{ n: number }>(
+          'select count(*)::int as n from (select pg_terminate_backend($1)) t',
+          [pid.rows[0]!.pid],
+        );
+        killed = result.rows[0]!.n;
+        // The connection is gone between two statements of the transaction (the server says so at once).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sql`select 1`.execute(trx);
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(killed).toBe(1);
+    expect(store.isUnavailableError(failure)).toBe(true);
+    // The pool replaced the connection: the store and the API work on.
+    expect((await sql<{ one: number }>`select 1 as one`.execute(store.db)).rows).toEqual([{ one: 1 }]);
+    expect((await call('GET', `/organizations/${orgId}/customers/${customerId}`)).status).toBe(200);
+  });
 
   const outages = {
     refuse: 'connections cut and refused',
