@@ -1,14 +1,19 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
-import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { eventRoutes } from './http/routes/events.js';
+import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
+import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import type { Services } from './services.js';
 
@@ -26,6 +31,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    // Requests the router refuses before any route runs (a path segment over 100 characters, a malformed URL)
+    // still get the error JSON.
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is longer than 100 characters' : 'The URL is malformed';
+      void sendError(request, reply, 'bad_request', message);
+    },
     ajv: {
       customOptions: {
         // Unknown and read-only fields are errors, not silently dropped; types are never coerced.
@@ -38,9 +50,21 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     },
   });
 
-  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema]) {
+  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema, CustomerListSchema, CustomerListMemberSchema]) {
     app.addSchema(schema);
   }
+
+  // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
+  // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
 
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
@@ -51,5 +75,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(ledgerRoutes, { services });
   return app;
 }
