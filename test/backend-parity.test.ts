@@ -250,6 +250,6 @@ describe.runIf(sqlite && postgres)('SQLite and PostgreSQL answer byte for byte t
   });
 });
 
-describe.skipIf(sqlite && postgres)('SQLite and PostgreSQL parity [PostgreSQL not reachable, skipped]', () => {
-  it.skip('needs both backends', () => undefined);
-});
+// Without PostgreSQL the suite shows up as skipped, so its absence is visible in the report.
+if (!sqlite || !postgres)
+  describe.skip('SQLite and PostgreSQL parity [PostgreSQL not reachable, skipped]', () => undefined);
