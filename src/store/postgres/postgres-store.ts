@@ -131,7 +131,13 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     async withMigrationDb(run) {
       // Migrations get their own connection without the request timeouts: waiting for another
       // process's migration (Kysely holds a PostgreSQL advisory lock) or building an index may take long.
-      const migrationPool = new pg.Pool({ ...poolConfig, max: 1, query_timeout: undefined, statement_timeout: 0 });
+      const migrationPool = new pg.Pool({
+        ...poolConfig,
+        max: 1,
+        query_timeout: undefined,
+        statement_timeout: 0,
+        idle_in_transaction_session_timeout: 0,
+      });
       migrationPool.on('error', (error) => options.onPoolError?.(error));
       const migrationDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPool(migrationPool) }) });
       try {
