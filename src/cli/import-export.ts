@@ -32,7 +32,12 @@ export const CSV_COLUMNS = [
   'statistics.lastPointsRedeemedAt',
   'statistics.lastSpentAt',
 ] as const;
-const NUMERIC_COLUMNS = new Set(['statistics.pointsBalance', 'statistics.totalPointsEarned', 'statistics.totalPointsRedeemed', 'statistics.totalSpend']);
+const NUMERIC_COLUMNS = new Set([
+  'statistics.pointsBalance',
+  'statistics.totalPointsEarned',
+  'statistics.totalPointsRedeemed',
+  'statistics.totalSpend',
+]);
 
 export function parseFormat(raw: string | undefined, file: string | undefined, fallback: FileFormat): FileFormat {
   if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : fallback;
@@ -73,7 +78,10 @@ async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[]
     if (header === undefined) {
       header = fields.map((f) => f.trim());
       const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
-      if (unknown.length > 0) throw new ImportFileError(`unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`);
+      if (unknown.length > 0)
+        throw new ImportFileError(
+          `unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`,
+        );
       if (new Set(header).size !== header.length) throw new ImportFileError('the CSV header names a column twice');
       continue;
     }
@@ -114,7 +122,11 @@ async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecor
 }
 
 /** Reports progress on stderr: a redrawn bar with rows/s on a terminal, a plain line every few seconds otherwise. */
-export function createProgressReporter(stream: NodeJS.WriteStream, totalBytes: number | undefined, now: () => number = Date.now) {
+export function createProgressReporter(
+  stream: NodeJS.WriteStream,
+  totalBytes: number | undefined,
+  now: () => number = Date.now,
+) {
   const started = now();
   let lastDraw = 0;
   const tty = stream.isTTY === true;
@@ -129,11 +141,16 @@ export function createProgressReporter(stream: NodeJS.WriteStream, totalBytes: n
       if (tty) {
         const width = 30;
         const filled = fraction === undefined ? 0 : Math.round(fraction * width);
-        const bar = fraction === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
+        const bar =
+          fraction === undefined
+            ? ''
+            : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
         stream.write(`\r${bar}${totals.rows} rows, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\u001b[K`);
       } else {
         const percent = fraction === undefined ? '' : ` (${(fraction * 100).toFixed(1)}%)`;
-        stream.write(`import: ${totals.rows} rows${percent}, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\n`);
+        stream.write(
+          `import: ${totals.rows} rows${percent}, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\n`,
+        );
       }
     },
     finish(totals: ImportTotals) {
@@ -197,7 +214,7 @@ export async function runImport(services: Services, options: ImportCommandOption
     return { ...totals, ...timing, rejectsFile: rejectsStream ? rejectsPath : undefined };
   } finally {
     input.destroy();
-    (rejects)?.destroy();
+    rejects?.destroy();
   }
 }
 
@@ -227,11 +244,15 @@ function customerCsvLine(customer: Customer): string {
 }
 
 /** Streams every customer to `output`, a page at a time, waiting for the stream to drain (backpressure). */
-export async function runExport(services: Services, options: { organizationId: string; format: FileFormat; output: Writable }): Promise<number> {
+export async function runExport(
+  services: Services,
+  options: { organizationId: string; format: FileFormat; output: Writable },
+): Promise<number> {
   let count = 0;
   if (options.format === 'csv') await write(options.output, `${CSV_COLUMNS.join(',')}\n`);
   for await (const page of services.customerImport.exportCustomers(options.organizationId)) {
-    const lines = options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
+    const lines =
+      options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
     await write(options.output, `${lines.join('\n')}\n`);
     count += page.length;
   }

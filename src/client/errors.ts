@@ -52,7 +52,9 @@ export class CustomersApiError extends Error {
   }
 }
 
-function isErrorBody(value: unknown): value is { code: string; message: string; instance?: string; details?: ErrorDetail[] } {
+function isErrorBody(
+  value: unknown,
+): value is { code: string; message: string; instance?: string; details?: ErrorDetail[] } {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -62,7 +64,10 @@ function isErrorBody(value: unknown): value is { code: string; message: string; 
 }
 
 /** Builds the error of a non-2xx response; bodies that are not our error JSON (a proxy's HTML) still give a useful error. */
-export async function errorFromResponse(response: Response, retryAfter: number | undefined): Promise<CustomersApiError> {
+export async function errorFromResponse(
+  response: Response,
+  retryAfter: number | undefined,
+): Promise<CustomersApiError> {
   const text = await response.text().catch(() => '');
   let body: unknown;
   try {

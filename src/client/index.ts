@@ -15,7 +15,14 @@ import { Transport, type CallOptions, type FetchLike, type RetryEvent } from './
 export { CustomersApiError, type ErrorDetail } from './errors.js';
 export { PagedList, cursorFromNextPage, type Page } from './paging.js';
 export { isRetryable, parseRetryAfter, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
-export type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, CustomerStatistics, UpdateCustomerBody } from '../http/schemas/customers.js';
+export type {
+  CreateCustomerBody,
+  Customer,
+  CustomerListTiny,
+  CustomerSort,
+  CustomerStatistics,
+  UpdateCustomerBody,
+} from '../http/schemas/customers.js';
 export type { Organization } from '../http/schemas/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
 export type { FeedEvent } from '../http/schemas/events.js';
@@ -143,7 +150,13 @@ export class CustomersClient {
      * const organizations = await client.organizations.list().toArray();
      */
     list: (options: CallOptions & { limit?: number } = {}): PagedList<Organization> =>
-      new PagedList(this.#transport, { method: 'GET', path: '/organizations', query: { limit: options.limit }, signal: options.signal, timeoutMs: options.timeoutMs }),
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: '/organizations',
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
 
     /**
      * One organization.
@@ -152,7 +165,13 @@ export class CustomersClient {
      * const { currency, timezone } = await client.organizations.get(orgId);
      */
     get: async (organizationId: string, options: CallOptions = {}): Promise<Organization> =>
-      (await this.#transport.request<Organization>({ method: 'GET', path: `/organizations/${enc(organizationId)}`, ...options })).body,
+      (
+        await this.#transport.request<Organization>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}`,
+          ...options,
+        })
+      ).body,
   };
 
   /** Customers of an organization. */
@@ -208,7 +227,11 @@ export class CustomersClient {
      * @example
      * for await (const list of client.customers.memberships(orgId, customerId)) console.log(list.name);
      */
-    memberships: (organizationId: string, customerId: string, options: CallOptions & { limit?: number } = {}): PagedList<CustomerListTiny> =>
+    memberships: (
+      organizationId: string,
+      customerId: string,
+      options: CallOptions & { limit?: number } = {},
+    ): PagedList<CustomerListTiny> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/memberships`,
@@ -224,7 +247,11 @@ export class CustomersClient {
      * const customer = await client.customers.create(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
      *   { idempotencyKey: crypto.randomUUID() });
      */
-    create: async (organizationId: string, body: CreateCustomerBody, options: CreateCustomerOptions = {}): Promise<Customer> =>
+    create: async (
+      organizationId: string,
+      body: CreateCustomerBody,
+      options: CreateCustomerOptions = {},
+    ): Promise<Customer> =>
       (
         await this.#transport.request<Customer>({
           method: 'POST',
@@ -266,7 +293,11 @@ export class CustomersClient {
      * await client.customers.delete(orgId, customerId);
      */
     delete: async (organizationId: string, customerId: string, options: CallOptions = {}): Promise<void> => {
-      await this.#transport.request({ method: 'DELETE', path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}`, ...options });
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}`,
+        ...options,
+      });
     },
   };
 
@@ -294,7 +325,14 @@ export class CustomersClient {
      * const vip = await client.customerLists.create(orgId, { name: 'VIP' });
      */
     create: async (organizationId: string, body: CustomerListBody, options: CallOptions = {}): Promise<CustomerList> =>
-      (await this.#transport.request<CustomerList>({ method: 'POST', path: `/organizations/${enc(organizationId)}/customer-lists`, body, ...options })).body,
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'POST',
+          path: `/organizations/${enc(organizationId)}/customer-lists`,
+          body,
+          ...options,
+        })
+      ).body,
 
     /**
      * One list.
@@ -303,7 +341,13 @@ export class CustomersClient {
      * const { memberCount } = await client.customerLists.get(orgId, listId);
      */
     get: async (organizationId: string, listId: string, options: CallOptions = {}): Promise<CustomerList> =>
-      (await this.#transport.request<CustomerList>({ method: 'GET', path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`, ...options })).body,
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+          ...options,
+        })
+      ).body,
 
     /**
      * Renames a list.
@@ -311,8 +355,20 @@ export class CustomersClient {
      * @example
      * await client.customerLists.update(orgId, listId, { name: 'Gold' });
      */
-    update: async (organizationId: string, listId: string, body: CustomerListBody, options: CallOptions = {}): Promise<CustomerList> =>
-      (await this.#transport.request<CustomerList>({ method: 'PUT', path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`, body, ...options })).body,
+    update: async (
+      organizationId: string,
+      listId: string,
+      body: CustomerListBody,
+      options: CallOptions = {},
+    ): Promise<CustomerList> =>
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'PUT',
+          path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+          body,
+          ...options,
+        })
+      ).body,
 
     /**
      * Deletes a list and its memberships.
@@ -321,7 +377,11 @@ export class CustomersClient {
      * await client.customerLists.delete(orgId, listId);
      */
     delete: async (organizationId: string, listId: string, options: CallOptions = {}): Promise<void> => {
-      await this.#transport.request({ method: 'DELETE', path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`, ...options });
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+        ...options,
+      });
     },
 
     /**
@@ -330,7 +390,11 @@ export class CustomersClient {
      * @example
      * const members = await client.customerLists.members(orgId, listId).toArray();
      */
-    members: (organizationId: string, listId: string, options: CallOptions & { limit?: number } = {}): PagedList<CustomerListMember> =>
+    members: (
+      organizationId: string,
+      listId: string,
+      options: CallOptions & { limit?: number } = {},
+    ): PagedList<CustomerListMember> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members`,
@@ -345,7 +409,12 @@ export class CustomersClient {
      * @example
      * await client.customerLists.addMember(orgId, listId, customerId);
      */
-    addMember: async (organizationId: string, listId: string, customerId: string, options: CallOptions = {}): Promise<void> => {
+    addMember: async (
+      organizationId: string,
+      listId: string,
+      customerId: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'PUT',
         path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members/${enc(customerId)}`,
@@ -359,7 +428,12 @@ export class CustomersClient {
      * @example
      * await client.customerLists.removeMember(orgId, listId, customerId);
      */
-    removeMember: async (organizationId: string, listId: string, customerId: string, options: CallOptions = {}): Promise<void> => {
+    removeMember: async (
+      organizationId: string,
+      listId: string,
+      customerId: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'DELETE',
         path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members/${enc(customerId)}`,
@@ -377,7 +451,13 @@ export class CustomersClient {
      * @example
      * await client.points.adjust(orgId, customerId, `order-${orderId}`, { amount: 120, notes: 'Order 42' });
      */
-    adjust: async (organizationId: string, customerId: string, reference: string, body: PointsBody, options: CallOptions = {}): Promise<void> => {
+    adjust: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      body: PointsBody,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'PUT',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/points/${enc(reference)}`,
@@ -392,7 +472,12 @@ export class CustomersClient {
      * @example
      * await client.points.reverse(orgId, customerId, `order-${orderId}`);
      */
-    reverse: async (organizationId: string, customerId: string, reference: string, options: CallOptions = {}): Promise<void> => {
+    reverse: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'DELETE',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/points/${enc(reference)}`,
@@ -409,7 +494,13 @@ export class CustomersClient {
      * @example
      * await client.spend.record(orgId, customerId, `order-${orderId}`, { amount: 4599 });
      */
-    record: async (organizationId: string, customerId: string, reference: string, body: SpendBody, options: CallOptions = {}): Promise<void> => {
+    record: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      body: SpendBody,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'PUT',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/spend/${enc(reference)}`,
@@ -424,7 +515,12 @@ export class CustomersClient {
      * @example
      * await client.spend.reverse(orgId, customerId, `order-${orderId}`);
      */
-    reverse: async (organizationId: string, customerId: string, reference: string, options: CallOptions = {}): Promise<void> => {
+    reverse: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
       await this.#transport.request({
         method: 'DELETE',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/spend/${enc(reference)}`,
@@ -480,7 +576,8 @@ export class CustomersClient {
           if (latest === undefined || at > latest.at) latest = { at, text };
         }
       }
-      const previous = watermark instanceof Date ? new Date(since!).toISOString().replace('.000Z', 'Z') : (watermark ?? null);
+      const previous =
+        watermark instanceof Date ? new Date(since!).toISOString().replace('.000Z', 'Z') : (watermark ?? null);
       return { customers: [...changed.values()], watermark: latest?.text ?? previous };
     },
   };
@@ -493,7 +590,10 @@ export class CustomersClient {
      * @example
      * for await (const event of client.events.list(orgId, { afterSequence: 120 })) console.log(event.sequence, event.event);
      */
-    list: (organizationId: string, options: CallOptions & { afterSequence?: number; limit?: number } = {}): PagedList<FeedEvent> =>
+    list: (
+      organizationId: string,
+      options: CallOptions & { afterSequence?: number; limit?: number } = {},
+    ): PagedList<FeedEvent> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/events`,
@@ -523,7 +623,12 @@ export class CustomersClient {
           for (;;) {
             // Each round reads to the current end of the feed, then waits; the sequence of the last event is the resume point.
             let seen = false;
-            for await (const event of events.list(organizationId, { afterSequence: after, limit: options.limit, signal: options.signal, timeoutMs: options.timeoutMs })) {
+            for await (const event of events.list(organizationId, {
+              afterSequence: after,
+              limit: options.limit,
+              signal: options.signal,
+              timeoutMs: options.timeoutMs,
+            })) {
               seen = true;
               after = event.sequence;
               yield event;

@@ -1,11 +1,22 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { notFound } from '../../errors.js';
 import type { Customer } from '../../http/schemas/customers.js';
-import { appendEventsInBulk, findCustomersByEmails, findCustomersByIds, upsertCustomerRows } from '../../store/repositories/customer-import-repository.js';
+import {
+  appendEventsInBulk,
+  findCustomersByEmails,
+  findCustomersByIds,
+  upsertCustomerRows,
+} from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
 import { advanceOrganizationClock, reserveEventSequences } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
-import { customerCreated, customerStatisticsUpdated, customerUpdated, eventPayload, type DomainEvent } from '../events/event-log.js';
+import {
+  customerCreated,
+  customerStatisticsUpdated,
+  customerUpdated,
+  eventPayload,
+  type DomainEvent,
+} from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { createValidationPool } from './import-validation-pool.js';
 import {
@@ -77,7 +88,13 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       const now = tick.now;
 
       const ids = [...new Set(batch.flatMap((r) => (r.id === undefined ? [] : [r.id])))];
-      const emails = [...new Set(batch.flatMap((r) => (r.id === undefined && r.profile.email_normalized !== null ? [r.profile.email_normalized] : [])))];
+      const emails = [
+        ...new Set(
+          batch.flatMap((r) =>
+            r.id === undefined && r.profile.email_normalized !== null ? [r.profile.email_normalized] : [],
+          ),
+        ),
+      ];
       const byId = new Map<string, CustomerRow>();
       for (const row of await findCustomersByIds(trx, organizationId, ids)) byId.set(row.id, row);
       const byEmail = new Map<string, Set<string>>();
@@ -99,7 +116,10 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         else if (record.profile.email_normalized !== null) {
           const matches = [...(byEmail.get(record.profile.email_normalized) ?? [])];
           if (matches.length > 1) {
-            rejections.push({ line: record.line, reason: `email: ${matches.length} customers have this email; give the id` });
+            rejections.push({
+              line: record.line,
+              reason: `email: ${matches.length} customers have this email; give the id`,
+            });
             continue;
           }
           if (matches.length === 1) current = byId.get(matches[0]!);
@@ -128,7 +148,9 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         else counts.updated++;
         const previous = written.get(next.id);
         const created = previous?.created ?? current === undefined;
-        const statisticsChanged = (previous?.statisticsChanged ?? false) || (current !== undefined && !sameColumns(current, next, STAT_COLUMNS));
+        const statisticsChanged =
+          (previous?.statisticsChanged ?? false) ||
+          (current !== undefined && !sameColumns(current, next, STAT_COLUMNS));
         if (current?.email_normalized != null && current.email_normalized !== next.email_normalized) {
           byEmail.get(current.email_normalized)?.delete(current.id);
         }
@@ -138,7 +160,11 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       }
 
       const rows = [...written.values()];
-      await upsertCustomerRows(trx, store, rows.map((w) => w.row));
+      await upsertCustomerRows(
+        trx,
+        store,
+        rows.map((w) => w.row),
+      );
       const events: DomainEvent[] = [];
       for (const w of rows) {
         events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
@@ -174,7 +200,11 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
      * not at all, and records upsert by id, else by email, so running an
      * interrupted import again creates no duplicates.
      */
-    async importCustomers(organizationId: string, chunks: AsyncIterable<readonly ImportRecord[]>, options: ImportOptions = {}): Promise<ImportTotals> {
+    async importCustomers(
+      organizationId: string,
+      chunks: AsyncIterable<readonly ImportRecord[]>,
+      options: ImportOptions = {},
+    ): Promise<ImportTotals> {
       const batchSize = options.batchSize ?? 1000;
       const totals: ImportTotals = { rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
       const reject = (rejection: ImportRejection) => {
@@ -233,7 +263,15 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       let afterAt: number = FIRST_PAGE_KEY.at;
       let afterId: string = FIRST_PAGE_KEY.id;
       for (;;) {
-        const rows = await reads.listPage({ organizationId, sort: 'created_at', filter: 'none', value: '', afterAt, afterId, limit: pageSize });
+        const rows = await reads.listPage({
+          organizationId,
+          sort: 'created_at',
+          filter: 'none',
+          value: '',
+          afterAt,
+          afterId,
+          limit: pageSize,
+        });
         if (rows.length > 0) yield rows.map(customerRowToCustomer);
         if (rows.length < pageSize) return;
         const last = rows[rows.length - 1]!;
@@ -246,6 +284,10 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
 export type CustomerImportService = ReturnType<typeof createCustomerImportService>;
 
 async function createOrganizationExists(store: Store, organizationId: string): Promise<boolean> {
-  const row = await store.db.selectFrom('organizations').select('id').where('id', '=', organizationId).executeTakeFirst();
+  const row = await store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', organizationId)
+    .executeTakeFirst();
   return row !== undefined;
 }

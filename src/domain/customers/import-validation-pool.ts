@@ -17,7 +17,14 @@ type Reply = { id: number; result: ValidatedChunk } | { id: number; error: strin
 export async function createValidationPool(size: number, region: CountryCode): Promise<ValidationPool> {
   const script = new URL('./import-validation-worker.js', import.meta.url);
   // A worker only ever holds one chunk: a small young generation keeps its memory, and the import's, flat.
-  const workers = Array.from({ length: size }, () => new Worker(script, { workerData: { region }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } }));
+  const workers = Array.from(
+    { length: size },
+    () =>
+      new Worker(script, {
+        workerData: { region },
+        resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+      }),
+  );
   const pending = new Map<number, { resolve: (result: ValidatedChunk) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
     worker.on('message', (reply: Reply) => {

@@ -60,7 +60,14 @@ export interface ValidRecord {
   id: string | undefined;
   profile: Pick<
     CustomerRow,
-    'first_name' | 'last_name' | 'email' | 'email_normalized' | 'phone_number' | 'dob' | 'gender' | 'has_agreed_to_marketing'
+    | 'first_name'
+    | 'last_name'
+    | 'email'
+    | 'email_normalized'
+    | 'phone_number'
+    | 'dob'
+    | 'gender'
+    | 'has_agreed_to_marketing'
   >;
   createdAt: number | undefined;
   statistics: StatisticsPatch | undefined;
@@ -79,7 +86,8 @@ function parseStatistics(value: unknown): StatisticsPatch | undefined {
   for (const [key, raw] of Object.entries(value)) {
     if (raw === null || raw === undefined) continue;
     if ((STATISTIC_COUNTS as readonly string[]).includes(key)) {
-      if (typeof raw !== 'number' || !Number.isSafeInteger(raw)) throw new Rejected(`statistics.${key}: must be an integer`);
+      if (typeof raw !== 'number' || !Number.isSafeInteger(raw))
+        throw new Rejected(`statistics.${key}: must be an integer`);
       if (key !== 'pointsBalance' && raw < 0) throw new Rejected(`statistics.${key}: must not be negative`);
       patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_COUNTS)[number]]] = raw;
     } else if ((STATISTIC_TIMES as readonly string[]).includes(key)) {
@@ -98,7 +106,8 @@ function parseStatistics(value: unknown): StatisticsPatch | undefined {
  * schema, then the same normalization), plus `id` and `statistics`.
  */
 export function validateImportRecord(value: unknown, line: number, region: CountryCode): ValidRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Rejected('the record is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Rejected('the record is not an object');
   const record = value as Record<string, unknown>;
   const body: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(record)) {
@@ -113,7 +122,10 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   if (!createBodyCheck.Check(body)) {
     const first = createBodyCheck.Errors(body).First();
     const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'record';
-    const message = first?.type === ValueErrorType.ObjectRequiredProperty ? 'is required' : (first?.message.toLowerCase() ?? 'is invalid');
+    const message =
+      first?.type === ValueErrorType.ObjectRequiredProperty
+        ? 'is required'
+        : (first?.message.toLowerCase() ?? 'is invalid');
     throw new Rejected(`${field}: ${message}`);
   }
   let parsed: ReturnType<typeof parseCreateCustomer>;
@@ -170,4 +182,3 @@ export function validateImportChunk(records: readonly ImportRecord[], region: Co
   }
   return { valid, rejected };
 }
-

@@ -9,7 +9,11 @@ type Trx = Transaction<Database>;
 // Well below both limits on bound parameters per statement (SQLite 32766, PostgreSQL 65535).
 const LOOKUP_CHUNK = 900;
 
-export async function findCustomersByIds(trx: Trx, organizationId: string, ids: readonly string[]): Promise<CustomerRow[]> {
+export async function findCustomersByIds(
+  trx: Trx,
+  organizationId: string,
+  ids: readonly string[],
+): Promise<CustomerRow[]> {
   const rows: CustomerRow[] = [];
   for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     rows.push(
@@ -24,7 +28,11 @@ export async function findCustomersByIds(trx: Trx, organizationId: string, ids: 
   return rows;
 }
 
-export async function findCustomersByEmails(trx: Trx, organizationId: string, emailsNormalized: readonly string[]): Promise<CustomerRow[]> {
+export async function findCustomersByEmails(
+  trx: Trx,
+  organizationId: string,
+  emailsNormalized: readonly string[],
+): Promise<CustomerRow[]> {
   const rows: CustomerRow[] = [];
   for (let i = 0; i < emailsNormalized.length; i += LOOKUP_CHUNK) {
     rows.push(
@@ -69,7 +77,13 @@ export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly 
  * sequences reserved by the caller), through the store's bulk insert: imports
  * append one or two events per row.
  */
-export async function appendEventsInBulk(trx: Trx, store: Store, organizationId: string, firstSequence: number, events: readonly EventToAppend[]): Promise<void> {
+export async function appendEventsInBulk(
+  trx: Trx,
+  store: Store,
+  organizationId: string,
+  firstSequence: number,
+  events: readonly EventToAppend[],
+): Promise<void> {
   await store.insertMany(
     trx,
     'events',
@@ -86,7 +100,9 @@ export async function appendEventsInBulk(trx: Trx, store: Store, organizationId:
     trx,
     'event_customers',
     events.flatMap((event, i) =>
-      event.customerId === null ? [] : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
+      event.customerId === null
+        ? []
+        : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
     ),
   );
 }
