@@ -41,9 +41,13 @@ describe('client package', () => {
     expect(typeof exported.CustomersApiError).toBe('function');
     const dir = new URL('../dist/client/', import.meta.url);
     expect(fs.existsSync(new URL('index.d.ts', dir))).toBe(true);
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js'));
-    expect(files).toContain('index.js');
-    for (const file of files) {
+    // Every module the entry point loads, followed through its imports: only sibling files, no packages, no node: modules.
+    const seen = new Set<string>();
+    const queue = ['index.js'];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
       const source = fs.readFileSync(new URL(file, dir), 'utf8');
       const imports = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
         (m) => m[1]!,
@@ -53,7 +57,9 @@ describe('client package', () => {
         `${file} imports ${imports.join(', ')}`,
       ).toBe(true);
       expect(source).not.toMatch(/\bimport\(|require\(/);
+      queue.push(...imports.map((i) => i.slice(2)));
     }
+    expect([...seen].sort()).toEqual(['errors.js', 'index.js', 'paging.js', 'transport.js']);
   });
 });
 
