@@ -51,6 +51,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     db,
     sql: {
       greatest: (a, b) => sql<number>`greatest(${a}, ${b})`,
+      lockSkipLocked: (query) => query.forUpdate().skipLocked(),
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);

@@ -51,6 +51,7 @@ export function createSqliteStore(file: string): Store {
     db,
     sql: {
       greatest: (a, b) => sql<number>`max(${a}, ${b})`,
+      lockSkipLocked: (query) => query,
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);
