@@ -4,10 +4,12 @@ import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import type { Services } from './services.js';
 
@@ -37,7 +39,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     },
   });
 
-  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema]) {
+  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema]) {
     app.addSchema(schema);
   }
 
@@ -49,5 +51,6 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

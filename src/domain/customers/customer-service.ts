@@ -12,6 +12,7 @@ import {
 import { createMembershipReads } from '../../store/repositories/membership-repository.js';
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
+import { customerCreated, customerUpdated, recordEvents } from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer } from './customer-mapper.js';
@@ -84,7 +85,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     async createCustomer(organizationId: string, body: CreateCustomerBody): Promise<Customer> {
       const { fields, createdAt } = parseCreateCustomer(body, region);
       const row = await store.db.transaction().execute(async (trx) => {
-        const tick = await advanceOrganizationClock(trx, store, organizationId, 1);
+        const tick = await advanceOrganizationClock(trx, store, organizationId, 0);
         if (!tick) throw notFound('Organization');
         const created: CustomerRow = {
           organization_id: organizationId,
@@ -108,6 +109,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
           last_spent_at: null,
         };
         await insertCustomer(trx, created);
+        await recordEvents(trx, organizationId, tick.now, [customerCreated(created)]);
         return created;
       });
       return customerRowToCustomer(row);
@@ -116,14 +118,16 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     async updateCustomer(organizationId: string, id: string, body: UpdateCustomerBody): Promise<Customer> {
       const fields = parseUpdateCustomer(body, region);
       const row = await store.db.transaction().execute(async (trx) => {
-        const tick = await advanceOrganizationClock(trx, store, organizationId, 1);
+        const tick = await advanceOrganizationClock(trx, store, organizationId, 0);
         if (!tick) throw notFound('Customer');
         const current = await findCustomerForUpdate(trx, organizationId, id);
         if (!current) throw notFound('Customer');
         const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
         // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
         if (!changed) return current;
-        return (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: tick.now }))!;
+        const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: tick.now }))!;
+        await recordEvents(trx, organizationId, tick.now, [customerUpdated(updated)]);
+        return updated;
       });
       return customerRowToCustomer(row);
     },
