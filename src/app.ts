@@ -7,10 +7,12 @@ import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
 import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
+import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
 import type { Services } from './services.js';
 
 export interface BuildAppOptions {
@@ -42,6 +44,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema]) {
     app.addSchema(schema);
   }
+  for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);
 
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
@@ -52,5 +55,10 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
+  // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();
+  });
   return app;
 }

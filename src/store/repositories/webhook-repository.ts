@@ -237,3 +237,12 @@ export async function rescheduleReplay(db: Db, organizationId: string, id: strin
 export async function deleteReplay(db: Db, organizationId: string, id: string): Promise<void> {
   await db.deleteFrom('webhook_replays').where('organization_id', '=', organizationId).where('id', '=', id).execute();
 }
+
+export async function findQueuedReplay(db: Db, subscriptionId: string, eventSequence: number): Promise<WebhookReplayRow | undefined> {
+  return db
+    .selectFrom('webhook_replays')
+    .selectAll()
+    .where('subscription_id', '=', subscriptionId)
+    .where('event_sequence', '=', eventSequence)
+    .executeTakeFirst();
+}

@@ -1,0 +1,111 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { checkWebhookUrlSyntax, resolveWebhookTarget, type HostResolver, type ResolvedAddress } from './url-policy.js';
+
+export interface WebhookRequest {
+  url: string;
+  /** Sent byte for byte: the signature was computed over exactly these bytes. */
+  body: Buffer;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  allowPrivate: boolean;
+  resolve: HostResolver;
+}
+
+export interface WebhookOutcome {
+  ok: boolean;
+  /** The receiver's HTTP status, when it answered. */
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+const MAX_ERROR_BODY = 200;
+const MAX_READ_BODY = 64 * 1024;
+
+/**
+ * A lookup that answers with the addresses the policy already checked, so the
+ * connection goes to one of them: a second DNS answer (rebinding) is never
+ * consulted.
+ */
+function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) {
+      callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+    } else {
+      const first = addresses.find((a) => options.family === undefined || options.family === 0 || a.family === options.family) ?? addresses[0]!;
+      callback(null, first.address, first.family);
+    }
+  };
+}
+
+/**
+ * POSTs one webhook. Redirects are not followed (a 3xx is a failure): a
+ * redirect would lead the server to a target the policy never checked.
+ */
+export async function postWebhook(request: WebhookRequest): Promise<WebhookOutcome> {
+  const started = Date.now();
+  const done = (outcome: Omit<WebhookOutcome, 'durationMs'>): WebhookOutcome => ({ ...outcome, durationMs: Date.now() - started });
+
+  const syntax = checkWebhookUrlSyntax(request.url, request.allowPrivate);
+  if (!syntax.ok) return done({ ok: false, error: `refused: url ${syntax.reason}` });
+  const url = syntax.url;
+  // DNS counts against the same deadline as the request: a hanging resolver must not stall the subscription.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), request.timeoutMs);
+  });
+  const target = await Promise.race([resolveWebhookTarget(url, request.allowPrivate, request.resolve), deadline]);
+  clearTimeout(timer);
+  if (target === 'timeout') return done({ ok: false, error: `host did not resolve within ${request.timeoutMs} ms` });
+  if (!target.ok) return done({ ok: false, error: `refused: ${target.reason}` });
+  const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - started));
+
+  const client = url.protocol === 'https:' ? https : http;
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return new Promise<WebhookOutcome>((resolve) => {
+    let settled = false;
+    const finish = (outcome: Omit<WebhookOutcome, 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(done(outcome));
+    };
+    const req = client.request(
+      {
+        method: 'POST',
+        protocol: url.protocol,
+        hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        headers: { ...request.headers, host: url.host, 'content-length': String(request.body.length) },
+        lookup: pinnedLookup(target.addresses),
+        agent: false,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          // The answer only matters for the error message; drain the rest without keeping it.
+          if (read < MAX_READ_BODY) chunks.push(chunk);
+          read += chunk.length;
+        });
+        res.on('error', (error) => finish({ ok: false, status, error: error.message }));
+        res.on('end', () => {
+          if (status >= 200 && status < 300) return finish({ ok: true, status });
+          const text = Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' ').trim().slice(0, MAX_ERROR_BODY);
+          const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+          finish({ ok: false, status, error: `HTTP ${status}${redirect}${text ? `: ${text}` : ''}` });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ ok: false, error: `no response within ${request.timeoutMs} ms` });
+    }, remainingMs);
+    req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, error: error.code ? `${error.code}: ${error.message}` : error.message }));
+    req.end(request.body);
+  });
+}
