@@ -8,6 +8,7 @@ import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
 import { DatabaseConnectError, migrateToLatest, openStore } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
+import { runWebhooksCommand, WebhooksUsageError } from './webhooks-command.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -20,12 +21,16 @@ Commands:
   token list
   token revoke TOKEN_ID
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
+  webhooks list --org ORG_ID
+  webhooks deliveries --org ORG_ID --ref REF      recent delivery attempts, newest first
+  webhooks retry --org ORG_ID --ref REF DELIVERY_ID   redeliver the event of a failed attempt
 
 Options:
   --json                        machine-readable output
   -h, --help                    this help
 
-Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION.`;
+Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION,
+  WEBHOOKS_ALLOW_PRIVATE_URLS, WEBHOOK_RETRY_BASE_MS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_POLL_INTERVAL_MS, WEBHOOK_DISPATCHER.`;
 
 class UsageError extends Error {}
 
@@ -86,6 +91,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       scopes: { type: 'string', multiple: true },
       customers: { type: 'string' },
       workers: { type: 'string' },
+      ref: { type: 'string' },
     },
   });
   const out: Output = {
@@ -176,6 +182,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
         const demo = await seedDemo(services, { customers, name: values.name });
         printDemo(out, demo, config.publicUrl ?? `http://127.0.0.1:${config.port}`);
         return 0;
+      });
+    case 'webhooks':
+      return withServices(config, async (services) => {
+        try {
+          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: out.print });
+        } catch (error) {
+          if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
+          throw error;
+        }
       });
     default:
       throw new UsageError(`unknown command "${command}"`);

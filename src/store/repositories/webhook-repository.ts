@@ -72,6 +72,36 @@ export async function deleteSubscription(db: Db, organizationId: string, ref: st
   return true;
 }
 
+function claimableSubscriptions(db: Db, now: number, limit: number) {
+  return db
+    .selectFrom('webhook_subscriptions as s')
+    .select('s.id')
+    .where((eb) => eb.or([eb('s.lease_until', 'is', null), eb('s.lease_until', '<', now)]))
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('s.next_attempt_at', '<=', now),
+          eb.exists(
+            eb
+              .selectFrom('events as e')
+              .select(sql.lit(1).as('one'))
+              .whereRef('e.organization_id', '=', 's.organization_id')
+              .whereRef('e.sequence', '>', 's.cursor_sequence'),
+          ),
+        ]),
+        eb.exists(
+          eb
+            .selectFrom('webhook_replays as r')
+            .select(sql.lit(1).as('one'))
+            .whereRef('r.subscription_id', '=', 's.id')
+            .where('r.next_attempt_at', '<=', now),
+        ),
+      ]),
+    )
+    .orderBy('s.next_attempt_at')
+    .limit(limit);
+}
+
 /**
  * Leases up to `limit` subscriptions that have work due: an event after the
  * cursor once any backoff has passed, or a replay whose time has come.
@@ -87,34 +117,11 @@ export async function claimSubscriptions(
   leaseMs: number,
   limit: number,
 ): Promise<WebhookSubscriptionRow[]> {
+  // An idle poll stays a plain read: no write transaction (on SQLite, no write lock) unless there is work.
+  const any = await claimableSubscriptions(store.db, now, 1).execute();
+  if (any.length === 0) return [];
   return store.db.transaction().execute(async (trx) => {
-    const candidates = await trx
-      .selectFrom('webhook_subscriptions as s')
-      .select('s.id')
-      .where((eb) => eb.or([eb('s.lease_until', 'is', null), eb('s.lease_until', '<', now)]))
-      .where((eb) =>
-        eb.or([
-          eb.and([
-            eb('s.next_attempt_at', '<=', now),
-            eb.exists(
-              eb
-                .selectFrom('events as e')
-                .select(sql.lit(1).as('one'))
-                .whereRef('e.organization_id', '=', 's.organization_id')
-                .whereRef('e.sequence', '>', 's.cursor_sequence'),
-            ),
-          ]),
-          eb.exists(
-            eb
-              .selectFrom('webhook_replays as r')
-              .select(sql.lit(1).as('one'))
-              .whereRef('r.subscription_id', '=', 's.id')
-              .where('r.next_attempt_at', '<=', now),
-          ),
-        ]),
-      )
-      .orderBy('s.next_attempt_at')
-      .limit(limit)
+    const candidates = await claimableSubscriptions(trx, now, limit)
       .$call((query) => store.sql.lockSkipLocked(query))
       .execute();
     if (candidates.length === 0) return [];
