@@ -3,13 +3,16 @@ import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
+import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
 import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
@@ -41,7 +44,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     },
   });
 
-  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema]) {
+  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema, CustomerListSchema, CustomerListMemberSchema]) {
     app.addSchema(schema);
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);
@@ -50,15 +53,17 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
+  // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();
+  });
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(ledgerRoutes, { services });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
-  // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();
-  });
   return app;
 }
