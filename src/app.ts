@@ -4,6 +4,7 @@ import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
@@ -53,6 +54,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
+  registerRateLimit(app, config.rateLimitPerMinute);
   // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();

@@ -15,7 +15,7 @@ await describeEachBackend('errors', (backend) => {
   let server: TestServer;
   const logLines: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    server = await startTestServer(backend, { LOG_LEVEL: 'info' });
+    server = await startTestServer(backend);
   });
   afterAll(async () => server?.close());
 
