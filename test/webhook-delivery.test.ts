@@ -69,13 +69,20 @@ await describeEachBackend('webhook delivery', (backend) => {
   async function setup(url: string, events: string[] = ['customer.created', 'customer.updated'], ref = 'hook') {
     const org = await server.createOrganization();
     const token = await server.createToken([org.id], ['webhooks:manage', 'customers:read', 'customers:write']);
-    const put = await server.request('PUT', `/organizations/${org.id}/webhooks/${ref}`, { token, body: { url, secret: SECRET, events } });
+    const put = await server.request('PUT', `/organizations/${org.id}/webhooks/${ref}`, {
+      token,
+      body: { url, secret: SECRET, events },
+    });
     expect(put.status).toBe(201);
     return { org, token };
   }
 
   async function deliveries(organizationId: string, token: string, ref = 'hook'): Promise<WebhookDelivery[]> {
-    const response = await server.request<WebhookDelivery[]>('GET', `/organizations/${organizationId}/webhooks/${ref}/deliveries`, { token });
+    const response = await server.request<WebhookDelivery[]>(
+      'GET',
+      `/organizations/${organizationId}/webhooks/${ref}/deliveries`,
+      { token },
+    );
     expect(response.status).toBe(200);
     return response.body.slice().reverse();
   }
@@ -101,7 +108,10 @@ await describeEachBackend('webhook delivery', (backend) => {
     const { org, token } = await setup(`${hook.url}/signed`);
     const first = await server.createCustomer(org.id, { email: 'ann@example.com' }, token);
     await server.createCustomer(org.id, {}, token);
-    const patched = await server.request('PATCH', `/organizations/${org.id}/customers/${first.id}`, { token, body: { firstName: 'Changed' } });
+    const patched = await server.request('PATCH', `/organizations/${org.id}/customers/${first.id}`, {
+      token,
+      body: { firstName: 'Changed' },
+    });
     expect(patched.status).toBe(200);
 
     await vi.waitFor(() => expect(hook.requests).toHaveLength(3), WAIT);
@@ -140,9 +150,9 @@ await describeEachBackend('webhook delivery', (backend) => {
 
     await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(3), WAIT);
     const attempts = await deliveries(org.id, token);
-    expect(attempts.map((d) => [d.eventSequence, d.eventId, d.event, d.attempt, d.status, d.responseStatus, d.replay])).toEqual(
-      events.map((e) => [e.sequence, e.id, e.event, 1, 'succeeded', 200, false]),
-    );
+    expect(
+      attempts.map((d) => [d.eventSequence, d.eventId, d.event, d.attempt, d.status, d.responseStatus, d.replay]),
+    ).toEqual(events.map((e) => [e.sequence, e.id, e.event, 1, 'succeeded', 200, false]));
     expect(attempts.every((d) => d.error === undefined && d.nextAttemptAt === undefined)).toBe(true);
     expect((await subscriptionRow(org.id)).cursor_sequence).toBe(events[2]!.sequence);
   });
@@ -153,11 +163,16 @@ await describeEachBackend('webhook delivery', (backend) => {
     const { org, token } = await setup(`${hook.url}/updates`, ['customer.updated']);
     const customer = await server.createCustomer(org.id, {}, token);
     await server.createCustomer(org.id, {}, token);
-    await server.request('PATCH', `/organizations/${org.id}/customers/${customer.id}`, { token, body: { lastName: 'Other' } });
+    await server.request('PATCH', `/organizations/${org.id}/customers/${customer.id}`, {
+      token,
+      body: { lastName: 'Other' },
+    });
     await server.createCustomer(org.id, {}, token);
 
     await vi.waitFor(async () => expect((await subscriptionRow(org.id)).cursor_sequence).toBe(4), WAIT);
-    expect(hook.requests.map((r) => [sequenceOf(r), JSON.parse(r.text).event])).toEqual([[3, 'customer.updated']]);
+    expect(hook.requests.map((r) => [sequenceOf(r), (JSON.parse(r.text) as { event: string }).event])).toEqual([
+      [3, 'customer.updated'],
+    ]);
   });
 
   it('keeps sequence order under a burst of concurrent writes', async () => {
@@ -244,7 +259,11 @@ await describeEachBackend('webhook delivery', (backend) => {
     expect(hook.requests.map(sequenceOf)).toEqual([1, 1, 1, 1, 2]);
 
     healthy = true;
-    const retry = await server.request<WebhookReplay>('POST', `/organizations/${org.id}/webhooks/hook/deliveries/${failed.id}/retry`, { token });
+    const retry = await server.request<WebhookReplay>(
+      'POST',
+      `/organizations/${org.id}/webhooks/hook/deliveries/${failed.id}/retry`,
+      { token },
+    );
     expect(retry.status).toBe(202);
     expect(retry.body).toMatchObject({ eventId: failed.eventId, eventSequence: 1, event: 'customer.created' });
 
@@ -253,8 +272,16 @@ await describeEachBackend('webhook delivery', (backend) => {
     expect(hook.requests[5]!.text).toBe(hook.requests[0]!.text);
     await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(MAX_ATTEMPTS + 2), WAIT);
     const replayed = (await deliveries(org.id, token)).at(-1)!;
-    expect(replayed).toMatchObject({ eventSequence: 1, attempt: 1, status: 'succeeded', responseStatus: 200, replay: true });
-    expect(await server.store.db.selectFrom('webhook_replays').selectAll().where('organization_id', '=', org.id).execute()).toEqual([]);
+    expect(replayed).toMatchObject({
+      eventSequence: 1,
+      attempt: 1,
+      status: 'succeeded',
+      responseStatus: 200,
+      replay: true,
+    });
+    expect(
+      await server.store.db.selectFrom('webhook_replays').selectAll().where('organization_id', '=', org.id).execute(),
+    ).toEqual([]);
     expect((await subscriptionRow(org.id)).cursor_sequence).toBe(2);
   });
 
@@ -268,10 +295,16 @@ await describeEachBackend('webhook delivery', (backend) => {
     const [pending] = await deliveries(org.id, token);
     expect(pending).toMatchObject({ status: 'retrying', attempt: 1 });
 
-    const retry = await server.request<{ code: string }>('POST', `/organizations/${org.id}/webhooks/hook/deliveries/${pending!.id}/retry`, { token });
+    const retry = await server.request<{ code: string }>(
+      'POST',
+      `/organizations/${org.id}/webhooks/hook/deliveries/${pending!.id}/retry`,
+      { token },
+    );
     expect(retry.status).toBe(409);
     expect(retry.body.code).toBe('conflict');
-    expect(await server.store.db.selectFrom('webhook_replays').selectAll().where('organization_id', '=', org.id).execute()).toEqual([]);
+    expect(
+      await server.store.db.selectFrom('webhook_replays').selectAll().where('organization_id', '=', org.id).execute(),
+    ).toEqual([]);
     expect(await subscriptionRow(org.id)).toMatchObject({ cursor_sequence: 0, attempts: 1 });
   });
 
@@ -279,7 +312,10 @@ await describeEachBackend('webhook delivery', (backend) => {
     const hook = await receiver();
     const { org, token } = await setup('https://rebind.example.com/hook', ['customer.created']);
     // The name now resolves to loopback (DNS rebinding) and private targets are not allowed for this dispatcher.
-    const strict = dispatcher(server.store, { allowPrivateUrls: false, resolve: fakeDns({ 'rebind.example.com': '127.0.0.1' }) });
+    const strict = dispatcher(server.store, {
+      allowPrivateUrls: false,
+      resolve: fakeDns({ 'rebind.example.com': '127.0.0.1' }),
+    });
     await server.createCustomer(org.id, {}, token);
     await vi.waitFor(async () => expect((await deliveries(org.id, token)).length).toBeGreaterThanOrEqual(1), WAIT);
     await strict.stop();
@@ -398,7 +434,10 @@ await describeEachBackend('webhook delivery', (backend) => {
     try {
       expect(running.dispatcher).toBeDefined();
       const org = await running.services.organizations.createOrganization({ name: 'Served' });
-      const { token } = await running.services.tokens.createToken({ organizationIds: [org.id], scopes: ['webhooks:manage', 'customers:write'] });
+      const { token } = await running.services.tokens.createToken({
+        organizationIds: [org.id],
+        scopes: ['webhooks:manage', 'customers:write'],
+      });
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const put = await fetch(`${running.url}/organizations/${org.id}/webhooks/live`, {
         method: 'PUT',
@@ -413,7 +452,11 @@ await describeEachBackend('webhook delivery', (backend) => {
       });
       expect(created.status).toBe(201);
       await vi.waitFor(() => expect(hook.on('/live')).toHaveLength(1), WAIT);
-      expect(JSON.parse(hook.on('/live')[0]!.text)).toMatchObject({ event: 'customer.created', customer: { firstName: 'Live' }, organization: org.id });
+      expect(JSON.parse(hook.on('/live')[0]!.text)).toMatchObject({
+        event: 'customer.created',
+        customer: { firstName: 'Live' },
+        organization: org.id,
+      });
     } finally {
       await running.close();
     }

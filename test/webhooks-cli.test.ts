@@ -18,14 +18,22 @@ describe('customers-api webhooks', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'customers-api-cli-'));
-    env = { DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`, LOG_LEVEL: 'silent', WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' };
+    env = {
+      DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
+      LOG_LEVEL: 'silent',
+      WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
+    };
     const config = loadConfig(env);
     store = await openStore(config.database);
     await migrateToLatest(store);
     services = createServices(store, config);
     const org = await services.organizations.createOrganization({ name: 'CLI' });
     organizationId = org.id;
-    await services.webhooks.putWebhook(org.id, 'crm', { url: 'http://127.0.0.1:9/hook', secret: 's', events: ['customer.created'] });
+    await services.webhooks.putWebhook(org.id, 'crm', {
+      url: 'http://127.0.0.1:9/hook',
+      secret: 's',
+      events: ['customer.created'],
+    });
     const customer = await services.customers.createCustomer(org.id, { firstName: 'A', lastName: 'B' });
     const subscription = await store.db.selectFrom('webhook_subscriptions').selectAll().executeTakeFirstOrThrow();
     const event = await store.db.selectFrom('events').selectAll().executeTakeFirstOrThrow();
@@ -70,7 +78,9 @@ describe('customers-api webhooks', () => {
   it('lists subscriptions and delivery attempts', async () => {
     const list = await run(['webhooks', 'list', '--org', organizationId, '--json']);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.output)).toEqual([{ ref: 'crm', url: 'http://127.0.0.1:9/hook', events: ['customer.created'] }]);
+    expect(JSON.parse(list.output)).toEqual([
+      { ref: 'crm', url: 'http://127.0.0.1:9/hook', events: ['customer.created'] },
+    ]);
     const deliveries = await run(['webhooks', 'deliveries', '--org', organizationId, '--ref', 'crm']);
     expect(deliveries.code).toBe(0);
     expect(deliveries.output).toContain(`${deliveryId}`);
@@ -89,7 +99,9 @@ describe('customers-api webhooks', () => {
   it('rejects missing arguments and unknown deliveries', async () => {
     await expect(run(['webhooks', 'retry', '--org', organizationId, deliveryId])).rejects.toThrow('needs --ref REF');
     await expect(run(['webhooks', 'retry', '--ref', 'crm', deliveryId])).rejects.toThrow('needs --org ORG_ID');
-    await expect(run(['webhooks', 'retry', '--org', organizationId, '--ref', 'crm', '01JNOTADELIVERY00000000000'])).rejects.toThrow('Delivery not found');
+    await expect(
+      run(['webhooks', 'retry', '--org', organizationId, '--ref', 'crm', '01JNOTADELIVERY00000000000']),
+    ).rejects.toThrow('Delivery not found');
     expect(await store.db.selectFrom('webhook_replays').selectAll().execute()).toHaveLength(1);
   });
 });

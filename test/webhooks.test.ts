@@ -56,10 +56,20 @@ await describeEachBackend('webhook subscriptions', (backend) => {
 
     const created = await server.request<Webhook>('PUT', `${base}/crm-sync`, { token, body: body() });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ ref: 'crm-sync', url: 'https://hooks.example.com/customers', events: ['customer.created', 'customer.updated'] });
+    expect(created.body).toEqual({
+      ref: 'crm-sync',
+      url: 'https://hooks.example.com/customers',
+      events: ['customer.created', 'customer.updated'],
+    });
     let rows = await storedSubscriptions(server, org.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ ref: 'crm-sync', secret: 'shhh-its-a-secret', cursor_sequence: 2, attempts: 0, lease_owner: null });
+    expect(rows[0]).toMatchObject({
+      ref: 'crm-sync',
+      secret: 'shhh-its-a-secret',
+      cursor_sequence: 2,
+      attempts: 0,
+      lease_owner: null,
+    });
     const { id, created_at } = rows[0]!;
 
     const replaced = await server.request<Webhook>('PUT', `${base}/crm-sync`, {
@@ -67,15 +77,27 @@ await describeEachBackend('webhook subscriptions', (backend) => {
       body: body({ url: 'https://other.example.com/v2', secret: 'new-secret', events: ['customer-list.member-added'] }),
     });
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toEqual({ ref: 'crm-sync', url: 'https://other.example.com/v2', events: ['customer-list.member-added'] });
+    expect(replaced.body).toEqual({
+      ref: 'crm-sync',
+      url: 'https://other.example.com/v2',
+      events: ['customer-list.member-added'],
+    });
     rows = await storedSubscriptions(server, org.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id, created_at, secret: 'new-secret', url: 'https://other.example.com/v2', cursor_sequence: 2 });
+    expect(rows[0]).toMatchObject({
+      id,
+      created_at,
+      secret: 'new-secret',
+      url: 'https://other.example.com/v2',
+      cursor_sequence: 2,
+    });
     expect(rows[0]!.updated_at).toBeGreaterThan(created_at);
 
     const list = await server.request<Webhook[]>('GET', base, { token });
     expect(list.status).toBe(200);
-    expect(list.body).toEqual([{ ref: 'crm-sync', url: 'https://other.example.com/v2', events: ['customer-list.member-added'] }]);
+    expect(list.body).toEqual([
+      { ref: 'crm-sync', url: 'https://other.example.com/v2', events: ['customer-list.member-added'] },
+    ]);
     expect(list.text).not.toContain('secret');
     expect(list.headers.get('x-next-page')).toBeNull();
   });
@@ -122,7 +144,9 @@ await describeEachBackend('webhook subscriptions', (backend) => {
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe('');
     expect(await storedSubscriptions(server, org.id)).toEqual([]);
-    expect(await server.store.db.selectFrom('webhook_deliveries').selectAll().where('subscription_id', '=', id).execute()).toEqual([]);
+    expect(
+      await server.store.db.selectFrom('webhook_deliveries').selectAll().where('subscription_id', '=', id).execute(),
+    ).toEqual([]);
 
     const again = await server.request<{ code: string }>('DELETE', `${base}/gone`, { token });
     expect(again.status).toBe(404);
@@ -144,11 +168,17 @@ await describeEachBackend('webhook subscriptions', (backend) => {
       ['x', body({ url: 'not a url' })],
     ];
     for (const [ref, payload] of cases) {
-      const response = await server.request<{ code: string; details?: unknown[] }>('PUT', `${base}/${ref}`, { token, body: payload });
+      const response = await server.request<{ code: string; details?: unknown[] }>('PUT', `${base}/${ref}`, {
+        token,
+        body: payload,
+      });
       expect(response.status, JSON.stringify(payload)).toBe(400);
       expect(response.body.code).toBe('bad_request');
     }
-    const unknown = await server.request<{ details: { field: string }[] }>('PUT', `${base}/x`, { token, body: body({ events: ['customer.exploded'] }) });
+    const unknown = await server.request<{ details: { field: string }[] }>('PUT', `${base}/x`, {
+      token,
+      body: body({ events: ['customer.exploded'] }),
+    });
     expect(unknown.body.details[0]!.field).toBe('events.0');
     expect(await storedSubscriptions(server, org.id)).toEqual([]);
   });
@@ -176,11 +206,11 @@ await describeEachBackend('webhook subscriptions', (backend) => {
     ['https://user:pass@hooks.example.com/x', 'credentials'],
   ])('refuses %s with 400 (%s)', async (url, reason) => {
     const { org, token, base } = await setup();
-    const response = await server.request<{ code: string; message: string; details: { field: string; message: string }[] }>(
-      'PUT',
-      `${base}/ssrf`,
-      { token, body: body({ url }) },
-    );
+    const response = await server.request<{
+      code: string;
+      message: string;
+      details: { field: string; message: string }[];
+    }>('PUT', `${base}/ssrf`, { token, body: body({ url }) });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('bad_request');
     expect(response.body.details[0]!.field).toBe('url');
@@ -191,9 +221,14 @@ await describeEachBackend('webhook subscriptions', (backend) => {
   it('refuses to replace a subscription with a private URL and keeps the old one', async () => {
     const { org, token, base } = await setup();
     await server.request('PUT', `${base}/keep`, { token, body: body() });
-    const response = await server.request('PUT', `${base}/keep`, { token, body: body({ url: 'https://0x7f000001/', secret: 'other' }) });
+    const response = await server.request('PUT', `${base}/keep`, {
+      token,
+      body: body({ url: 'https://0x7f000001/', secret: 'other' }),
+    });
     expect(response.status).toBe(400);
-    expect(await storedSubscriptions(server, org.id)).toMatchObject([{ url: 'https://hooks.example.com/customers', secret: 'shhh-its-a-secret' }]);
+    expect(await storedSubscriptions(server, org.id)).toMatchObject([
+      { url: 'https://hooks.example.com/customers', secret: 'shhh-its-a-secret' },
+    ]);
   });
 
   it('needs the webhooks:manage scope and a granted organization', async () => {
@@ -216,10 +251,16 @@ await describeEachBackend('webhook subscriptions', (backend) => {
   it('answers 404 for retrying an unknown delivery or on an unknown webhook', async () => {
     const { token, base } = await setup();
     await server.request('PUT', `${base}/r`, { token, body: body() });
-    const unknownDelivery = await server.request<{ code: string }>('POST', `${base}/r/deliveries/01JNOPE0000000000000000000/retry`, { token });
+    const unknownDelivery = await server.request<{ code: string }>(
+      'POST',
+      `${base}/r/deliveries/01JNOPE0000000000000000000/retry`,
+      { token },
+    );
     expect(unknownDelivery.status).toBe(404);
     expect(unknownDelivery.body.code).toBe('not_found');
-    expect((await server.request('POST', `${base}/nope/deliveries/01JNOPE0000000000000000000/retry`, { token })).status).toBe(404);
+    expect(
+      (await server.request('POST', `${base}/nope/deliveries/01JNOPE0000000000000000000/retry`, { token })).status,
+    ).toBe(404);
     const empty = await server.request('GET', `${base}/r/deliveries`, { token });
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual([]);

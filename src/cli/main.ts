@@ -186,7 +186,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'webhooks':
       return withServices(config, async (services) => {
         try {
-          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: out.print });
+          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: (human, data) => out.print(human, data) });
         } catch (error) {
           if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
           throw error;

@@ -39,15 +39,28 @@ describe('verifyWebhookTimestampSignature', () => {
   it('accepts a fresh timestamp signed with the body', () => {
     const header = signWebhookTimestamp('k', ts, body);
     expect(verifyWebhookTimestampSignature(body, String(ts), header, 'k', { now })).toBe(true);
-    expect(verifyWebhookTimestampSignature(body, String(ts - 299), signWebhookTimestamp('k', ts - 299, body), 'k', { now })).toBe(true);
+    expect(
+      verifyWebhookTimestampSignature(body, String(ts - 299), signWebhookTimestamp('k', ts - 299, body), 'k', { now }),
+    ).toBe(true);
   });
 
   it('rejects an old timestamp, a swapped timestamp, and a bad signature', () => {
     const old = ts - 301;
-    expect(verifyWebhookTimestampSignature(body, String(old), signWebhookTimestamp('k', old, body), 'k', { now })).toBe(false);
-    expect(verifyWebhookTimestampSignature(body, String(ts), signWebhookTimestamp('k', ts - 1, body), 'k', { now })).toBe(false);
+    expect(verifyWebhookTimestampSignature(body, String(old), signWebhookTimestamp('k', old, body), 'k', { now })).toBe(
+      false,
+    );
+    expect(
+      verifyWebhookTimestampSignature(body, String(ts), signWebhookTimestamp('k', ts - 1, body), 'k', { now }),
+    ).toBe(false);
     expect(verifyWebhookTimestampSignature(body, String(ts), signWebhookBody('k', body), 'k', { now })).toBe(false);
-    expect(verifyWebhookTimestampSignature(body, 'soon', signWebhookTimestamp('k', ts, body), 'k', { now })).toBe(false);
-    expect(verifyWebhookTimestampSignature(body, String(ts), signWebhookTimestamp('k', ts, body), 'k', { now, toleranceSeconds: -1 })).toBe(false);
+    expect(verifyWebhookTimestampSignature(body, 'soon', signWebhookTimestamp('k', ts, body), 'k', { now })).toBe(
+      false,
+    );
+    expect(
+      verifyWebhookTimestampSignature(body, String(ts), signWebhookTimestamp('k', ts, body), 'k', {
+        now,
+        toleranceSeconds: -1,
+      }),
+    ).toBe(false);
   });
 });

@@ -32,9 +32,14 @@ const MAX_READ_BODY = 64 * 1024;
 function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
     if (options.all) {
-      callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+      callback(
+        null,
+        addresses.map((a) => ({ address: a.address, family: a.family })),
+      );
     } else {
-      const first = addresses.find((a) => options.family === undefined || options.family === 0 || a.family === options.family) ?? addresses[0]!;
+      const first =
+        addresses.find((a) => options.family === undefined || options.family === 0 || a.family === options.family) ??
+        addresses[0]!;
       callback(null, first.address, first.family);
     }
   };
@@ -46,7 +51,10 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
  */
 export async function postWebhook(request: WebhookRequest): Promise<WebhookOutcome> {
   const started = Date.now();
-  const done = (outcome: Omit<WebhookOutcome, 'durationMs'>): WebhookOutcome => ({ ...outcome, durationMs: Date.now() - started });
+  const done = (outcome: Omit<WebhookOutcome, 'durationMs'>): WebhookOutcome => ({
+    ...outcome,
+    durationMs: Date.now() - started,
+  });
 
   const syntax = checkWebhookUrlSyntax(request.url, request.allowPrivate);
   if (!syntax.ok) return done({ ok: false, error: `refused: url ${syntax.reason}` });
@@ -105,7 +113,9 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookOutco
       req.destroy();
       finish({ ok: false, error: `no response within ${request.timeoutMs} ms` });
     }, remainingMs);
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, error: error.code ? `${error.code}: ${error.message}` : error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, error: error.code ? `${error.code}: ${error.message}` : error.message }),
+    );
     req.end(request.body);
   });
 }

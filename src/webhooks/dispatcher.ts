@@ -162,7 +162,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     };
   }
 
-  function judge(outcome: WebhookOutcome, attempt: number, now: number): { status: DeliveryStatus; nextAttemptAt: number | null } {
+  function judge(
+    outcome: WebhookOutcome,
+    attempt: number,
+    now: number,
+  ): { status: DeliveryStatus; nextAttemptAt: number | null } {
     if (outcome.ok) return { status: 'succeeded', nextAttemptAt: null };
     if (attempt >= maxAttempts) return { status: 'failed', nextAttemptAt: null };
     return { status: 'retrying', nextAttemptAt: now + retryDelayMs(retryBaseMs, attempt) };
@@ -188,7 +192,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return true;
   }
 
-  async function recordReplay(subscription: WebhookSubscriptionRow, replay: WebhookReplayRow, event: EventRow): Promise<boolean> {
+  async function recordReplay(
+    subscription: WebhookSubscriptionRow,
+    replay: WebhookReplayRow,
+    event: EventRow,
+  ): Promise<boolean> {
     const attempt = replay.attempts + 1;
     const outcome = await send(subscription, event, attempt);
     const now = Date.now();
@@ -196,7 +204,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return store.db.transaction().execute(async (trx) => {
       if (!(await renewLease(trx, subscription.id, owner, now + leaseMs))) return false;
       await insertDelivery(trx, deliveryRow(subscription, event, attempt, outcome, status, now, nextAttemptAt, true));
-      if (status === 'retrying') await rescheduleReplay(trx, replay.organization_id, replay.id, attempt, nextAttemptAt!);
+      if (status === 'retrying')
+        await rescheduleReplay(trx, replay.organization_id, replay.id, attempt, nextAttemptAt!);
       else await deleteReplay(trx, replay.organization_id, replay.id);
       return true;
     });
@@ -234,7 +243,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         const progress = { cursor_sequence: cursor, attempts, next_attempt_at: nextAttemptAt ?? 0 };
         const kept = await store.db.transaction().execute(async (trx) => {
           if (!(await advanceSubscription(trx, subscription.id, owner, progress, now + leaseMs))) return false;
-          await insertDelivery(trx, deliveryRow(subscription, event, attempt, outcome, status, now, nextAttemptAt, false));
+          await insertDelivery(
+            trx,
+            deliveryRow(subscription, event, attempt, outcome, status, now, nextAttemptAt, false),
+          );
           return true;
         });
         if (!kept) return;
@@ -245,7 +257,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       }
     }
     if (cursor !== saved) {
-      await advanceSubscription(store.db, subscription.id, owner, { cursor_sequence: cursor, attempts, next_attempt_at: 0 }, Date.now() + leaseMs);
+      await advanceSubscription(
+        store.db,
+        subscription.id,
+        owner,
+        { cursor_sequence: cursor, attempts, next_attempt_at: 0 },
+        Date.now() + leaseMs,
+      );
     }
   }
 
@@ -255,11 +273,17 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       if (await runReplays(subscription)) await runStream(subscription);
       return true;
     } catch (error) {
-      log.error({ err: error, subscription: subscription.ref, organizationId: subscription.organization_id }, 'webhook dispatch failed');
+      log.error(
+        { err: error, subscription: subscription.ref, organizationId: subscription.organization_id },
+        'webhook dispatch failed',
+      );
       return false;
     } finally {
       await releaseSubscription(store.db, subscription.id, owner).catch((error: unknown) =>
-        log.warn({ err: error, subscription: subscription.ref }, 'could not release webhook lease; it expires on its own'),
+        log.warn(
+          { err: error, subscription: subscription.ref },
+          'could not release webhook lease; it expires on its own',
+        ),
       );
     }
   }

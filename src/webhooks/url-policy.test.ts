@@ -7,11 +7,13 @@ import {
   type HostResolver,
 } from './url-policy.js';
 
-const fakeDns = (table: Record<string, string[]>): HostResolver => async (hostname) => {
-  const addresses = table[hostname];
-  if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const fakeDns =
+  (table: Record<string, string[]>): HostResolver =>
+  async (hostname) => {
+    const addresses = table[hostname];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 
 describe('blockedAddressReason', () => {
   it.each([
@@ -46,12 +48,18 @@ describe('blockedAddressReason', () => {
     expect(blockedAddressReason(address)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '93.184.216.34', '2606:4700:4700::1111', '64:ff9b::808:808', '2002:808:808::1'])(
-    'accepts the public address %s',
-    (address) => {
-      expect(blockedAddressReason(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '93.184.216.34',
+    '2606:4700:4700::1111',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])('accepts the public address %s', (address) => {
+    expect(blockedAddressReason(address)).toBeUndefined();
+  });
 
   it('refuses what is not an IP address', () => {
     expect(blockedAddressReason('example.com')).toBe('not an IP address');
@@ -108,7 +116,10 @@ describe('checkWebhookUrlSyntax', () => {
   it('refuses plain http, other schemes, credentials and junk', () => {
     expect(checkWebhookUrlSyntax('http://hooks.example.com/x', false)).toEqual({ ok: false, reason: 'must use https' });
     expect(checkWebhookUrlSyntax('ftp://hooks.example.com/x', true)).toEqual({ ok: false, reason: 'must use https' });
-    expect(checkWebhookUrlSyntax('https://user:pw@hooks.example.com/x', false)).toEqual({ ok: false, reason: 'must not contain credentials' });
+    expect(checkWebhookUrlSyntax('https://user:pw@hooks.example.com/x', false)).toEqual({
+      ok: false,
+      reason: 'must not contain credentials',
+    });
     expect(checkWebhookUrlSyntax('not a url', false)).toEqual({ ok: false, reason: 'must be an absolute URL' });
     expect(checkWebhookUrlSyntax(`https://hooks.example.com/${'a'.repeat(2100)}`, false).ok).toBe(false);
   });

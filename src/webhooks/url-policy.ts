@@ -146,7 +146,8 @@ export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
  * its host is not an IP literal or name that can only be local.
  */
 export function checkWebhookUrlSyntax(raw: string, allowPrivate: boolean): UrlCheck {
-  if (raw.length > MAX_WEBHOOK_URL_LENGTH) return { ok: false, reason: `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
+  if (raw.length > MAX_WEBHOOK_URL_LENGTH)
+    return { ok: false, reason: `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
   let url: URL;
   try {
     url = new URL(raw);
@@ -166,7 +167,8 @@ export function checkWebhookUrlSyntax(raw: string, allowPrivate: boolean): UrlCh
   }
   const name = url.hostname.toLowerCase().replace(/\.$/, '');
   // RFC 6761: localhost names are loopback whatever DNS says; single-label names only resolve on a local network.
-  if (name === 'localhost' || name.endsWith('.localhost')) return { ok: false, reason: 'must not target a loopback address' };
+  if (name === 'localhost' || name.endsWith('.localhost'))
+    return { ok: false, reason: 'must not target a loopback address' };
   if (!name.includes('.')) return { ok: false, reason: 'must have a fully qualified host name' };
   return { ok: true, url };
 }
@@ -178,7 +180,11 @@ export type ResolveCheck = { ok: true; addresses: ResolvedAddress[] } | { ok: fa
  * address is enough to refuse: the client decides which one a connection
  * uses). With private targets allowed the addresses are returned unchecked.
  */
-export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, resolve: HostResolver): Promise<ResolveCheck> {
+export async function resolveWebhookTarget(
+  url: URL,
+  allowPrivate: boolean,
+  resolve: HostResolver,
+): Promise<ResolveCheck> {
   const literal = hostToIpLiteral(url.hostname);
   let addresses: ResolvedAddress[];
   if (literal !== undefined) {

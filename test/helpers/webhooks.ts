@@ -1,6 +1,10 @@
 import type { Config } from '../../src/config.js';
 import type { Store } from '../../src/store/store.js';
-import { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/webhooks/dispatcher.js';
+import {
+  createWebhookDispatcher,
+  type WebhookDispatcher,
+  type WebhookDispatcherOptions,
+} from '../../src/webhooks/dispatcher.js';
 
 /** A started dispatcher with the server's webhook settings and a fast poll; stop it in the test. */
 export function startDispatcher(

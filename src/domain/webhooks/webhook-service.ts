@@ -78,7 +78,11 @@ export function createWebhookService(store: Store, options: WebhookServiceOption
      * receives the events written after it; a replaced one keeps its place in
      * the log and gets the new URL, secret and events from its next delivery.
      */
-    async putWebhook(organizationId: string, ref: string, body: PutWebhookBody): Promise<{ created: boolean; webhook: Webhook }> {
+    async putWebhook(
+      organizationId: string,
+      ref: string,
+      body: PutWebhookBody,
+    ): Promise<{ created: boolean; webhook: Webhook }> {
       const url = await validateUrl(body.url);
       const events = JSON.stringify(body.events);
       const row = await store.db.transaction().execute(async (trx) => {
@@ -87,7 +91,12 @@ export function createWebhookService(store: Store, options: WebhookServiceOption
         if (!tick) throw notFound('Organization');
         const existing = await findSubscription(trx, organizationId, ref);
         if (existing) {
-          await replaceSubscription(trx, organizationId, ref, { url, secret: body.secret, events, updated_at: tick.now });
+          await replaceSubscription(trx, organizationId, ref, {
+            url,
+            secret: body.secret,
+            events,
+            updated_at: tick.now,
+          });
           return { ...existing, url, events, created: false };
         }
         const created: WebhookSubscriptionRow = {
@@ -111,7 +120,10 @@ export function createWebhookService(store: Store, options: WebhookServiceOption
       return { created: row.created, webhook: subscriptionRowToWebhook(row) };
     },
 
-    async listWebhooks(organizationId: string, options: { after?: string | undefined; limit?: number | undefined }): Promise<Page<Webhook>> {
+    async listWebhooks(
+      organizationId: string,
+      options: { after?: string | undefined; limit?: number | undefined },
+    ): Promise<Page<Webhook>> {
       const limit = options.limit ?? WEBHOOK_PAGE_SIZE;
       const queryId = fingerprint('webhooks', organizationId);
       const [afterRef] = options.after ? (decodeCursor(options.after, queryId, ['string']) as [string]) : [''];

@@ -5,10 +5,19 @@ import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
-import { PutWebhookBodySchema, WebhookDeliverySchema, WebhookRefSchema, WebhookReplaySchema, WebhookSchema } from '../schemas/webhooks.js';
+import {
+  PutWebhookBodySchema,
+  WebhookDeliverySchema,
+  WebhookRefSchema,
+  WebhookReplaySchema,
+  WebhookSchema,
+} from '../schemas/webhooks.js';
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
-const WebhookParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }), ref: WebhookRefSchema });
+const WebhookParams = Type.Object({
+  organizationId: Type.String({ description: 'Organization ID' }),
+  ref: WebhookRefSchema,
+});
 const DeliveryParams = Type.Object({
   organizationId: Type.String({ description: 'Organization ID' }),
   ref: WebhookRefSchema,
@@ -44,7 +53,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; publ
       },
     },
     async (request, reply) => {
-      const { created, webhook } = await webhooks.putWebhook(request.params.organizationId, request.params.ref, request.body);
+      const { created, webhook } = await webhooks.putWebhook(
+        request.params.organizationId,
+        request.params.ref,
+        request.body,
+      );
       return reply.code(created ? 201 : 200).send(webhook);
     },
   );

@@ -17,7 +17,8 @@ export const PutWebhookBodySchema = Type.Object(
     url: Type.String({
       minLength: 1,
       maxLength: MAX_WEBHOOK_URL_LENGTH,
-      description: 'https URL that receives the POSTs; it must not resolve to a loopback, private, link-local or metadata address.',
+      description:
+        'https URL that receives the POSTs; it must not resolve to a loopback, private, link-local or metadata address.',
     }),
     secret: Type.String({
       minLength: 1,
@@ -50,7 +51,8 @@ export const WebhookDeliverySchema = Type.Object(
     event: Type.String({ description: 'Event type' }),
     attempt: Type.Integer({ description: 'Attempt number for this event, from 1' }),
     status: StringEnum(DELIVERY_STATUSES, {
-      description: 'succeeded: 2xx; retrying: failed, another attempt is scheduled at nextAttemptAt; failed: failed and no attempt is left',
+      description:
+        'succeeded: 2xx; retrying: failed, another attempt is scheduled at nextAttemptAt; failed: failed and no attempt is left',
     }),
     responseStatus: Type.Optional(Type.Integer({ description: "The receiver's HTTP status, when it answered" })),
     error: Type.Optional(Type.String()),

@@ -7,7 +7,11 @@ export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookReplayRow = Selectable<WebhookReplaysTable>;
 type Db = Kysely<Database> | Transaction<Database>;
 
-export async function findSubscription(db: Db, organizationId: string, ref: string): Promise<WebhookSubscriptionRow | undefined> {
+export async function findSubscription(
+  db: Db,
+  organizationId: string,
+  ref: string,
+): Promise<WebhookSubscriptionRow | undefined> {
   return db
     .selectFrom('webhook_subscriptions')
     .selectAll()
@@ -67,8 +71,16 @@ export async function deleteSubscription(db: Db, organizationId: string, ref: st
     .returning('id')
     .executeTakeFirst();
   if (!deleted) return false;
-  await db.deleteFrom('webhook_deliveries').where('organization_id', '=', organizationId).where('subscription_id', '=', deleted.id).execute();
-  await db.deleteFrom('webhook_replays').where('organization_id', '=', organizationId).where('subscription_id', '=', deleted.id).execute();
+  await db
+    .deleteFrom('webhook_deliveries')
+    .where('organization_id', '=', organizationId)
+    .where('subscription_id', '=', deleted.id)
+    .execute();
+  await db
+    .deleteFrom('webhook_replays')
+    .where('organization_id', '=', organizationId)
+    .where('subscription_id', '=', deleted.id)
+    .execute();
   return true;
 }
 
@@ -207,7 +219,11 @@ export async function listDeliveries(
   return query.orderBy('id', 'desc').limit(limit).execute();
 }
 
-export async function findDelivery(db: Db, organizationId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
+export async function findDelivery(
+  db: Db,
+  organizationId: string,
+  id: string,
+): Promise<WebhookDeliveryRow | undefined> {
   return db
     .selectFrom('webhook_deliveries')
     .selectAll()
@@ -220,7 +236,12 @@ export async function insertReplay(db: Db, row: WebhookReplayRow): Promise<void>
   await db.insertInto('webhook_replays').values(row).execute();
 }
 
-export async function listDueReplays(db: Db, subscriptionId: string, now: number, limit: number): Promise<WebhookReplayRow[]> {
+export async function listDueReplays(
+  db: Db,
+  subscriptionId: string,
+  now: number,
+  limit: number,
+): Promise<WebhookReplayRow[]> {
   return db
     .selectFrom('webhook_replays')
     .selectAll()
@@ -232,7 +253,13 @@ export async function listDueReplays(db: Db, subscriptionId: string, now: number
     .execute();
 }
 
-export async function rescheduleReplay(db: Db, organizationId: string, id: string, attempts: number, nextAttemptAt: number): Promise<void> {
+export async function rescheduleReplay(
+  db: Db,
+  organizationId: string,
+  id: string,
+  attempts: number,
+  nextAttemptAt: number,
+): Promise<void> {
   await db
     .updateTable('webhook_replays')
     .set({ attempts, next_attempt_at: nextAttemptAt })
@@ -245,7 +272,11 @@ export async function deleteReplay(db: Db, organizationId: string, id: string): 
   await db.deleteFrom('webhook_replays').where('organization_id', '=', organizationId).where('id', '=', id).execute();
 }
 
-export async function findQueuedReplay(db: Db, subscriptionId: string, eventSequence: number): Promise<WebhookReplayRow | undefined> {
+export async function findQueuedReplay(
+  db: Db,
+  subscriptionId: string,
+  eventSequence: number,
+): Promise<WebhookReplayRow | undefined> {
   return db
     .selectFrom('webhook_replays')
     .selectAll()
