@@ -222,10 +222,14 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     let attempts = subscription.attempts;
     let saved = cursor;
     let delivered = 0;
-    while (running && delivered < batchSize) {
+    // Skipping unsubscribed events is cheap but not free: bound it too, so the lease is renewed and others get a turn.
+    let scanned = 0;
+    const hasBudget = () => running && delivered < batchSize && scanned < batchSize * 20;
+    while (hasBudget()) {
       const events = await listEvents(store.db, subscription.organization_id, cursor, batchSize);
       if (events.length === 0) break;
       for (const event of events) {
+        scanned += 1;
         if (!wanted.has(event.type)) {
           cursor = event.sequence;
           continue;
@@ -253,7 +257,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         saved = cursor;
         if (status === 'retrying') return;
         delivered += 1;
-        if (!running || delivered >= batchSize) break;
+        if (!hasBudget()) break;
       }
     }
     if (cursor !== saved) {
