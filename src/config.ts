@@ -27,6 +27,8 @@ export interface Config {
   readonly webhookPollIntervalMs: number;
   /** Whether `startServer` runs the webhook dispatcher; turn off for API-only processes. */
   readonly webhookDispatcher: boolean;
+  /** How long delivery attempts stay visible before they are pruned. */
+  readonly webhookDeliveryRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -124,5 +126,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookTimeoutMs: parseInteger('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 1, 300_000),
     webhookPollIntervalMs: parseInteger('WEBHOOK_POLL_INTERVAL_MS', env.WEBHOOK_POLL_INTERVAL_MS, 250, 1, 60_000),
     webhookDispatcher: parseBoolean('WEBHOOK_DISPATCHER', env.WEBHOOK_DISPATCHER, true),
+    webhookDeliveryRetentionDays: parseInteger('WEBHOOK_DELIVERY_RETENTION_DAYS', env.WEBHOOK_DELIVERY_RETENTION_DAYS, 30, 1, 3650),
   });
 }

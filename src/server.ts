@@ -41,6 +41,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         timeoutMs: config.webhookTimeoutMs,
         pollIntervalMs: config.webhookPollIntervalMs,
         allowPrivateUrls: config.webhooksAllowPrivateUrls,
+        deliveryRetentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
         log: app.log,
       })
     : undefined;

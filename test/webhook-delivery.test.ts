@@ -419,6 +419,47 @@ await describeEachBackend('webhook delivery', (backend) => {
     expect(recorded.every((r) => r.status === 'succeeded' && r.attempt === 1)).toBe(true);
   });
 
+  it('prunes attempts older than the retention when it starts', async () => {
+    const hook = await receiver();
+    const { org, token } = await setup(`${hook.url}/history`, ['customer.created']);
+    const { id: subscriptionId } = await subscriptionRow(org.id);
+    const now = Date.now();
+    const row = (id: string, ageMs: number) => ({
+      organization_id: org.id,
+      id,
+      subscription_id: subscriptionId,
+      event_sequence: 1,
+      event_id: '01JOLDEVENT000000000000000',
+      event_type: 'customer.created',
+      attempt: 1,
+      status: 'failed',
+      response_status: 500,
+      error: 'HTTP 500',
+      duration_ms: 1,
+      next_attempt_at: null,
+      replay: 0,
+      created_at: now - ageMs,
+    });
+    await server.store.db
+      .insertInto('webhook_deliveries')
+      .values([
+        row('01JOLD00000000000000000001', 3_600_000),
+        row('01JOLD00000000000000000002', 7_200_000),
+        row('01JNEW00000000000000000001', 1_000),
+      ])
+      .execute();
+
+    const started = dispatcher(server.store, { deliveryRetentionMs: 60_000 });
+    await server.createCustomer(org.id, {}, token);
+    await vi.waitFor(() => expect(hook.requests).toHaveLength(1), WAIT);
+    await started.stop();
+    const kept = await deliveries(org.id, token);
+    expect(kept.map((d) => d.id)).toContain('01JNEW00000000000000000001');
+    expect(kept.map((d) => d.id)).not.toContain('01JOLD00000000000000000001');
+    expect(kept.map((d) => d.id)).not.toContain('01JOLD00000000000000000002');
+    expect(kept).toHaveLength(2);
+  });
+
   it('runs the dispatcher inside startServer and stops it on close', async () => {
     const hook = await receiver();
     const database = await backend.createDatabase();

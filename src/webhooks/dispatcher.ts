@@ -9,6 +9,7 @@ import {
   findSubscriptionById,
   insertDelivery,
   listDueReplays,
+  pruneDeliveries,
   releaseSubscription,
   renewLease,
   rescheduleReplay,
@@ -40,6 +41,8 @@ export interface WebhookDispatcherOptions {
   leaseMs?: number;
   /** Events delivered per claim before the subscription is released, so every subscription gets its turn. */
   batchSize?: number;
+  /** Attempts older than this are deleted (hourly, and when the dispatcher starts); default 30 days. */
+  deliveryRetentionMs?: number;
   /** Identifies this dispatcher in leases; unique per instance by default. */
   owner?: string;
   log?: DispatcherLogger;
@@ -60,6 +63,8 @@ export type DeliveryStatus = 'succeeded' | 'retrying' | 'failed';
 export function retryDelayMs(retryBaseMs: number, attempt: number): number {
   return retryBaseMs * 2 ** (attempt - 1);
 }
+
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 const silentLog: DispatcherLogger = { warn: () => undefined, error: () => undefined };
 
@@ -82,6 +87,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const batchSize = options.batchSize ?? 100;
   const owner = options.owner ?? `${os.hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const log = options.log ?? silentLog;
+  const retentionMs = options.deliveryRetentionMs ?? 30 * 86_400_000;
+  let prunedAt = 0;
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -292,8 +299,20 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     }
   }
 
+  async function pruneHistory(): Promise<void> {
+    if (Date.now() - prunedAt < PRUNE_INTERVAL_MS) return;
+    prunedAt = Date.now();
+    try {
+      // In slices, so no single statement holds many locks; every dispatcher may do this, deletes are idempotent.
+      while (running && (await pruneDeliveries(store.db, Date.now() - retentionMs, 1000)) === 1000);
+    } catch (error) {
+      log.warn({ err: error }, 'could not prune old webhook deliveries; will try again');
+    }
+  }
+
   async function run(): Promise<void> {
     while (running) {
+      await pruneHistory();
       const free = concurrency - active.size;
       let claimed: WebhookSubscriptionRow[] = [];
       if (free > 0) {

@@ -44,6 +44,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('webhook_deliveries')
     .columns(['organization_id', 'subscription_id', 'id desc'])
     .execute();
+  // For pruning old attempts.
+  await db.schema.createIndex('webhook_deliveries_created_idx').on('webhook_deliveries').column('created_at').execute();
 
   await db.schema
     .createTable('webhook_replays')

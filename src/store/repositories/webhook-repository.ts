@@ -284,3 +284,23 @@ export async function findQueuedReplay(
     .where('event_sequence', '=', eventSequence)
     .executeTakeFirst();
 }
+
+/** Deletes up to `limit` attempts recorded before `before`; returns how many went. */
+export async function pruneDeliveries(db: Db, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_deliveries')
+    .where((eb) =>
+      eb(
+        eb.refTuple('organization_id', 'id'),
+        'in',
+        eb
+          .selectFrom('webhook_deliveries')
+          .select(['organization_id', 'id'])
+          .where('created_at', '<', before)
+          .limit(limit)
+          .$asTuple('organization_id', 'id'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
