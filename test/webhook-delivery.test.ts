@@ -157,6 +157,20 @@ await describeEachBackend('webhook delivery', (backend) => {
     expect((await subscriptionRow(org.id)).cursor_sequence).toBe(events[2]!.sequence);
   });
 
+  it('is woken by a write of its own process instead of waiting for the next poll', async () => {
+    const hook = await receiver();
+    // Polls once at start, then not for a minute: only the write signal can make it deliver within the test.
+    const idle = dispatcher(server.store, { pollIntervalMs: 60_000 });
+    const unsubscribe = server.services.writeSignal.subscribe(() => idle.wake());
+    cleanups.push(async () => {
+      unsubscribe();
+    });
+    const { org, token } = await setup(`${hook.url}/woken`, ['customer.created']);
+    await server.createCustomer(org.id, {}, token);
+    await vi.waitFor(() => expect(hook.requests).toHaveLength(1), WAIT);
+    expect(sequenceOf(hook.requests[0]!)).toBe(1);
+  });
+
   it('sends only the subscribed events and moves the cursor past the others', async () => {
     const hook = await receiver();
     dispatcher();
