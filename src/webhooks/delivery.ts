@@ -60,12 +60,12 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookOutco
   if (!syntax.ok) return done({ ok: false, error: `refused: url ${syntax.reason}` });
   const url = syntax.url;
   // DNS counts against the same deadline as the request: a hanging resolver must not stall the subscription.
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), request.timeoutMs);
+  let dnsTimer: NodeJS.Timeout | undefined;
+  const dnsDeadline = new Promise<'timeout'>((resolve) => {
+    dnsTimer = setTimeout(() => resolve('timeout'), request.timeoutMs);
   });
-  const target = await Promise.race([resolveWebhookTarget(url, request.allowPrivate, request.resolve), deadline]);
-  clearTimeout(timer);
+  const target = await Promise.race([resolveWebhookTarget(url, request.allowPrivate, request.resolve), dnsDeadline]);
+  clearTimeout(dnsTimer);
   if (target === 'timeout') return done({ ok: false, error: `host did not resolve within ${request.timeoutMs} ms` });
   if (!target.ok) return done({ ok: false, error: `refused: ${target.reason}` });
   const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - started));
@@ -74,10 +74,10 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookOutco
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return new Promise<WebhookOutcome>((resolve) => {
     let settled = false;
+    let answered: number | undefined;
     const finish = (outcome: Omit<WebhookOutcome, 'durationMs'>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
       resolve(done(outcome));
     };
     const req = client.request(
@@ -93,26 +93,41 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookOutco
       },
       (res) => {
         const status = res.statusCode ?? 0;
+        answered = status;
+        if (status >= 200 && status < 300) {
+          // The status is the answer: success does not wait for the body, which is drained until the deadline.
+          finish({ ok: true, status });
+          res.resume();
+          return;
+        }
         const chunks: Buffer[] = [];
         let read = 0;
         res.on('data', (chunk: Buffer) => {
-          // The answer only matters for the error message; drain the rest without keeping it.
+          // Only the start of the body goes into the error message.
           if (read < MAX_READ_BODY) chunks.push(chunk);
           read += chunk.length;
         });
         res.on('error', (error) => finish({ ok: false, status, error: error.message }));
         res.on('end', () => {
-          if (status >= 200 && status < 300) return finish({ ok: true, status });
           const text = Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' ').trim().slice(0, MAX_ERROR_BODY);
           const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
           finish({ ok: false, status, error: `HTTP ${status}${redirect}${text ? `: ${text}` : ''}` });
         });
       },
     );
-    const timer = setTimeout(() => {
+    const deadline = setTimeout(() => {
       req.destroy();
-      finish({ ok: false, error: `no response within ${request.timeoutMs} ms` });
+      finish(
+        answered === undefined
+          ? { ok: false, error: `no response within ${request.timeoutMs} ms` }
+          : {
+              ok: false,
+              status: answered,
+              error: `HTTP ${answered}, body not complete within ${request.timeoutMs} ms`,
+            },
+      );
     }, remainingMs);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (error: NodeJS.ErrnoException) =>
       finish({ ok: false, error: error.code ? `${error.code}: ${error.message}` : error.message }),
     );
