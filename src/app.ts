@@ -3,8 +3,8 @@ import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
-import { customerListRoutes } from './http/routes/customer-lists.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
@@ -49,6 +49,18 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     app.addSchema(schema);
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);
+
+  // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
+  // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
 
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
