@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { verifyWebhookSignature, verifyWebhookTimestampSignature } from '../src/client/webhooks.js';
+import { EVENT_TYPES } from '../src/domain/events/event-log.js';
 import { loadConfig, parseDatabaseUrl } from '../src/config.js';
 import type { FeedEvent } from '../src/http/schemas/events.js';
 import type { WebhookDelivery, WebhookReplay } from '../src/http/schemas/webhooks.js';
@@ -169,6 +170,52 @@ await describeEachBackend('webhook delivery', (backend) => {
     await server.createCustomer(org.id, {}, token);
     await vi.waitFor(() => expect(hook.requests).toHaveLength(1), WAIT);
     expect(sequenceOf(hook.requests[0]!)).toBe(1);
+  });
+
+  it('delivers every kind of event exactly as the feed has it', async () => {
+    const hook = await receiver();
+    dispatcher();
+    const { org, token } = await setup(`${hook.url}/all`, [...EVENT_TYPES]);
+    const customer = await server.createCustomer(org.id, { email: 'all@example.com' }, token);
+    const base = `/organizations/${org.id}`;
+    const list = await server.request<{ id: string }>('POST', `${base}/customer-lists`, {
+      token,
+      body: { name: 'VIP' },
+    });
+    expect(list.status).toBe(201);
+    const writes: [string, string, unknown?][] = [
+      ['PATCH', `${base}/customers/${customer.id}`, { firstName: 'Changed' }],
+      ['PUT', `${base}/customer-lists/${list.body.id}`, { name: 'Very Important' }],
+      ['PUT', `${base}/customer-lists/${list.body.id}/members/${customer.id}`],
+      ['PUT', `${base}/customers/${customer.id}/points/order-1`, { amount: 150 }],
+      ['DELETE', `${base}/customer-lists/${list.body.id}/members/${customer.id}`],
+    ];
+    const erasures: [string, string, unknown?][] = [
+      ['DELETE', `${base}/customers/${customer.id}`],
+      ['DELETE', `${base}/customer-lists/${list.body.id}`],
+    ];
+    const withoutFeedFields = ({ id: _id, sequence: _sequence, occurredAt: _occurredAt, ...payload }: FeedEvent) =>
+      payload;
+    for (const [method, path, body] of writes) {
+      const response = await server.request(method, path, { token, body });
+      expect(response.status, `${method} ${path}: ${response.text}`).toBeLessThan(300);
+    }
+    const before = await feed(org.id, token);
+    await vi.waitFor(() => expect(hook.requests).toHaveLength(before.length), WAIT);
+    expect(hook.requests.map((r) => JSON.parse(r.text) as unknown)).toEqual(before.map(withoutFeedFields));
+
+    // Erasure scrubs the customer from the feed's earlier events; what was delivered before cannot be recalled.
+    for (const [method, path, body] of erasures) {
+      const response = await server.request(method, path, { token, body });
+      expect(response.status, `${method} ${path}: ${response.text}`).toBeLessThan(300);
+    }
+    const events = await feed(org.id, token);
+    expect(new Set(events.map((e) => e.event))).toEqual(new Set(EVENT_TYPES));
+    await vi.waitFor(() => expect(hook.requests).toHaveLength(events.length), WAIT);
+    expect(hook.requests.slice(before.length).map((r) => JSON.parse(r.text) as unknown)).toEqual(
+      events.slice(before.length).map(withoutFeedFields),
+    );
+    expect(hook.requests.map((r) => r.headers['x-event-id'])).toEqual(events.map((e) => e.id));
   });
 
   it('sends only the subscribed events and moves the cursor past the others', async () => {
