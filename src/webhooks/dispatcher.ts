@@ -261,6 +261,17 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
           return true;
         });
         if (!kept) return;
+        if (status === 'failed') {
+          log.warn(
+            {
+              organizationId: subscription.organization_id,
+              webhook: subscription.ref,
+              eventSequence: event.sequence,
+              error: outcome.error,
+            },
+            `webhook delivery failed after ${attempt} attempts; moving on (redeliver with the retry endpoint)`,
+          );
+        }
         saved = cursor;
         if (status === 'retrying') return;
         delivered += 1;
