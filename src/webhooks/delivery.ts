@@ -60,14 +60,9 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookOutco
   if (!syntax.ok) return done({ ok: false, error: `refused: url ${syntax.reason}` });
   const url = syntax.url;
   // DNS counts against the same deadline as the request: a hanging resolver must not stall the subscription.
-  let dnsTimer: NodeJS.Timeout | undefined;
-  const dnsDeadline = new Promise<'timeout'>((resolve) => {
-    dnsTimer = setTimeout(() => resolve('timeout'), request.timeoutMs);
-  });
-  const target = await Promise.race([resolveWebhookTarget(url, request.allowPrivate, request.resolve), dnsDeadline]);
-  clearTimeout(dnsTimer);
-  if (target === 'timeout') return done({ ok: false, error: `host did not resolve within ${request.timeoutMs} ms` });
-  if (!target.ok) return done({ ok: false, error: `refused: ${target.reason}` });
+  const target = await resolveWebhookTarget(url, request.allowPrivate, request.resolve, request.timeoutMs);
+  if (!target.ok)
+    return done({ ok: false, error: target.kind === 'blocked' ? `refused: ${target.reason}` : target.reason });
   const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - started));
 
   const client = url.protocol === 'https:' ? https : http;

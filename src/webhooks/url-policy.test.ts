@@ -145,7 +145,7 @@ describe('resolveWebhookTarget', () => {
   });
 
   it('accepts a name whose every address is public, and returns them', async () => {
-    const result = await resolveWebhookTarget(new URL('https://public.example.com/x'), false, dns);
+    const result = await resolveWebhookTarget(new URL('https://public.example.com/x'), false, dns, 1000);
     expect(result).toEqual({
       ok: true,
       addresses: [
@@ -156,30 +156,37 @@ describe('resolveWebhookTarget', () => {
   });
 
   it.each(['loopback', 'mixed', 'metadata', 'v6local', 'mapped', 'ula'])('refuses %s.example.com', async (name) => {
-    const result = await resolveWebhookTarget(new URL(`https://${name}.example.com/x`), false, dns);
+    const result = await resolveWebhookTarget(new URL(`https://${name}.example.com/x`), false, dns, 1000);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/^host resolves to a .* address/);
   });
 
   it('refuses localhost when resolved, and a name that does not resolve', async () => {
-    expect((await resolveWebhookTarget(new URL('https://localhost/x'), false, dns)).ok).toBe(false);
-    expect(await resolveWebhookTarget(new URL('https://nowhere.example.com/x'), false, dns)).toEqual({
+    expect((await resolveWebhookTarget(new URL('https://localhost/x'), false, dns, 1000)).ok).toBe(false);
+    expect(await resolveWebhookTarget(new URL('https://nowhere.example.com/x'), false, dns, 1000)).toEqual({
       ok: false,
+      kind: 'unresolved',
       reason: 'host does not resolve (ENOTFOUND)',
+    });
+    const hanging: HostResolver = () => new Promise(() => undefined);
+    expect(await resolveWebhookTarget(new URL('https://slow.example.com/x'), false, hanging, 50)).toEqual({
+      ok: false,
+      kind: 'unresolved',
+      reason: 'host did not resolve within 50 ms',
     });
   });
 
   it('checks IP literals without DNS', async () => {
     const noDns: HostResolver = () => Promise.reject(new Error('must not resolve'));
-    expect((await resolveWebhookTarget(new URL('https://0x7f000001/x'), false, noDns)).ok).toBe(false);
-    expect(await resolveWebhookTarget(new URL('https://8.8.8.8/x'), false, noDns)).toEqual({
+    expect((await resolveWebhookTarget(new URL('https://0x7f000001/x'), false, noDns, 1000)).ok).toBe(false);
+    expect(await resolveWebhookTarget(new URL('https://8.8.8.8/x'), false, noDns, 1000)).toEqual({
       ok: true,
       addresses: [{ address: '8.8.8.8', family: 4 }],
     });
   });
 
   it('returns private addresses when private targets are allowed', async () => {
-    expect(await resolveWebhookTarget(new URL('http://localhost:1234/x'), true, dns)).toEqual({
+    expect(await resolveWebhookTarget(new URL('http://localhost:1234/x'), true, dns, 1000)).toEqual({
       ok: true,
       addresses: [
         { address: '127.0.0.1', family: 4 },

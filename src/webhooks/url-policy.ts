@@ -173,35 +173,52 @@ export function checkWebhookUrlSyntax(raw: string, allowPrivate: boolean): UrlCh
   return { ok: true, url };
 }
 
-export type ResolveCheck = { ok: true; addresses: ResolvedAddress[] } | { ok: false; reason: string };
+export type ResolveCheck =
+  | { ok: true; addresses: ResolvedAddress[] }
+  | { ok: false; kind: 'unresolved' | 'blocked'; reason: string };
 
 /**
  * Resolves the URL's host and checks every address it resolves to (one bad
  * address is enough to refuse: the client decides which one a connection
  * uses). With private targets allowed the addresses are returned unchecked.
+ * A resolver that does not answer within `timeoutMs` counts as no answer.
  */
 export async function resolveWebhookTarget(
   url: URL,
   allowPrivate: boolean,
   resolve: HostResolver,
+  timeoutMs: number,
 ): Promise<ResolveCheck> {
   const literal = hostToIpLiteral(url.hostname);
   let addresses: ResolvedAddress[];
   if (literal !== undefined) {
     addresses = [{ address: literal, family: net.isIP(literal) === 6 ? 6 : 4 }];
   } else {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((done) => {
+      timer = setTimeout(() => done('timeout'), timeoutMs);
+    });
     try {
-      addresses = await resolve(url.hostname.replace(/\.$/, ''));
+      const answer = await Promise.race([resolve(url.hostname.replace(/\.$/, '')), deadline]);
+      if (answer === 'timeout')
+        return { ok: false, kind: 'unresolved', reason: `host did not resolve within ${timeoutMs} ms` };
+      addresses = answer;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      return { ok: false, reason: `host does not resolve${typeof code === 'string' ? ` (${code})` : ''}` };
+      return {
+        ok: false,
+        kind: 'unresolved',
+        reason: `host does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
+      };
+    } finally {
+      clearTimeout(timer);
     }
-    if (addresses.length === 0) return { ok: false, reason: 'host does not resolve' };
+    if (addresses.length === 0) return { ok: false, kind: 'unresolved', reason: 'host does not resolve' };
   }
   if (!allowPrivate) {
     for (const { address } of addresses) {
       const reason = blockedAddressReason(address);
-      if (reason) return { ok: false, reason: `host resolves to a ${reason} address (${address})` };
+      if (reason) return { ok: false, kind: 'blocked', reason: `host resolves to a ${reason} address (${address})` };
     }
   }
   return { ok: true, addresses };

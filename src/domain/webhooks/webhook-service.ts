@@ -24,6 +24,8 @@ import { formatMillis } from '../time.js';
 
 export const WEBHOOK_PAGE_SIZE = 100;
 export const DELIVERY_PAGE_SIZE = 100;
+/** How long a PUT waits for the URL's host to resolve before refusing it. */
+const DNS_TIMEOUT_MS = 5000;
 
 export function subscriptionRowToWebhook(row: WebhookSubscriptionRow): Webhook {
   return { ref: row.ref, url: row.url, events: JSON.parse(row.events) as string[] };
@@ -61,7 +63,7 @@ export function createWebhookService(store: Store, options: WebhookServiceOption
   async function validateUrl(raw: string): Promise<string> {
     const syntax = checkWebhookUrlSyntax(raw, options.allowPrivateUrls);
     if (!syntax.ok) throw invalidField('url', syntax.reason);
-    const target = await resolveWebhookTarget(syntax.url, options.allowPrivateUrls, options.resolve);
+    const target = await resolveWebhookTarget(syntax.url, options.allowPrivateUrls, options.resolve, DNS_TIMEOUT_MS);
     if (!target.ok) throw invalidField('url', target.reason);
     return syntax.url.toString();
   }
