@@ -156,6 +156,20 @@ await describeEachBackend('webhook delivery', (backend) => {
     ).toEqual(events.map((e) => [e.sequence, e.id, e.event, 1, 'succeeded', 200, false]));
     expect(attempts.every((d) => d.error === undefined && d.nextAttemptAt === undefined)).toBe(true);
     expect((await subscriptionRow(org.id)).cursor_sequence).toBe(events[2]!.sequence);
+
+    const firstPage = await server.request<WebhookDelivery[]>(
+      'GET',
+      `/organizations/${org.id}/webhooks/hook/deliveries?limit=2`,
+      {
+        token,
+      },
+    );
+    expect(firstPage.body.map((d) => d.eventSequence)).toEqual([3, 2]);
+    const next = firstPage.headers.get('x-next-page');
+    expect(next).toContain('limit=2&after=');
+    const secondPage = await server.request<WebhookDelivery[]>('GET', next!, { token });
+    expect(secondPage.body.map((d) => d.eventSequence)).toEqual([1]);
+    expect(secondPage.headers.get('x-next-page')).toBeNull();
   });
 
   it('is woken by a write of its own process instead of waiting for the next poll', async () => {
