@@ -1,7 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postWebhook, type WebhookRequest } from './delivery.js';
+import { createWebhookAgents, postWebhook, type WebhookRequest } from './delivery.js';
 import type { HostResolver } from './url-policy.js';
 
 const seen: string[] = [];
@@ -128,5 +128,40 @@ describe('postWebhook', () => {
       ok: true,
     });
     expect(seen).toEqual([`POST /ok hooks.invalid:${port}`]);
+  });
+
+  it('reuses a kept-alive connection, and retries at once on a fresh one when a pooled socket turns out dead', async () => {
+    // Answers each connection's first request with a keep-alive 200, and resets the connection on its second.
+    let connections = 0;
+    let requests = 0;
+    const raw = net.createServer((socket) => {
+      connections += 1;
+      let served = 0;
+      socket.on('data', (data) => {
+        if (!data.toString('latin1').includes('\r\n\r\n')) return;
+        requests += 1;
+        served += 1;
+        if (served === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n');
+        else socket.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`;
+    const agents = createWebhookAgents();
+    try {
+      expect(await postWebhook(request(rawUrl, { agents }))).toMatchObject({ ok: true, status: 200 });
+      expect(await postWebhook(request(rawUrl, { agents }))).toMatchObject({ ok: true, status: 200 });
+      expect({ connections, requests }).toEqual({ connections: 2, requests: 3 });
+
+      // A plain keep-alive receiver: the second delivery goes over the first one's connection.
+      const sockets = new Set<unknown>();
+      server.on('connection', (socket) => sockets.add(socket));
+      expect(await postWebhook(request(`${base}/ok`, { agents }))).toMatchObject({ ok: true });
+      expect(await postWebhook(request(`${base}/ok`, { agents }))).toMatchObject({ ok: true });
+      expect(sockets.size).toBe(1);
+    } finally {
+      agents.http.destroy();
+      raw.close();
+    }
   });
 });

@@ -18,7 +18,7 @@ import {
   type WebhookSubscriptionRow,
 } from '../store/repositories/webhook-repository.js';
 import type { Store } from '../store/store.js';
-import { postWebhook, type WebhookOutcome } from './delivery.js';
+import { createWebhookAgents, postWebhook, type WebhookAgents, type WebhookOutcome } from './delivery.js';
 import { signWebhookBody, signWebhookTimestamp } from './signing.js';
 import { systemResolver, type HostResolver } from './url-policy.js';
 
@@ -92,6 +92,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
 
   let running = false;
   let loop: Promise<void> | undefined;
+  let agents: WebhookAgents | undefined;
   const active = new Set<Promise<void>>();
   let woken = false;
   let wakeSleeper: (() => void) | undefined;
@@ -127,6 +128,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       timeoutMs,
       allowPrivate: options.allowPrivateUrls,
       resolve,
+      agents,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'customers-api-webhooks/1',
@@ -351,6 +353,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     start() {
       if (running) return;
       running = true;
+      agents = createWebhookAgents();
       loop = run();
     },
     wake,
@@ -360,6 +363,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       wake();
       await loop;
       await Promise.all([...active]);
+      agents?.http.destroy();
+      agents?.https.destroy();
+      agents = undefined;
     },
   };
 }
