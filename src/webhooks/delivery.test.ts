@@ -147,7 +147,7 @@ describe('postWebhook', () => {
     });
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
     const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`;
-    const agents = createWebhookAgents();
+    const agents = createWebhookAgents(2);
     try {
       expect(await postWebhook(request(rawUrl, { agents }))).toMatchObject({ ok: true, status: 200 });
       expect(await postWebhook(request(rawUrl, { agents }))).toMatchObject({ ok: true, status: 200 });

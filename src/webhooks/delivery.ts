@@ -24,9 +24,12 @@ export interface WebhookAgents {
   https: https.Agent;
 }
 
-/** Agents for `postWebhook`; idle sockets close after a few seconds, before most servers drop them. */
-export function createWebhookAgents(): WebhookAgents {
-  const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 4000 };
+/**
+ * Agents for `postWebhook`; idle sockets close after a few seconds, before most servers drop them. `maxSockets`
+ * per receiver should match the dispatcher's concurrency, or subscriptions sharing a receiver queue on each other.
+ */
+export function createWebhookAgents(maxSockets: number): WebhookAgents {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 4000 };
   return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 

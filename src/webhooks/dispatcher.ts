@@ -353,7 +353,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     start() {
       if (running) return;
       running = true;
-      agents = createWebhookAgents();
+      agents = createWebhookAgents(concurrency);
       loop = run();
     },
     wake,
