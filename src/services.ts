@@ -18,7 +18,7 @@ export interface ServiceOverrides {
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
 export function createServices(
   store: Store,
-  config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs' | 'webhooksAllowPrivateUrls'>,
+  config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'> & Partial<Pick<Config, 'webhooksAllowPrivateUrls'>>,
   overrides: ServiceOverrides = {},
 ) {
   const writeSignal = createWriteSignal();
@@ -32,7 +32,7 @@ export function createServices(
     ledgers: createLedgerService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
     webhooks: createWebhookService(store, {
-      allowPrivateUrls: config.webhooksAllowPrivateUrls,
+      allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,
       resolve: overrides.resolve ?? systemResolver,
       writeSignal,
     }),

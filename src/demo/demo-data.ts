@@ -2,6 +2,7 @@ import type { Organization } from '../http/schemas/organizations.js';
 import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
 import { insertPointRecords, insertSpendRecords, type PointRecordRow, type SpendRecordRow } from '../store/repositories/ledger-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
+import { raiseOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
@@ -183,7 +184,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     await insertCustomerLists(trx, lists);
     await insertListMembers(trx, members);
     // Later writes must sort after the imported history.
-    await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', orgId).execute();
+    await raiseOrganizationClock(trx, services.store, orgId, maxUpdated);
     // The feed starts with the demo's state, so a consumer replaying it from the start sees the same data as the reads.
     const customersById = new Map(customers.map((c) => [c.id, c]));
     const listsById = new Map(lists.map((l) => [l.id, l]));

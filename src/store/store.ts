@@ -34,6 +34,17 @@ export interface DialectSql {
    * on SQLite, where a write transaction already excludes every other writer.
    */
   lockSkipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /** Epoch milliseconds, read when the statement runs. */
+  currentMillis(): RawBuilder<number>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL connections per process. */
+  poolSize?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** Longest wait for one statement; past it the request fails with 503 instead of hanging. */
+  queryTimeoutMs?: number | undefined;
+  onPoolError?: ((error: Error) => void) | undefined;
 }
 
 export interface Store {
@@ -41,6 +52,12 @@ export interface Store {
   readonly db: Kysely<Database>;
   readonly sql: DialectSql;
   prepare<R>(query: Compilable<R>): PreparedQuery<R>;
+  /**
+   * Runs `run` (Kysely's migrator) on a handle fit for migrations: one that
+   * waits as long as another process's migration takes, under a lock that
+   * lets only one process at a time apply migrations.
+   */
+  withMigrationDb<T>(run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
   /** True for errors that mean the database cannot be reached (as opposed to a bad query). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
 import type { Database } from '../schema.js';
 import { compileStatement, type PreparedQuery, type Store } from '../store.js';
 
@@ -16,6 +16,18 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * SQLite does run DDL inside transactions. Saying so makes Kysely's migrator
+ * apply migrations inside one BEGIN IMMEDIATE transaction, which is the
+ * cross-process lock: a second process starting at the same time waits for
+ * the write lock, then finds the migrations applied.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
   constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
@@ -25,11 +37,18 @@ class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver() {
     return new ImmediateSqliteDriver(this.#config);
   }
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
+  }
 }
+
+const BUSY_TIMEOUT_MS = 5000;
+// Another process may be applying a long migration (an index over millions of rows) while this one starts.
+const MIGRATION_BUSY_TIMEOUT_MS = 2 * 60_000;
 
 function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
   const connection = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
-  connection.pragma('busy_timeout = 5000');
+  connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!readonly) {
     connection.pragma('journal_mode = WAL');
     // In WAL mode NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
@@ -54,6 +73,8 @@ export function createSqliteStore(file: string): Store {
     sql: {
       greatest: (a, b) => sql<number>`max(${a}, ${b})`,
       lockSkipLocked: (query) => query,
+      // Write transactions begin IMMEDIATE, so by the time a statement is built the write lock is held.
+      currentMillis: () => sql<number>`${Date.now()}`,
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);
@@ -79,6 +100,14 @@ export function createSqliteStore(file: string): Store {
           }
         },
       };
+    },
+    async withMigrationDb(run) {
+      writer.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
+      try {
+        return await run(db);
+      } finally {
+        writer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
     },
     async ping() {
       reader.prepare('select 1').get();
