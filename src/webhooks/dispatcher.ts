@@ -211,7 +211,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     const now = Date.now();
     const { status, nextAttemptAt } = judge(outcome, attempt, now);
     return store.db.transaction().execute(async (trx) => {
-      if (!(await renewLease(trx, subscription.id, owner, now + leaseMs))) return false;
+      if (!(await renewLease(trx, store.sql, subscription.id, owner, leaseMs))) return false;
       await insertDelivery(trx, deliveryRow(subscription, event, attempt, outcome, status, now, nextAttemptAt, true));
       if (status === 'retrying')
         await rescheduleReplay(trx, replay.organization_id, replay.id, attempt, nextAttemptAt!);
@@ -255,7 +255,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         }
         const progress = { cursor_sequence: cursor, attempts, next_attempt_at: nextAttemptAt ?? 0 };
         const kept = await store.db.transaction().execute(async (trx) => {
-          if (!(await advanceSubscription(trx, subscription.id, owner, progress, now + leaseMs))) return false;
+          if (!(await advanceSubscription(trx, store.sql, subscription.id, owner, progress, leaseMs))) return false;
           await insertDelivery(
             trx,
             deliveryRow(subscription, event, attempt, outcome, status, now, nextAttemptAt, false),
@@ -283,10 +283,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     if (cursor !== saved) {
       await advanceSubscription(
         store.db,
+        store.sql,
         subscription.id,
         owner,
         { cursor_sequence: cursor, attempts, next_attempt_at: 0 },
-        Date.now() + leaseMs,
+        leaseMs,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, WebhookDeliveriesTable, WebhookReplaysTable, WebhookSubscriptionsTable } from '../schema.js';
-import type { Store } from '../store.js';
+import type { DialectSql, Store } from '../store.js';
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -84,11 +84,11 @@ export async function deleteSubscription(db: Db, organizationId: string, ref: st
   return true;
 }
 
-function claimableSubscriptions(db: Db, now: number, limit: number) {
+function claimableSubscriptions(db: Db, dialect: DialectSql, now: number, limit: number) {
   return db
     .selectFrom('webhook_subscriptions as s')
     .select('s.id')
-    .where((eb) => eb.or([eb('s.lease_until', 'is', null), eb('s.lease_until', '<', now)]))
+    .where((eb) => eb.or([eb('s.lease_until', 'is', null), eb('s.lease_until', '<', dialect.currentMillis())]))
     .where((eb) =>
       eb.or([
         eb.and([
@@ -115,6 +115,10 @@ function claimableSubscriptions(db: Db, now: number, limit: number) {
 }
 
 /**
+ * Leases are timed by the database's clock, so processes on machines whose
+ * clocks disagree still agree on when a lease has expired. `now` (the
+ * dispatcher's clock) only decides whether a retry or replay is due.
+ *
  * Leases up to `limit` subscriptions that have work due: an event after the
  * cursor once any backoff has passed, or a replay whose time has come.
  * Subscriptions leased by a live dispatcher are skipped; an expired lease
@@ -130,16 +134,16 @@ export async function claimSubscriptions(
   limit: number,
 ): Promise<WebhookSubscriptionRow[]> {
   // An idle poll stays a plain read: no write transaction (on SQLite, no write lock) unless there is work.
-  const any = await claimableSubscriptions(store.db, now, 1).execute();
+  const any = await claimableSubscriptions(store.db, store.sql, now, 1).execute();
   if (any.length === 0) return [];
   return store.db.transaction().execute(async (trx) => {
-    const candidates = await claimableSubscriptions(trx, now, limit)
+    const candidates = await claimableSubscriptions(trx, store.sql, now, limit)
       .$call((query) => store.sql.lockSkipLocked(query))
       .execute();
     if (candidates.length === 0) return [];
     return trx
       .updateTable('webhook_subscriptions')
-      .set({ lease_owner: owner, lease_until: now + leaseMs })
+      .set((eb) => ({ lease_owner: owner, lease_until: eb(store.sql.currentMillis(), '+', leaseMs) }))
       .where(
         'id',
         'in',
@@ -167,31 +171,38 @@ export interface SubscriptionProgress {
 }
 
 /**
- * Moves a leased subscription on and extends the lease. False when the lease
- * was lost (expired and taken over) or the subscription was deleted: the
- * caller must then stop working on it.
+ * Moves a leased subscription on and extends the lease by `leaseMs` (database
+ * clock). False when the lease was lost (expired and taken over) or the
+ * subscription was deleted: the caller must then stop working on it.
  */
 export async function advanceSubscription(
   db: Db,
+  dialect: DialectSql,
   id: string,
   owner: string,
   progress: SubscriptionProgress,
-  leaseUntil: number,
+  leaseMs: number,
 ): Promise<boolean> {
   const result = await db
     .updateTable('webhook_subscriptions')
-    .set({ ...progress, lease_until: leaseUntil })
+    .set((eb) => ({ ...progress, lease_until: eb(dialect.currentMillis(), '+', leaseMs) }))
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Extends a lease; false when it is no longer this dispatcher's. */
-export async function renewLease(db: Db, id: string, owner: string, leaseUntil: number): Promise<boolean> {
+/** Extends a lease by `leaseMs` (database clock); false when it is no longer this dispatcher's. */
+export async function renewLease(
+  db: Db,
+  dialect: DialectSql,
+  id: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('webhook_subscriptions')
-    .set({ lease_until: leaseUntil })
+    .set((eb) => ({ lease_until: eb(dialect.currentMillis(), '+', leaseMs) }))
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .executeTakeFirst();
