@@ -16,6 +16,7 @@ import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
 import { DatabaseConnectError, migrateToLatest, openStore, storeOptions } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
+import { runWebhooksCommand, WebhooksUsageError } from './webhooks-command.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -34,13 +35,18 @@ Commands:
   export --org ORG [--format ndjson|csv] [--output FILE]
                                 stream every customer of the organization to stdout or a file
   openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
+  webhooks list --org ORG_ID
+  webhooks deliveries --org ORG_ID --ref REF      recent delivery attempts, newest first
+  webhooks retry --org ORG_ID --ref REF DELIVERY_ID   redeliver the event of a failed attempt
 
 Options:
   --json                        machine-readable output
   -h, --help                    this help
 
 Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION,
-  WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS.`;
+  WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS,
+  WEBHOOKS_ALLOW_PRIVATE_URLS, WEBHOOK_RETRY_BASE_MS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_DELIVERY_RETENTION_DAYS, WEBHOOK_DISPATCHER.`;
 
 class UsageError extends Error {}
 
@@ -146,6 +152,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       rejects: { type: 'string' },
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
+      ref: { type: 'string' },
     },
   });
   const out: Output = {
@@ -284,6 +291,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
       else fs.writeFileSync(values.output, text);
       return 0;
     }
+    case 'webhooks':
+      return withServices(config, async (services) => {
+        try {
+          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: (human, data) => out.print(human, data) });
+        } catch (error) {
+          if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
+          throw error;
+        }
+      });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,4 +1,4 @@
-import type { Compilable, Expression, Insertable, Kysely, RawBuilder, Transaction } from 'kysely';
+import type { Compilable, Expression, Insertable, Kysely, RawBuilder, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A named placeholder inside a prepared query; replaced by the value of that name on each run. */
@@ -28,6 +28,12 @@ export interface CompiledStatement {
 /** The few SQL spellings that differ between dialects. */
 export interface DialectSql {
   greatest(a: Expression<number>, b: Expression<number>): RawBuilder<number>;
+  /**
+   * Locks the selected rows for the rest of the transaction, skipping rows
+   * another transaction holds (PostgreSQL `FOR UPDATE SKIP LOCKED`). A no-op
+   * on SQLite, where a write transaction already excludes every other writer.
+   */
+  lockSkipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /** Epoch milliseconds, read when the statement runs. */
   currentMillis(): RawBuilder<number>;
 }

@@ -73,6 +73,7 @@ export function createSqliteStore(file: string): Store {
     db,
     sql: {
       greatest: (a, b) => sql<number>`max(${a}, ${b})`,
+      lockSkipLocked: (query) => query,
       // Write transactions begin IMMEDIATE, so by the time a statement is built the write lock is held.
       currentMillis: () => sql<number>`${Date.now()}`,
     },
