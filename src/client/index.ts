@@ -10,7 +10,7 @@ import type {
   UpdateCustomerBody,
 } from '../http/schemas/customers.js';
 import { PagedList } from './paging.js';
-import { Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
+import { sleep, Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
 
 export { CustomersApiError, type ErrorDetail } from './errors.js';
 export { PagedList, cursorFromNextPage, type Page } from './paging.js';
@@ -91,21 +91,6 @@ const enc = encodeURIComponent;
 
 function secondsFloor(ms: number): number {
   return ms - (((ms % 1000) + 1000) % 1000);
-}
-
-function waitOrAbort(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -633,7 +618,7 @@ export class CustomersClient {
               after = event.sequence;
               yield event;
             }
-            if (!seen) await waitOrAbort(pollIntervalMs, options.signal);
+            if (!seen) await sleep(pollIntervalMs, options.signal);
           }
         },
       };
