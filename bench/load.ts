@@ -10,6 +10,8 @@ export interface LoadResult {
   total: number;
   failures: number;
   seconds: number;
+  /** Server CPU time per completed request, in microseconds: robust to other load on the machine. */
+  cpuMicros: number | undefined;
 }
 
 export interface LoadOptions {
@@ -20,12 +22,15 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   connections: number;
   seconds: number;
+  /** Reads the server process's CPU seconds, to report CPU time per request. */
+  cpuSeconds?: () => number;
 }
 
 /** One bounded autocannon run on loopback; non-2xx answers and socket errors count as failures. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.method && options.method !== 'GET') headers['content-type'] = 'application/json';
+  const cpuBefore = options.cpuSeconds?.();
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -43,6 +48,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
     ],
   });
+  const cpuAfter = options.cpuSeconds?.();
   const failures = result.non2xx + result.errors + result.timeouts;
   const ok = result.requests.total - result.non2xx;
   return {
@@ -53,6 +59,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     total: result.requests.total,
     failures,
     seconds: result.duration,
+    cpuMicros: cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / ok,
   };
 }
 

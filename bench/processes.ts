@@ -11,6 +11,8 @@ export interface ServerProcess {
   peakRss(): number;
   /** Current resident set size (VmRSS), in bytes. */
   rss(): number;
+  /** CPU time (user + system) the process has used so far, in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,20 @@ export function readProcStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
     return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of /proc/<pid>/stat, in seconds; 0 once the process is gone. */
+export function readCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return 0;
   }
@@ -91,6 +107,7 @@ export async function startProcess(options: SpawnOptions): Promise<ServerProcess
     pid,
     peakRss: () => readProcStatus(pid, 'VmHWM'),
     rss: () => readProcStatus(pid, 'VmRSS'),
+    cpuSeconds: () => readCpuSeconds(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -41,8 +41,15 @@ const { values: flags } = parseArgs({
     'no-import': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+
+/** `--only get,list` runs just those parts (for profiling and iterating); the default runs everything. */
+const PARTS = ['get', 'list', 'sync', 'search', 'writes', 'import', 'postgres'] as const;
+const only = new Set(flags.only ? flags.only.split(',').map((p) => p.trim()) : PARTS);
+for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(',')}; got ${part}`);
+const wants = (part: (typeof PARTS)[number]) => only.has(part);
 
 const quick = flags.quick;
 const N = flags.customers ? Number(flags.customers) : quick ? 100_000 : 1_000_000;
@@ -72,7 +79,7 @@ function loadAverage(): string {
 async function load(server: ServerProcess, token: string | undefined, next: () => { path: string }, connections: number): Promise<LoadResult> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await runLoad({ url: server.url, next, headers, connections, seconds: WARMUP });
-  const result = await runLoad({ url: server.url, next, headers, connections, seconds: SECONDS });
+  const result = await runLoad({ url: server.url, next, headers, connections, seconds: SECONDS, cpuSeconds: server.cpuSeconds });
   if (result.failures > 0) notes.push(`${server.name}: ${result.failures} failed requests in a run of ${result.total}.`);
   return result;
 }
@@ -151,6 +158,14 @@ async function benchReads(dataset: Dataset, pair: Pair, samples: Samples, label:
   const org = dataset.organizationId;
   const backend = dataset.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
 
+  if (wants('get')) await benchGet(dataset, pair, samples, label);
+  if (wants('list')) await benchList(dataset, pair, label);
+  if (wants('sync')) await benchSync(dataset, pair, label);
+}
+
+async function benchGet(dataset: Dataset, pair: Pair, samples: Samples, label: string) {
+  const org = dataset.organizationId;
+  const backend = dataset.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   log(`[${label}] get a customer`);
   const get = await paired(
     pair,
@@ -168,6 +183,11 @@ async function benchReads(dataset: Dataset, pair: Pair, samples: Samples, label:
     target: { kind: 'ratio', min: 0.8 },
   });
 
+}
+
+async function benchList(dataset: Dataset, pair: Pair, label: string) {
+  const org = dataset.organizationId;
+  const backend = dataset.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   let ourPeak = 0;
   let sampling: NodeJS.Timeout | undefined;
   for (const sort of ['created', 'updated'] as const) {
@@ -215,6 +235,11 @@ async function benchReads(dataset: Dataset, pair: Pair, samples: Samples, label:
     target: { kind: 'info' },
   });
 
+}
+
+async function benchSync(dataset: Dataset, pair: Pair, label: string) {
+  const org = dataset.organizationId;
+  const backend = dataset.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   log(`[${label}] full sync`);
   const syncUrl = (server: ServerProcess) => `${server.url}/organizations/${org}/customers?sort=updated`;
   const ourSync = await syncWithSdk(pair.ours.url, pair.token, org);
@@ -303,17 +328,19 @@ async function main() {
   const searchBig = await withPair(big, tokens.read, async (pair) => {
     await checkSameAnswers(pair, big.organizationId, bigSamples);
     await benchReads(big, pair, bigSamples, `sqlite ${N}`);
-    const search = await benchSearch(big, pair, bigSamples, `sqlite ${N}`);
+    const search = wants('search') ? await benchSearch(big, pair, bigSamples, `sqlite ${N}`) : undefined;
+    if (!wants('writes')) return search;
     log(`[sqlite ${N}] writes`);
     figures.push(...(await runWriteBenchmarks({ pair: { ...pair, token: tokens.write }, organizationId: scratch, seconds: SECONDS, warmup: WARMUP, dataset: big, log, notes })));
     return search;
   }, 'sqlite');
 
-  const searchSmall = await withPair(small, smallTokens.read, async (pair) => {
+  const searchSmall = !searchBig ? undefined : await withPair(small, smallTokens.read, async (pair) => {
     await checkSameAnswers(pair, small.organizationId, smallSamples);
     return benchSearch(small, pair, smallSamples, `sqlite ${SMALL}`);
   });
   for (const kind of ['email', 'phoneNumber'] as const) {
+    if (!searchBig || !searchSmall) break;
     figures.push({
       section: 'Search (SQLite)',
       name: `search by ${kind === 'email' ? 'email' : 'phone'}: ${N.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} customers (ours)`,
@@ -325,13 +352,13 @@ async function main() {
     });
   }
 
-  if (!flags['no-import']) {
+  if (!flags['no-import'] && wants('import')) {
     log(`import of ${IMPORT_ROWS.toLocaleString('en')} NDJSON rows`);
     figures.push(...(await runImportBenchmark({ rows: IMPORT_ROWS, log, notes })));
   }
 
   let pgVersion = 'not available';
-  if (postgres) {
+  if (postgres && wants('postgres')) {
     pgVersion = await postgresVersion();
     const pgData = await ensurePostgresDataset(N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);

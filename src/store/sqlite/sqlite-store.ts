@@ -27,6 +27,20 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Without planner statistics SQLite prefers the index that already gives the
+ * ORDER BY, so an email or phone search walks every customer of the
+ * organization (O(N)) instead of using the search index. `PRAGMA optimize`
+ * keeps sqlite_stat1 current as tables grow; a bounded analysis_limit keeps
+ * each run to milliseconds even on millions of rows.
+ */
+const OPTIMIZE_EVERY_MS = 10 * 60_000;
+
+function optimize(connection: BetterSqlite3.Database) {
+  // 0x10002: consider every table, not just the ones this connection has queried.
+  connection.pragma('optimize = 0x10002');
+}
+
 function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
   const connection = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
   connection.pragma('busy_timeout = 5000');
@@ -34,6 +48,7 @@ function openConnection(file: string, readonly: boolean): BetterSqlite3.Database
     connection.pragma('journal_mode = WAL');
     // In WAL mode NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
     connection.pragma('synchronous = NORMAL');
+    connection.pragma('analysis_limit = 1000');
   }
   connection.pragma('cache_size = -65536');
   return connection;
@@ -45,6 +60,15 @@ export function createSqliteStore(file: string): Store {
   // A second connection serves prepared reads: in WAL mode it sees only committed data, never a write in progress.
   const reader = file === ':memory:' ? writer : openConnection(file, true);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }) });
+  optimize(writer);
+  const optimizer = setInterval(() => {
+    try {
+      optimize(writer);
+    } catch {
+      // Busy or closing: the next run catches up.
+    }
+  }, OPTIMIZE_EVERY_MS);
+  optimizer.unref();
 
   return {
     kind: 'sqlite',
@@ -90,6 +114,7 @@ export function createSqliteStore(file: string): Store {
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
     async close() {
+      clearInterval(optimizer);
       await db.destroy();
       if (reader !== writer) reader.close();
     },
