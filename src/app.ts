@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
@@ -45,6 +46,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
+  registerRateLimit(app, config.rateLimitPerMinute);
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });

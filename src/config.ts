@@ -15,6 +15,8 @@ export interface Config {
   readonly defaultPhoneRegion: CountryCode;
   readonly workers: number;
   readonly tokenCacheTtlMs: number;
+  /** Requests a minute per token and process; 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
   readonly webhooksAllowPrivateUrls: boolean;
   readonly webhookRetryBaseMs: number;
@@ -108,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultPhoneRegion: region,
     workers: parseInteger('WORKERS', env.WORKERS, 1, 1, 256),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
+    rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
     webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
     webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),

@@ -9,9 +9,10 @@ const INT8_OID = 20;
 
 // int8 columns hold epoch milliseconds and counters, all well inside Number's safe range;
 // reading them as numbers keeps rows identical to SQLite's.
+const parseInt8 = (value: string) => Number(value);
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID ? parseInt8 : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
 };
 
 // Connection-level failures: refused, reset, DNS, timeouts, and the server going away (class 08, 57P0x).
