@@ -79,7 +79,7 @@ function loadAverage(): string {
 async function load(server: ServerProcess, token: string | undefined, next: () => { path: string }, connections: number): Promise<LoadResult> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await runLoad({ url: server.url, next, headers, connections, seconds: WARMUP });
-  const result = await runLoad({ url: server.url, next, headers, connections, seconds: SECONDS, cpuSeconds: server.cpuSeconds });
+  const result = await runLoad({ url: server.url, next, headers, connections, seconds: SECONDS, cpuSeconds: () => server.cpuSeconds() });
   if (result.failures > 0) notes.push(`${server.name}: ${result.failures} failed requests in a run of ${result.total}.`);
   return result;
 }
@@ -150,14 +150,7 @@ async function deepCursors(dataset: Dataset, pair: Pair, sort: 'created' | 'upda
   return { ours: encodeURIComponent(ours), base };
 }
 
-function ratio(ours: number, base: number): number {
-  return base === 0 ? 0 : ours / base;
-}
-
 async function benchReads(dataset: Dataset, pair: Pair, samples: Samples, label: string) {
-  const org = dataset.organizationId;
-  const backend = dataset.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-
   if (wants('get')) await benchGet(dataset, pair, samples, label);
   if (wants('list')) await benchList(dataset, pair, label);
   if (wants('sync')) await benchSync(dataset, pair, label);

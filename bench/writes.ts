@@ -35,7 +35,7 @@ async function measure(server: ServerProcess, token: string | undefined, path: s
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const next = () => ({ path, body: body() });
   await runLoad({ url: server.url, method: 'POST', next, headers, connections: WRITE_CONNECTIONS, seconds: warmup });
-  return runLoad({ url: server.url, method: 'POST', next, headers, connections: WRITE_CONNECTIONS, seconds, cpuSeconds: server.cpuSeconds });
+  return runLoad({ url: server.url, method: 'POST', next, headers, connections: WRITE_CONNECTIONS, seconds, cpuSeconds: () => server.cpuSeconds() });
 }
 
 /** Customer creates (and points adjustments, once the points endpoint exists) with 10 concurrent clients. */

@@ -4,11 +4,16 @@ import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { eventRoutes } from './http/routes/events.js';
+import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
+import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import type { Services } from './services.js';
 
@@ -38,7 +43,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     },
   });
 
-  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema]) {
+  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema, CustomerListSchema, CustomerListMemberSchema]) {
     app.addSchema(schema);
   }
 
@@ -51,5 +56,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(ledgerRoutes, { services });
   return app;
 }

@@ -1,6 +1,9 @@
 import type { Config } from './config.js';
 import { createTokenService } from './domain/auth/token-service.js';
+import { createCustomerListService } from './domain/customer-lists/customer-list-service.js';
 import { createCustomerService } from './domain/customers/customer-service.js';
+import { createEventService } from './domain/events/event-service.js';
+import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import type { Store } from './store/store.js';
 
@@ -10,6 +13,9 @@ export function createServices(store: Store, config: Pick<Config, 'defaultPhoneR
     store,
     customers: createCustomerService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     organizations: createOrganizationService(store),
+    events: createEventService(store),
+    customerLists: createCustomerListService(store),
+    ledgers: createLedgerService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
   };
 }

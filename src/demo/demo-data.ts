@@ -1,10 +1,11 @@
 import type { Organization } from '../http/schemas/organizations.js';
-import type { NewCustomerRow } from '../store/repositories/customer-repository.js';
-import { insertCustomers } from '../store/repositories/customer-repository.js';
+import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
+import { insertPointRecords, insertSpendRecords, type PointRecordRow, type SpendRecordRow } from '../store/repositories/ledger-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
+import { customerCreated, listChanged, membershipChanged, recordEvents } from '../domain/events/event-log.js';
 
 const FIRST_NAMES = [
   'Olivia', 'Noah', 'Charlotte', 'Oliver', 'Amelia', 'Jack', 'Isla', 'William', 'Mia', 'Leo', 'Ava', 'Henry', 'Grace',
@@ -39,6 +40,51 @@ function createRandom(seed: number) {
   };
 }
 
+/** Splits `total` into `parts` positive integers (parts <= total). */
+function split(total: number, parts: number, random: ReturnType<typeof createRandom>): number[] {
+  const amounts: number[] = [];
+  let left = total;
+  for (let i = parts; i > 1; i--) {
+    const amount = random.int(1, left - (i - 1));
+    amounts.push(amount);
+    left -= amount;
+  }
+  amounts.push(left);
+  return amounts;
+}
+
+/**
+ * Ledger entries that imply exactly the statistics each demo customer carries:
+ * amounts sum to the totals and the latest entry of each kind is at the
+ * customer's last-earned, last-redeemed and last-spent time.
+ */
+function ledgersFor(customers: CustomerRow[], random: ReturnType<typeof createRandom>) {
+  const points: PointRecordRow[] = [];
+  const spend: SpendRecordRow[] = [];
+  for (const c of customers) {
+    const entries = (total: number, last: number | null, sign: 1 | -1, prefix: string) => {
+      if (total === 0 || last === null) return [];
+      const amounts = split(total, Math.min(total, random.int(1, 4)), random);
+      return amounts.map((amount, i) => ({
+        reference: `demo-${prefix}-${i + 1}`,
+        amount: sign * amount,
+        // Earlier entries fall between creation and the last one.
+        occurred_at: i === amounts.length - 1 ? last : c.created_at + Math.floor(random.int(0, 1000) / 1000 * (last - c.created_at)),
+      }));
+    };
+    for (const e of [
+      ...entries(c.total_points_earned, c.last_points_earned_at, 1, 'earn'),
+      ...entries(c.total_points_redeemed, c.last_points_redeemed_at, -1, 'redeem'),
+    ]) {
+      points.push({ organization_id: c.organization_id, customer_id: c.id, notes: null, ...e });
+    }
+    for (const e of entries(c.total_spend, c.last_spent_at, 1, 'sale')) {
+      spend.push({ organization_id: c.organization_id, customer_id: c.id, ...e });
+    }
+  }
+  return { points, spend };
+}
+
 export interface DemoOptions {
   name?: string;
   customers?: number;
@@ -68,7 +114,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
   const twoYears = 2 * 365 * 86_400_000;
   const emails = new Set<string>();
 
-  const customers: NewCustomerRow[] = [];
+  const customers: CustomerRow[] = [];
   for (let i = 0; i < count; i++) {
     const firstName = random.pick(FIRST_NAMES);
     const lastName = random.pick(LAST_NAMES);
@@ -127,13 +173,24 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     }
   }
 
+  const { points, spend } = ledgersFor(customers, createRandom((options.seed ?? 20211020) + 1));
+
   const maxUpdated = customers.reduce((max, c) => Math.max(max, c.updated_at), 0);
   await services.store.db.transaction().execute(async (trx) => {
     await insertCustomers(trx, customers);
+    await insertPointRecords(trx, points);
+    await insertSpendRecords(trx, spend);
     await insertCustomerLists(trx, lists);
     await insertListMembers(trx, members);
     // Later writes must sort after the imported history.
     await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', orgId).execute();
+    // The feed starts with the demo's state, so a consumer replaying it from the start sees the same data as the reads.
+    const customersById = new Map(customers.map((c) => [c.id, c]));
+    await recordEvents(trx, orgId, maxUpdated, [
+      ...customers.map(customerCreated),
+      ...lists.map((list) => listChanged('customer-list.created', list)),
+      ...members.map((m) => membershipChanged('customer-list.member-added', lists.find((l) => l.id === m.list_id)!, customersById.get(m.customer_id)!)),
+    ]);
   });
 
   const read = await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'], name: 'demo read' });

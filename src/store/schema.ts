@@ -66,10 +66,60 @@ export interface CustomerListMembersTable {
   added_at: number;
 }
 
+/** The change feed. `payload` is the delivered JSON body `{event, ...}` as text. */
+export interface EventsTable {
+  organization_id: string;
+  sequence: number;
+  id: string;
+  type: string;
+  occurred_at: number;
+  payload: string;
+}
+
+export interface EventCustomersTable {
+  organization_id: string;
+  customer_id: string;
+  sequence: number;
+}
+
+export interface PointRecordsTable {
+  organization_id: string;
+  customer_id: string;
+  reference: string;
+  /** Positive earns, negative redeems. */
+  amount: number;
+  notes: string | null;
+  occurred_at: number;
+}
+
+export interface SpendRecordsTable {
+  organization_id: string;
+  customer_id: string;
+  reference: string;
+  /** Cents. */
+  amount: number;
+  occurred_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  organization_id: string;
+  key: string;
+  request_hash: string;
+  customer_id: string;
+  /** The JSON body of the first response. */
+  response: string;
+  expires_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
   customers: CustomersTable;
   customer_lists: CustomerListsTable;
   customer_list_members: CustomerListMembersTable;
+  events: EventsTable;
+  event_customers: EventCustomersTable;
+  point_records: PointRecordsTable;
+  spend_records: SpendRecordsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Customer, CustomerStatistics, CustomerTiny } from '../../http/schemas/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { formatMillis, formatSeconds } from '../time.js';
@@ -37,4 +38,14 @@ export function customerRowToTiny(row: Pick<CustomerRow, 'id' | 'email' | 'first
   if (row.email !== null) tiny.email = row.email;
   if (row.phone_number !== null) tiny.phoneNumber = row.phone_number;
   return tiny;
+}
+
+/**
+ * A strong ETag for the stored customer. updatedAt (epoch ms) changes with
+ * every stored change of the customer, statistics included, and never repeats
+ * within an organization.
+ */
+export function customerRowToETag(row: Pick<CustomerRow, 'organization_id' | 'id' | 'updated_at'>): string {
+  const tag = createHash('sha256').update(`${row.organization_id}/${row.id}/${row.updated_at}`).digest('base64url').slice(0, 22);
+  return `"${tag}"`;
 }

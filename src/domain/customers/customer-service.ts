@@ -1,20 +1,32 @@
 import type { CountryCode } from 'libphonenumber-js/max';
-import { notFound } from '../../errors.js';
+import { createHash } from 'node:crypto';
+import { badRequest, conflict, notFound, preconditionFailed } from '../../errors.js';
 import type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, UpdateCustomerBody } from '../../http/schemas/customers.js';
 import {
   createCustomerReads,
   FIRST_PAGE_KEY,
   findCustomerForUpdate,
+  deleteCustomerRow,
   insertCustomer,
   updateCustomer,
   type CustomerRow,
 } from '../../store/repositories/customer-repository.js';
 import { createMembershipReads } from '../../store/repositories/membership-repository.js';
-import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
+import { deleteCustomerMemberships } from '../../store/repositories/customer-list-repository.js';
+import { findCustomerEvents, replaceEventPayload } from '../../store/repositories/event-repository.js';
+import {
+  deleteIdempotencyKeysOfCustomer,
+  findIdempotencyKey,
+  insertIdempotencyKey,
+  purgeExpiredIdempotencyKeys,
+} from '../../store/repositories/idempotency-repository.js';
+import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
 import type { Store } from '../../store/store.js';
+import { customerCreated, customerDeleted, customerUpdated, recordEvents } from '../events/event-log.js';
 import { newId } from '../ids.js';
+import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
-import { customerRowToCustomer } from './customer-mapper.js';
+import { customerRowToCustomer, customerRowToETag } from './customer-mapper.js';
 import { parseCreateCustomer, parseSearch, parseUpdateCustomer } from './customer-input.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
@@ -28,6 +40,63 @@ export interface ListCustomersOptions {
   limit?: number | undefined;
 }
 
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+export interface VersionedCustomer {
+  customer: Customer;
+  etag: string;
+}
+
+export interface CreatedCustomer extends VersionedCustomer {
+  /** True when an Idempotency-Key retry got the first response back. */
+  replayed: boolean;
+}
+
+export interface CreateOptions {
+  idempotencyKey?: string | undefined;
+}
+
+export interface UpdateOptions {
+  ifMatch?: string | undefined;
+}
+
+function toVersioned(row: CustomerRow): VersionedCustomer {
+  return { customer: customerRowToCustomer(row), etag: customerRowToETag(row) };
+}
+
+function parseIdempotencyKey(raw: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+    ]);
+  }
+  return raw;
+}
+
+/** Hash of the request body with keys sorted, so key order does not make two equal bodies differ. */
+function hashRequest(body: CreateCustomerBody): string {
+  const sorted = Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url');
+}
+
+/**
+ * RFC 9110 If-Match: `*` matches any current representation; otherwise one of
+ * the listed tags must equal ours. Weak tags are compared by their opaque part,
+ * since ours change with every stored change of the customer.
+ */
+function ifMatchAllows(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => strip(tag) === strip(etag));
+}
+
+/** The personal data in a stored event payload replaced by the bare id. */
+function scrubEventPayload(payload: string, customerId: string): string {
+  const parsed = JSON.parse(payload) as Record<string, unknown>;
+  parsed.customer = { id: customerId };
+  return JSON.stringify(parsed);
+}
+
 export function createCustomerService(store: Store, options: { defaultPhoneRegion: CountryCode }) {
   const reads = createCustomerReads(store);
   const memberships = createMembershipReads(store);
@@ -37,6 +106,84 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     const row = await reads.findById(organizationId, id);
     if (!row) throw notFound('Customer');
     return row;
+  }
+
+
+  async function createCustomerRow(organizationId: string, body: CreateCustomerBody, options: CreateOptions): Promise<CreatedCustomer> {
+    const { fields, createdAt } = parseCreateCustomer(body, region);
+    const key = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
+    const requestHash = key === undefined ? '' : hashRequest(body);
+    return writeInOrganization(store, organizationId, async (trx, now) => {
+      if (key !== undefined) {
+        // The organization lock makes this check-then-insert safe against a concurrent retry.
+        await purgeExpiredIdempotencyKeys(trx, organizationId, now);
+        const previous = await findIdempotencyKey(trx, organizationId, key);
+        if (previous) {
+          if (previous.request_hash !== requestHash) {
+            throw conflict('This Idempotency-Key was used with a different request body');
+          }
+          return { ...(JSON.parse(previous.response) as VersionedCustomer), replayed: true };
+        }
+      }
+      const created: CustomerRow = {
+        organization_id: organizationId,
+        id: newId(createdAt ?? now),
+        first_name: fields.first_name,
+        last_name: fields.last_name,
+        email: fields.email ?? null,
+        email_normalized: fields.email_normalized ?? null,
+        phone_number: fields.phone_number ?? null,
+        dob: fields.dob ?? null,
+        gender: fields.gender ?? null,
+        has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
+        created_at: createdAt ?? now,
+        updated_at: now,
+        points_balance: 0,
+        total_points_earned: 0,
+        total_points_redeemed: 0,
+        total_spend: 0,
+        last_points_earned_at: null,
+        last_points_redeemed_at: null,
+        last_spent_at: null,
+      };
+      await insertCustomer(trx, created);
+      await recordEvents(trx, organizationId, now, [customerCreated(created)]);
+      const result = toVersioned(created);
+      if (key !== undefined) {
+        await insertIdempotencyKey(trx, {
+          organization_id: organizationId,
+          key,
+          request_hash: requestHash,
+          customer_id: created.id,
+          response: JSON.stringify(result),
+          expires_at: now + IDEMPOTENCY_TTL_MS,
+        });
+      }
+      return { ...result, replayed: false };
+    });
+  }
+
+  async function updateCustomerRow(
+    organizationId: string,
+    id: string,
+    body: UpdateCustomerBody,
+    options: UpdateOptions,
+  ): Promise<VersionedCustomer> {
+    const fields = parseUpdateCustomer(body, region);
+    const row = await writeInOrganization(store, organizationId, async (trx, now) => {
+      const current = await findCustomerForUpdate(trx, organizationId, id);
+      if (!current) throw notFound('Customer');
+      if (options.ifMatch !== undefined && !ifMatchAllows(options.ifMatch, customerRowToETag(current))) {
+        throw preconditionFailed('If-Match does not match the current ETag of this customer; GET it again and retry');
+      }
+      const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
+      // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
+      if (!changed) return current;
+      const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
+      await recordEvents(trx, organizationId, now, [customerUpdated(updated)]);
+      return updated;
+    });
+    return toVersioned(row);
   }
 
   return {
@@ -82,50 +229,43 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     },
 
     async createCustomer(organizationId: string, body: CreateCustomerBody): Promise<Customer> {
-      const { fields, createdAt } = parseCreateCustomer(body, region);
-      const row = await store.db.transaction().execute(async (trx) => {
-        const tick = await advanceOrganizationClock(trx, store, organizationId, 1);
-        if (!tick) throw notFound('Organization');
-        const created: CustomerRow = {
-          organization_id: organizationId,
-          id: newId(createdAt ?? tick.now),
-          first_name: fields.first_name,
-          last_name: fields.last_name,
-          email: fields.email ?? null,
-          email_normalized: fields.email_normalized ?? null,
-          phone_number: fields.phone_number ?? null,
-          dob: fields.dob ?? null,
-          gender: fields.gender ?? null,
-          has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
-          created_at: createdAt ?? tick.now,
-          updated_at: tick.now,
-          points_balance: 0,
-          total_points_earned: 0,
-          total_points_redeemed: 0,
-          total_spend: 0,
-          last_points_earned_at: null,
-          last_points_redeemed_at: null,
-          last_spent_at: null,
-        };
-        await insertCustomer(trx, created);
-        return created;
-      });
-      return customerRowToCustomer(row);
+      return (await createCustomerRow(organizationId, body, {})).customer;
+    },
+
+    /** Creates a customer; with an Idempotency-Key a retry gets the first response back. */
+    createCustomerWithETag: (organizationId: string, body: CreateCustomerBody, options: CreateOptions) =>
+      createCustomerRow(organizationId, body, options),
+
+    async getCustomerWithETag(organizationId: string, id: string): Promise<VersionedCustomer> {
+      return toVersioned(await getCustomerRow(organizationId, id));
     },
 
     async updateCustomer(organizationId: string, id: string, body: UpdateCustomerBody): Promise<Customer> {
-      const fields = parseUpdateCustomer(body, region);
-      const row = await store.db.transaction().execute(async (trx) => {
-        const tick = await advanceOrganizationClock(trx, store, organizationId, 1);
-        if (!tick) throw notFound('Customer');
-        const current = await findCustomerForUpdate(trx, organizationId, id);
-        if (!current) throw notFound('Customer');
-        const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
-        // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
-        if (!changed) return current;
-        return (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: tick.now }))!;
+      return (await updateCustomerRow(organizationId, id, body, {})).customer;
+    },
+
+    /** Updates a customer; a given If-Match must match the current ETag (else 412 and nothing changes). */
+    updateCustomerWithETag: (organizationId: string, id: string, body: UpdateCustomerBody, options: UpdateOptions) =>
+      updateCustomerRow(organizationId, id, body, options),
+
+    /**
+     * Erasure: deletes the customer row, their ledgers, memberships (member
+     * counts follow) and idempotency records, and scrubs their personal data
+     * from every earlier event, leaving `{id}` in its place. A
+     * `customer.deleted` tombstone event records the erasure.
+     */
+    async deleteCustomer(organizationId: string, id: string): Promise<void> {
+      await writeInOrganization(store, organizationId, async (trx, now) => {
+        if (!(await findCustomerForUpdate(trx, organizationId, id))) throw notFound('Customer');
+        await deleteCustomerMemberships(trx, organizationId, id);
+        await deleteCustomerLedgers(trx, organizationId, id);
+        await deleteIdempotencyKeysOfCustomer(trx, organizationId, id);
+        for (const event of await findCustomerEvents(trx, organizationId, id)) {
+          await replaceEventPayload(trx, organizationId, event.sequence, scrubEventPayload(event.payload, id));
+        }
+        await deleteCustomerRow(trx, organizationId, id);
+        await recordEvents(trx, organizationId, now, [customerDeleted(id)]);
       });
-      return customerRowToCustomer(row);
     },
   };
 }

@@ -21,6 +21,14 @@ const CustomerParams = Type.Object({
   customerId: Type.String({ description: 'Customer ID' }),
 });
 
+const ETagHeaders = { ETag: Type.String({ description: 'Version of the customer, for If-Match' }) };
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ description: 'Makes retries of this create safe (extension).' })),
+});
+const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'ETag(s) the update is conditional on, or *.' })),
+});
+
 export interface CustomerRoutesOptions {
   services: Services;
   publicUrl: string | undefined;
@@ -38,10 +46,17 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         summary: 'Get a Customer',
         tags: ['Customers'],
         params: CustomerParams,
-        response: { 200: Type.Ref(CustomerSchema), ...errorResponses(400, 401, 403, 404, 503) },
+        response: {
+          200: { ...Type.Ref(CustomerSchema), headers: Type.Object(ETagHeaders) },
+          ...errorResponses(400, 401, 403, 404, 503),
+        },
       },
     },
-    async (request) => customers.getCustomer(request.params.organizationId, request.params.customerId),
+    async (request, reply) => {
+      const { customer, etag } = await customers.getCustomerWithETag(request.params.organizationId, request.params.customerId);
+      void reply.header('ETag', etag);
+      return customer;
+    },
   );
 
   app.get(
@@ -130,14 +145,26 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         summary: 'Create a Customer (extension)',
         tags: ['Customers'],
         'x-extension': true,
+        description:
+          'With an Idempotency-Key header (1 to 255 visible ASCII characters, kept 24 hours), a retry with the same key ' +
+          'and body returns the first response (with Idempotent-Replayed: true) and creates nothing; the same key with ' +
+          'another body is a 409 conflict.',
         params: OrganizationParams,
+        headers: IdempotencyHeaders,
         body: CreateCustomerBodySchema,
-        response: { 201: Type.Ref(CustomerSchema), ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+        response: {
+          201: { ...Type.Ref(CustomerSchema), headers: Type.Object(ETagHeaders) },
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503),
+        },
       },
     },
     async (request, reply) => {
-      const customer = await customers.createCustomer(request.params.organizationId, request.body);
-      return reply.code(201).send(customer);
+      const created = await customers.createCustomerWithETag(request.params.organizationId, request.body, {
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      void reply.header('ETag', created.etag);
+      if (created.replayed) void reply.header('Idempotent-Replayed', 'true');
+      return reply.code(201).send(created.customer);
     },
   );
 
@@ -150,11 +177,47 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         summary: 'Update a Customer (extension)',
         tags: ['Customers'],
         'x-extension': true,
+        description: 'With If-Match, the update applies only if the tag matches the current ETag (or is *); otherwise 412 and nothing changes.',
         params: CustomerParams,
+        headers: IfMatchHeaders,
         body: UpdateCustomerBodySchema,
-        response: { 200: Type.Ref(CustomerSchema), ...errorResponses(400, 401, 403, 404, 412, 413, 415, 503) },
+        response: {
+          200: { ...Type.Ref(CustomerSchema), headers: Type.Object(ETagHeaders) },
+          ...errorResponses(400, 401, 403, 404, 412, 413, 415, 503),
+        },
       },
     },
-    async (request) => customers.updateCustomer(request.params.organizationId, request.params.customerId, request.body),
+    async (request, reply) => {
+      const { customer, etag } = await customers.updateCustomerWithETag(
+        request.params.organizationId,
+        request.params.customerId,
+        request.body,
+        { ifMatch: request.headers['if-match'] },
+      );
+      void reply.header('ETag', etag);
+      return customer;
+    },
+  );
+
+  app.delete(
+    '/organizations/:organizationId/customers/:customerId',
+    {
+      config: { scope: 'customers:write' },
+      schema: {
+        operationId: 'deleteCustomer',
+        summary: 'Erase a Customer (extension)',
+        description:
+          'Deletes the customer and their personal data: ledgers, memberships and stored idempotent responses go, ' +
+          'earlier events keep only the customer id, and a customer.deleted event is appended.',
+        tags: ['Customers'],
+        'x-extension': true,
+        params: CustomerParams,
+        response: { 204: Type.Null({ description: 'No content' }), ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      await customers.deleteCustomer(request.params.organizationId, request.params.customerId);
+      return reply.code(204).send(null);
+    },
   );
 };

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-27T0900-initial.js';
+import * as eventsListsLedgers from './2026-11-27T1000-events-lists-ledgers.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-27T0900-initial': initial,
+  '2026-11-27T1000-events-lists-ledgers': eventsListsLedgers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -24,6 +24,10 @@ export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<
   }
 }
 
+export async function deleteCustomerRow(trx: Db, organizationId: string, id: string): Promise<void> {
+  await trx.deleteFrom('customers').where('organization_id', '=', organizationId).where('id', '=', id).execute();
+}
+
 export async function findCustomerForUpdate(trx: Transaction<Database>, organizationId: string, id: string) {
   return trx
     .selectFrom('customers')

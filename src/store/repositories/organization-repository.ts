@@ -64,3 +64,18 @@ export function createOrganizationReads(store: Store) {
   };
 }
 export type OrganizationReads = ReturnType<typeof createOrganizationReads>;
+
+/**
+ * Reserves `count` event sequence numbers; returns the first. Call only after
+ * `advanceOrganizationClock` in the same transaction, so the organization is
+ * already locked and sequences stay gapless and in commit order.
+ */
+export async function reserveEventSequences(trx: Transaction<Database>, organizationId: string, count: number): Promise<number> {
+  const row = await trx
+    .updateTable('organizations')
+    .set((eb) => ({ event_sequence: eb('event_sequence', '+', count) }))
+    .where('id', '=', organizationId)
+    .returning('event_sequence')
+    .executeTakeFirstOrThrow();
+  return Number(row.event_sequence) - count + 1;
+}

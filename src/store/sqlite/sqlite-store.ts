@@ -49,6 +49,8 @@ function openConnection(file: string, readonly: boolean): BetterSqlite3.Database
     // In WAL mode NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
     connection.pragma('synchronous = NORMAL');
     connection.pragma('analysis_limit = 1000');
+    // Erasure must not leave personal data behind in freed pages of the file.
+    connection.pragma('secure_delete = ON');
   }
   connection.pragma('cache_size = -65536');
   return connection;

@@ -1,0 +1,112 @@
+import type { Transaction } from 'kysely';
+import type { CustomerRow } from '../../store/repositories/customer-repository.js';
+import { appendEvents } from '../../store/repositories/event-repository.js';
+import { reserveEventSequences } from '../../store/repositories/organization-repository.js';
+import type { Database } from '../../store/schema.js';
+import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
+import { newId } from '../ids.js';
+
+/**
+ * Every event type the log holds. The `customer-list.created|updated|deleted`
+ * types are our extension: a list deletion also ends all of its memberships
+ * (no per-member events are written for it), and `customer.deleted` ends all
+ * of that customer's memberships.
+ */
+export const EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'customer.updated-statistics',
+  'customer.deleted',
+  'customer-list.created',
+  'customer-list.updated',
+  'customer-list.deleted',
+  'customer-list.member-added',
+  'customer-list.member-removed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface DomainEvent {
+  type: EventType;
+  /** The customer the event mentions, so erasure can scrub it later. */
+  customerId: string | null;
+  /** Payload fields between `event` and `organization`. */
+  body: Record<string, unknown>;
+}
+
+interface ListRef {
+  id: string;
+  name: string;
+}
+
+export const customerCreated = (row: CustomerRow): DomainEvent => ({
+  type: 'customer.created',
+  customerId: row.id,
+  body: { customer: customerRowToCustomer(row) },
+});
+
+export const customerUpdated = (row: CustomerRow): DomainEvent => ({
+  type: 'customer.updated',
+  customerId: row.id,
+  body: { customer: customerRowToCustomer(row) },
+});
+
+export const customerStatisticsUpdated = (row: CustomerRow): DomainEvent => ({
+  type: 'customer.updated-statistics',
+  customerId: row.id,
+  body: { statistics: customerRowToStatistics(row), customer: customerRowToTiny(row) },
+});
+
+export const customerDeleted = (customerId: string): DomainEvent => ({
+  type: 'customer.deleted',
+  customerId,
+  body: { customer: { id: customerId } },
+});
+
+export const listChanged = (type: 'customer-list.created' | 'customer-list.updated' | 'customer-list.deleted', list: ListRef): DomainEvent => ({
+  type,
+  customerId: null,
+  body: { customerList: { id: list.id, name: list.name } },
+});
+
+export const membershipChanged = (
+  type: 'customer-list.member-added' | 'customer-list.member-removed',
+  list: ListRef,
+  customer: CustomerRow,
+): DomainEvent => ({
+  type,
+  customerId: customer.id,
+  body: { customerList: { id: list.id, name: list.name }, customer: customerRowToTiny(customer) },
+});
+
+/** The payload as stored and delivered: `{event, ...body, organization}`, the LOKE webhook shape. */
+export function eventPayload(organizationId: string, event: DomainEvent): Record<string, unknown> {
+  return { event: event.type, ...event.body, organization: organizationId };
+}
+
+/**
+ * Appends the events of a write to the organization's log, in the write's
+ * transaction. The caller must have called `advanceOrganizationClock` first:
+ * sequences are reserved here, under that lock, only for events actually
+ * written, so the log has no gaps.
+ */
+export async function recordEvents(
+  trx: Transaction<Database>,
+  organizationId: string,
+  now: number,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+  await appendEvents(
+    trx,
+    organizationId,
+    firstSequence,
+    events.map((event) => ({
+      id: newId(now),
+      type: event.type,
+      occurredAt: now,
+      payload: JSON.stringify(eventPayload(organizationId, event)),
+      customerId: event.customerId,
+    })),
+  );
+}

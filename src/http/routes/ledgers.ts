@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services.js';
+import { errorResponses } from '../schemas/common.js';
+import { PointsBodySchema, ReferenceSchema, SpendBodySchema } from '../schemas/ledgers.js';
+
+const LedgerParams = Type.Object({
+  organizationId: Type.String({ description: 'Organization ID' }),
+  customerId: Type.String({ description: 'Customer ID' }),
+  reference: ReferenceSchema,
+});
+const NoContent = Type.Null({ description: 'No content' });
+
+export const ledgerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { ledgers } = services;
+
+  app.put(
+    '/organizations/:organizationId/customers/:customerId/points/:reference',
+    {
+      config: { scope: 'customers:write' },
+      schema: {
+        operationId: 'adjustPoints',
+        summary: 'Add or redeem points',
+        description: 'Records a points adjustment under your reference; statistics change in the same transaction.',
+        tags: ['Points'],
+        params: LedgerParams,
+        body: PointsBodySchema,
+        response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId, customerId, reference } = request.params;
+      await ledgers.recordPoints(organizationId, customerId, reference, request.body);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/organizations/:organizationId/customers/:customerId/points/:reference',
+    {
+      config: { scope: 'customers:write' },
+      schema: {
+        operationId: 'reversePoints',
+        summary: 'Reverse a points adjustment',
+        tags: ['Points'],
+        params: LedgerParams,
+        response: { 204: NoContent, ...errorResponses(401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId, customerId, reference } = request.params;
+      await ledgers.reversePoints(organizationId, customerId, reference);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.put(
+    '/organizations/:organizationId/customers/:customerId/spend/:reference',
+    {
+      config: { scope: 'customers:write' },
+      schema: {
+        operationId: 'recordSpend',
+        summary: 'Record a spend (extension)',
+        description: 'Feeds totalSpend and lastSpentAt; the same reference again is a 409 conflict.',
+        tags: ['Spend'],
+        'x-extension': true,
+        params: LedgerParams,
+        body: SpendBodySchema,
+        response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId, customerId, reference } = request.params;
+      await ledgers.recordSpend(organizationId, customerId, reference, request.body);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/organizations/:organizationId/customers/:customerId/spend/:reference',
+    {
+      config: { scope: 'customers:write' },
+      schema: {
+        operationId: 'reverseSpend',
+        summary: 'Reverse a spend (extension)',
+        tags: ['Spend'],
+        'x-extension': true,
+        params: LedgerParams,
+        response: { 204: NoContent, ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId, customerId, reference } = request.params;
+      await ledgers.reverseSpend(organizationId, customerId, reference);
+      return reply.code(204).send(null);
+    },
+  );
+};
