@@ -13,7 +13,7 @@ import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/
 import type { Store } from '../src/store/store.js';
 
 /** Bump when the generated data changes shape, so cached datasets are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export const DATA_DIR = path.resolve('bench/.data');
 
@@ -70,8 +70,9 @@ function* generateCustomers(organizationId: string, count: number, now: number):
     const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
     const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
     const between = (from: number) => from + Math.floor(random.next() * (updatedAt - from));
-    // i * 7919 mod 10^8 is a bijection on 0..10^8-1, so phones are unique up to 100 million customers.
-    const phoneDigits = String((i * 7919) % 100_000_000).padStart(8, '0');
+    // i * 7919 mod 10^7 is a bijection on 0..10^7-1, so phones are unique up to 10 million customers;
+    // +61 40x xxx xxx is a valid Australian mobile range.
+    const phoneDigits = String((i * 7919) % 10_000_000).padStart(7, '0');
     yield {
       organization_id: organizationId,
       id: newId(createdAt),
@@ -79,7 +80,7 @@ function* generateCustomers(organizationId: string, count: number, now: number):
       last_name: lastName,
       email,
       email_normalized: email === null ? null : normalizeEmail(email),
-      phone_number: random.chance(0.75) ? `+614${phoneDigits}` : null,
+      phone_number: random.chance(0.75) ? `+6140${phoneDigits}` : null,
       dob: random.chance(0.6)
         ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
         : null,
@@ -388,4 +389,15 @@ export async function ensureImportFile(count: number, log: (message: string) => 
   await once(out, 'finish');
   fs.renameSync(tmp, file);
   return file;
+}
+
+/** Ids of up to `limit` customers of an organization (the write benchmark's scratch organization). */
+export async function customerIdsOf(databaseUrl: string, organizationId: string, limit: number): Promise<string[]> {
+  const { store } = await openMigrated(databaseUrl);
+  try {
+    const rows = await store.db.selectFrom('customers').select('id').where('organization_id', '=', organizationId).limit(limit).execute();
+    return rows.map((r) => r.id);
+  } finally {
+    await store.close();
+  }
 }

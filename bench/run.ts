@@ -68,6 +68,10 @@ const notes: string[] = [];
 const profiles: string[] = [];
 const runStarted = Date.now();
 
+function cpu(result: LoadResult): string {
+  return result.cpuMicros === undefined ? '?' : result.cpuMicros.toFixed(0);
+}
+
 function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
 }
@@ -172,7 +176,7 @@ async function benchGet(dataset: Dataset, pair: Pair, samples: Samples, label: s
     ours: get.ours.rps,
     base: get.base.rps,
     unit: 'req/s',
-    detail: `p50 ${get.ours.p50} ms / p99 ${get.ours.p99} ms (baseline ${get.base.p50} / ${get.base.p99} ms)`,
+    detail: `p50 ${get.ours.p50} ms / p99 ${get.ours.p99} ms (baseline ${get.base.p50} / ${get.base.p99} ms); server CPU ${cpu(get.ours)} vs ${cpu(get.base)} µs/request`,
     target: { kind: 'ratio', min: 0.8 },
   });
 
@@ -203,7 +207,7 @@ async function benchList(dataset: Dataset, pair: Pair, label: string) {
         ours: list.ours.rps,
         base: list.base.rps,
         unit: 'pages/s',
-        detail: `${Math.round(list.ours.rps * PAGE).toLocaleString('en')} customers/s (baseline ${Math.round(list.base.rps * PAGE).toLocaleString('en')}); p50 ${list.ours.p50} ms / p99 ${list.ours.p99} ms; ${(list.ours.bytesPerSec / 1e6).toFixed(0)} MB/s`,
+        detail: `${Math.round(list.ours.rps * PAGE).toLocaleString('en')} customers/s (baseline ${Math.round(list.base.rps * PAGE).toLocaleString('en')}); p50 ${list.ours.p50} ms / p99 ${list.ours.p99} ms; ${(list.ours.bytesPerSec / 1e6).toFixed(0)} MB/s; server CPU ${cpu(list.ours)} vs ${cpu(list.base)} µs/page`,
         target: { kind: 'ratio', min: 0.8 },
       });
     }
@@ -267,7 +271,7 @@ async function benchSearch(dataset: Dataset, pair: Pair, samples: Samples, label
       ours: result.ours.rps,
       base: result.base.rps,
       unit: 'req/s',
-      detail: `p50 ${result.ours.p50} ms / p99 ${result.ours.p99} ms`,
+      detail: `p50 ${result.ours.p50} ms / p99 ${result.ours.p99} ms; server CPU ${cpu(result.ours)} vs ${cpu(result.base)} µs/request`,
       target: { kind: 'ratio', min: 0.8 },
     });
   }

@@ -37,6 +37,8 @@ interface Driver {
   byId(org: string, id: string): Promise<Row | undefined>;
   page(sort: 'created' | 'updated', filter: 'none' | 'email' | 'phone', params: unknown[]): Promise<Row[]>;
   create?(org: string, fields: Omit<Row, 'organization_id' | 'id' | 'created_at' | 'updated_at'> & { email_normalized: string | null }): Row | undefined;
+  /** Records a points adjustment: 204, or 404 (no customer), 409 (reference taken) or 422-ish (balance too low). */
+  adjustPoints?(org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400;
 }
 
 const PAGE = 1000;
@@ -74,6 +76,39 @@ function sqliteDriver(file: string): Driver {
        @has_agreed_to_marketing, @created_at, @updated_at, 0, 0, 0, 0, null, null, null)`,
   );
   const nextId = monotonicFactory();
+  const customerForUpdate = writer.prepare('select * from customers where organization_id = ? and id = ?');
+  const pointRecordExists = writer.prepare('select 1 from point_records where organization_id = ? and customer_id = ? and reference = ?');
+  const insertPointRecord = writer.prepare(
+    'insert into point_records (organization_id, customer_id, reference, amount, notes, occurred_at) values (?, ?, ?, ?, null, ?)',
+  );
+  const updateStatistics = writer.prepare(
+    `update customers set points_balance = points_balance + @amount,
+       total_points_earned = total_points_earned + max(@amount, 0), total_points_redeemed = total_points_redeemed + max(-@amount, 0),
+       last_points_earned_at = case when @amount > 0 then @now else last_points_earned_at end,
+       last_points_redeemed_at = case when @amount < 0 then @now else last_points_redeemed_at end,
+       updated_at = @now
+     where organization_id = @org and id = @id returning *`,
+  );
+  const tickEvent = writer.prepare(
+    'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock, event_sequence',
+  );
+  const insertEvent = writer.prepare('insert into events (organization_id, sequence, id, type, occurred_at, payload) values (?, ?, ?, ?, ?, ?)');
+  const insertEventCustomer = writer.prepare('insert into event_customers (organization_id, customer_id, sequence) values (?, ?, ?)');
+  // The same work a points adjustment must do: commit order, ledger entry, statistics, and the change-feed event.
+  const adjust = writer.transaction((org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400 => {
+    const tick = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
+    if (!tick) return 404;
+    const customer = customerForUpdate.get(org, customerId) as Row | undefined;
+    if (!customer) return 404;
+    if (pointRecordExists.get(org, customerId, reference)) return 409;
+    if (customer.points_balance + amount < 0) return 400;
+    insertPointRecord.run(org, customerId, reference, amount, tick.clock);
+    const updated = updateStatistics.get({ amount, now: tick.clock, org, id: customerId }) as Row;
+    const payload = JSON.stringify({ event: 'customer.statistics.updated', customer: toCustomer(updated) });
+    insertEvent.run(org, tick.event_sequence, nextId(tick.clock), 'customer.statistics.updated', tick.clock, payload);
+    insertEventCustomer.run(org, customerId, tick.event_sequence);
+    return 204;
+  });
   const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
     const clock = tick.get(Date.now(), org) as { clock: number } | undefined;
     if (!clock) return undefined;
@@ -85,6 +120,7 @@ function sqliteDriver(file: string): Driver {
     byId: (org, id) => Promise.resolve(byId.get(org, id) as Row | undefined),
     page: (sort, filter, params) => Promise.resolve(pages.get(`${sort}:${filter}`)!.all(...params) as Row[]),
     create: (org, fields) => create.immediate(org, fields),
+    adjustPoints: (org, customerId, reference, amount) => adjust.immediate(org, customerId, reference, amount),
   };
 }
 
@@ -141,6 +177,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
+const POINTS = /^\/organizations\/([^/]+)\/customers\/([^/]+)\/points\/([^/]+)$/;
 const ITEM = /^\/organizations\/([^/]+)\/customers\/([^/]+)$/;
 const LIST = /^\/organizations\/([^/]+)\/customers$/;
 
@@ -150,7 +187,22 @@ function createHandler(driver: Driver) {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path === '/healthz') return send(res, 200, { status: 'ok' });
-    let m = ITEM.exec(path);
+    let m = POINTS.exec(path);
+    if (m && req.method === 'PUT' && driver.adjustPoints) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { amount?: unknown };
+      if (typeof body.amount !== 'number' || !Number.isInteger(body.amount) || body.amount === 0) {
+        return send(res, 400, { code: 'invalid_request', message: 'amount' });
+      }
+      const status = driver.adjustPoints(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), body.amount);
+      if (status === 204) {
+        res.writeHead(204);
+        return res.end();
+      }
+      return send(res, status, { code: String(status), message: 'points adjustment refused' });
+    }
+    m = ITEM.exec(path);
     if (m && req.method === 'GET') {
       const row = await driver.byId(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
       return row ? send(res, 200, toCustomer(row)) : send(res, 404, { code: 'not_found', message: 'Customer not found' });
