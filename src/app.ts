@@ -47,6 +47,18 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     app.addSchema(schema);
   }
 
+  // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
+  // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
+
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);

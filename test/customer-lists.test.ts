@@ -20,7 +20,12 @@ await describeEachBackend('customer lists', (backend) => {
   }
 
   async function storedLists(orgId: string) {
-    return server.store.db.selectFrom('customer_lists').selectAll().where('organization_id', '=', orgId).orderBy('id').execute();
+    return server.store.db
+      .selectFrom('customer_lists')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .orderBy('id')
+      .execute();
   }
 
   async function storedMembers(orgId: string, listId: string) {
@@ -48,12 +53,18 @@ await describeEachBackend('customer lists', (backend) => {
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created);
 
-    const renamed = await server.request<CustomerList>('PUT', `${base(orgId)}/${created.id}`, { token: write, body: { name: 'Very Important' } });
+    const renamed = await server.request<CustomerList>('PUT', `${base(orgId)}/${created.id}`, {
+      token: write,
+      body: { name: 'Very Important' },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toEqual({ ...created, name: 'Very Important' });
     expect((await storedLists(orgId))[0]!.name).toBe('Very Important');
     // Renaming to the same name is a no-op: no event.
-    const same = await server.request<CustomerList>('PUT', `${base(orgId)}/${created.id}`, { token: write, body: { name: 'Very Important' } });
+    const same = await server.request<CustomerList>('PUT', `${base(orgId)}/${created.id}`, {
+      token: write,
+      body: { name: 'Very Important' },
+    });
     expect(same.status).toBe(200);
 
     const events = await readEvents(server, orgId, read);
@@ -71,7 +82,9 @@ await describeEachBackend('customer lists', (backend) => {
     const first = await server.request<CustomerList[]>('GET', `${base(orgId)}?limit=2`, { token: read });
     expect(first.status).toBe(200);
     expect(first.body).toEqual(lists.slice(0, 2));
-    expect(first.headers.get('x-next-page')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/organizations\/.+\/customer-lists\?limit=2&after=/);
+    expect(first.headers.get('x-next-page')).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/organizations\/.+\/customer-lists\?limit=2&after=/,
+    );
     expect(await readAllPages(server, `${base(orgId)}?limit=2`, read)).toEqual(lists);
     const whole = await server.request<CustomerList[]>('GET', base(orgId), { token: read });
     expect(whole.body).toEqual(lists);
@@ -85,13 +98,24 @@ await describeEachBackend('customer lists', (backend) => {
     const list = await createList(orgId, write, 'Keep');
     const before = await storedLists(orgId);
     const sequence = await lastSequence(server, orgId, read);
-    for (const body of [{}, { name: '' }, { name: '   ' }, { name: 'x'.repeat(201) }, { name: 5 }, { name: 'ok', memberCount: 3 }]) {
+    for (const body of [
+      {},
+      { name: '' },
+      { name: '   ' },
+      { name: 'x'.repeat(201) },
+      { name: 5 },
+      { name: 'ok', memberCount: 3 },
+    ]) {
       expectError(await server.request('POST', base(orgId), { token: write, body }), 400, 'bad_request');
       expectError(await server.request('PUT', `${base(orgId)}/${list.id}`, { token: write, body }), 400, 'bad_request');
     }
     const missing = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
     expectError(await server.request('GET', `${base(orgId)}/${missing}`, { token: read }), 404, 'not_found');
-    expectError(await server.request('PUT', `${base(orgId)}/${missing}`, { token: write, body: { name: 'x' } }), 404, 'not_found');
+    expectError(
+      await server.request('PUT', `${base(orgId)}/${missing}`, { token: write, body: { name: 'x' } }),
+      404,
+      'not_found',
+    );
     expectError(await server.request('DELETE', `${base(orgId)}/${missing}`, { token: write }), 404, 'not_found');
     expectError(await server.request('GET', `${base(orgId)}/${missing}/members`, { token: read }), 404, 'not_found');
     expect(await storedLists(orgId)).toEqual(before);
@@ -101,7 +125,11 @@ await describeEachBackend('customer lists', (backend) => {
   it('adds members idempotently, lists them, removes them, and the memberships endpoint follows at once', async () => {
     const { orgId, read, write } = await createTenant(server);
     const list = await createList(orgId, write, 'Coffee Lovers');
-    const ann = await server.createCustomer(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com', phoneNumber: '0411 222 333' }, write);
+    const ann = await server.createCustomer(
+      orgId,
+      { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com', phoneNumber: '0411 222 333' },
+      write,
+    );
     const bob = await server.createCustomer(orgId, { firstName: 'Bob', lastName: 'Ng' }, write);
     const member = (customerId: string) => `${base(orgId)}/${list.id}/members/${customerId}`;
 
@@ -113,7 +141,9 @@ await describeEachBackend('customer lists', (backend) => {
 
     const got = await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read });
     expect(got.body.memberCount).toBe(2);
-    const members = await server.request<CustomerListMember[]>('GET', `${base(orgId)}/${list.id}/members`, { token: read });
+    const members = await server.request<CustomerListMember[]>('GET', `${base(orgId)}/${list.id}/members`, {
+      token: read,
+    });
     expect(members.status).toBe(200);
     const byId = [ann, bob].sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(members.body.map((m) => m.id)).toEqual(byId.map((c) => c.id));
@@ -125,28 +155,54 @@ await describeEachBackend('customer lists', (backend) => {
       lastName: 'Lee',
       phoneNumber: '+61411222333',
     });
-    expect(members.body.find((m) => m.id === bob.id)).toEqual({ addedAt: expect.any(String), firstName: 'Bob', id: bob.id, lastName: 'Ng' });
+    expect(members.body.find((m) => m.id === bob.id)).toEqual({
+      addedAt: expect.any(String),
+      firstName: 'Bob',
+      id: bob.id,
+      lastName: 'Ng',
+    });
 
-    const memberships = await server.request('GET', `/organizations/${orgId}/customers/${ann.id}/memberships`, { token: read });
+    const memberships = await server.request('GET', `/organizations/${orgId}/customers/${ann.id}/memberships`, {
+      token: read,
+    });
     expect(memberships.body).toEqual([{ id: list.id, name: 'Coffee Lovers' }]);
 
     const removed = await server.request('DELETE', member(ann.id), { token: write });
     expect(removed.status).toBe(204);
-    expect((await server.request('GET', `/organizations/${orgId}/customers/${ann.id}/memberships`, { token: read })).body).toEqual([]);
-    expect((await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount).toBe(1);
+    expect(
+      (await server.request('GET', `/organizations/${orgId}/customers/${ann.id}/memberships`, { token: read })).body,
+    ).toEqual([]);
+    expect(
+      (await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount,
+    ).toBe(1);
     expect((await storedMembers(orgId, list.id)).map((r) => r.customer_id)).toEqual([bob.id]);
 
     const sequence = await lastSequence(server, orgId, read);
     expectError(await server.request('DELETE', member(ann.id), { token: write }), 404, 'not_found');
-    expect((await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount).toBe(1);
+    expect(
+      (await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount,
+    ).toBe(1);
     expect(await lastSequence(server, orgId, read)).toBe(sequence);
 
     const events = (await readEvents(server, orgId, read)).filter((e) => e.event.startsWith('customer-list.member'));
-    expect(events.map((e) => ({ event: e.event, customerList: e.customerList, customer: e.customer, organization: e.organization }))).toEqual([
+    expect(
+      events.map((e) => ({
+        event: e.event,
+        customerList: e.customerList,
+        customer: e.customer,
+        organization: e.organization,
+      })),
+    ).toEqual([
       {
         event: 'customer-list.member-added',
         customerList: { id: list.id, name: 'Coffee Lovers' },
-        customer: { email: 'ann@example.com', firstName: 'Ann', id: ann.id, lastName: 'Lee', phoneNumber: '+61411222333' },
+        customer: {
+          email: 'ann@example.com',
+          firstName: 'Ann',
+          id: ann.id,
+          lastName: 'Lee',
+          phoneNumber: '+61411222333',
+        },
         organization: orgId,
       },
       {
@@ -158,7 +214,13 @@ await describeEachBackend('customer lists', (backend) => {
       {
         event: 'customer-list.member-removed',
         customerList: { id: list.id, name: 'Coffee Lovers' },
-        customer: { email: 'ann@example.com', firstName: 'Ann', id: ann.id, lastName: 'Lee', phoneNumber: '+61411222333' },
+        customer: {
+          email: 'ann@example.com',
+          firstName: 'Ann',
+          id: ann.id,
+          lastName: 'Lee',
+          phoneNumber: '+61411222333',
+        },
         organization: orgId,
       },
     ]);
@@ -179,7 +241,11 @@ await describeEachBackend('customer lists', (backend) => {
     const cursor = new URL(first.headers.get('x-next-page')!).searchParams.get('after')!;
     // A members cursor is tied to its list.
     const other = await createList(orgId, write, 'Other');
-    expectError(await server.request('GET', `${base(orgId)}/${other.id}/members?after=${cursor}`, { token: read }), 400, 'bad_request');
+    expectError(
+      await server.request('GET', `${base(orgId)}/${other.id}/members?after=${cursor}`, { token: read }),
+      400,
+      'bad_request',
+    );
   });
 
   it('refuses members of unknown lists or customers, and customers of another organization', async () => {
@@ -190,11 +256,31 @@ await describeEachBackend('customer lists', (backend) => {
     const foreign = await server.createCustomer(other.orgId, {}, other.write);
     const missing = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
     const sequence = await lastSequence(server, orgId, read);
-    expectError(await server.request('PUT', `${base(orgId)}/${missing}/members/${customer.id}`, { token: write }), 404, 'not_found');
-    expectError(await server.request('PUT', `${base(orgId)}/${list.id}/members/${missing}`, { token: write }), 404, 'not_found');
-    expectError(await server.request('PUT', `${base(orgId)}/${list.id}/members/${foreign.id}`, { token: write }), 404, 'not_found');
-    expectError(await server.request('DELETE', `${base(orgId)}/${missing}/members/${customer.id}`, { token: write }), 404, 'not_found');
-    expectError(await server.request('DELETE', `${base(orgId)}/${list.id}/members/${missing}`, { token: write }), 404, 'not_found');
+    expectError(
+      await server.request('PUT', `${base(orgId)}/${missing}/members/${customer.id}`, { token: write }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await server.request('PUT', `${base(orgId)}/${list.id}/members/${missing}`, { token: write }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await server.request('PUT', `${base(orgId)}/${list.id}/members/${foreign.id}`, { token: write }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await server.request('DELETE', `${base(orgId)}/${missing}/members/${customer.id}`, { token: write }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await server.request('DELETE', `${base(orgId)}/${list.id}/members/${missing}`, { token: write }),
+      404,
+      'not_found',
+    );
     expect(await storedMembers(orgId, list.id)).toEqual([]);
     expect((await storedLists(orgId))[0]!.member_count).toBe(0);
     expect(await lastSequence(server, orgId, read)).toBe(sequence);
@@ -212,11 +298,14 @@ await describeEachBackend('customer lists', (backend) => {
     expectError(await server.request('GET', `${base(orgId)}/${list.id}`, { token: read }), 404, 'not_found');
     expectError(await server.request('DELETE', `${base(orgId)}/${list.id}`, { token: write }), 404, 'not_found');
     expect(await storedMembers(orgId, list.id)).toEqual([]);
-    expect((await server.request('GET', `/organizations/${orgId}/customers/${customer.id}/memberships`, { token: read })).body).toEqual([
-      { id: keep.id, name: 'Kept' },
-    ]);
+    expect(
+      (await server.request('GET', `/organizations/${orgId}/customers/${customer.id}/memberships`, { token: read }))
+        .body,
+    ).toEqual([{ id: keep.id, name: 'Kept' }]);
     const events = await readEvents(server, orgId, read);
-    expect(events.at(-1)).toEqual(expect.objectContaining({ event: 'customer-list.deleted', customerList: { id: list.id, name: 'Doomed' } }));
+    expect(events.at(-1)).toEqual(
+      expect.objectContaining({ event: 'customer-list.deleted', customerList: { id: list.id, name: 'Doomed' } }),
+    );
   });
 
   it('needs customers:write for writes and customers:read for reads', async () => {
@@ -252,21 +341,38 @@ await describeEachBackend('customer lists', (backend) => {
     const customers = await Promise.all(Array.from({ length: 24 }, () => server.createCustomer(orgId, {}, write)));
     const member = (id: string) => `${base(orgId)}/${list.id}/members/${id}`;
     // Every customer added three times at once.
-    const adds = await Promise.all(customers.flatMap((c) => [1, 2, 3].map(() => server.request('PUT', member(c.id), { token: write }))));
+    const adds = await Promise.all(
+      customers.flatMap((c) => [1, 2, 3].map(() => server.request('PUT', member(c.id), { token: write }))),
+    );
     expect(adds.every((r) => r.status === 204)).toBe(true);
-    expect((await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount).toBe(24);
+    expect(
+      (await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount,
+    ).toBe(24);
 
     // Half removed twice at once (one 204, one 404 each) while the others are re-added.
     const removed = customers.slice(0, 12);
     const results = await Promise.all([
-      ...removed.flatMap((c) => [server.request('DELETE', member(c.id), { token: write }), server.request('DELETE', member(c.id), { token: write })]),
+      ...removed.flatMap((c) => [
+        server.request('DELETE', member(c.id), { token: write }),
+        server.request('DELETE', member(c.id), { token: write }),
+      ]),
       ...customers.slice(12).map((c) => server.request('PUT', member(c.id), { token: write })),
     ]);
-    const removals = results.slice(0, 24).map((r) => r.status).sort();
+    const removals = results
+      .slice(0, 24)
+      .map((r) => r.status)
+      .sort();
     expect(removals).toEqual([...Array<number>(12).fill(204), ...Array<number>(12).fill(404)]);
     const stored = await storedMembers(orgId, list.id);
-    expect(stored.map((r) => r.customer_id)).toEqual(customers.slice(12).map((c) => c.id).sort());
-    expect((await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount).toBe(12);
+    expect(stored.map((r) => r.customer_id)).toEqual(
+      customers
+        .slice(12)
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(
+      (await server.request<CustomerList>('GET', `${base(orgId)}/${list.id}`, { token: read })).body.memberCount,
+    ).toBe(12);
     const events = await readEvents(server, orgId, read);
     expect(events.filter((e) => e.event === 'customer-list.member-added')).toHaveLength(24);
     expect(events.filter((e) => e.event === 'customer-list.member-removed')).toHaveLength(12);

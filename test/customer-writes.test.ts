@@ -17,7 +17,11 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
   const customersPath = (orgId: string) => `/organizations/${orgId}/customers`;
 
   async function countCustomers(orgId: string): Promise<number> {
-    const rows = await server.store.db.selectFrom('customers').select('id').where('organization_id', '=', orgId).execute();
+    const rows = await server.store.db
+      .selectFrom('customers')
+      .select('id')
+      .where('organization_id', '=', orgId)
+      .execute();
     return rows.length;
   }
 
@@ -25,7 +29,11 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
     it('returns the first 201 response for a retry with the same key and body, creating one customer', async () => {
       const { orgId, read, write } = await createTenant(server);
       const body = { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' };
-      const first = await server.request<Customer>('POST', customersPath(orgId), { token: write, body, headers: { 'idempotency-key': 'create-ann-1' } });
+      const first = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body,
+        headers: { 'idempotency-key': 'create-ann-1' },
+      });
       expect(first.status).toBe(201);
       expect(first.headers.get('idempotent-replayed')).toBeNull();
       // Same body with other key order is the same request.
@@ -44,7 +52,11 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       // Concurrent retries of a new key still create exactly one customer.
       const racing = await Promise.all(
         Array.from({ length: 8 }, () =>
-          server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'Bo', lastName: 'Ng' }, headers: { 'idempotency-key': 'race' } }),
+          server.request<Customer>('POST', customersPath(orgId), {
+            token: write,
+            body: { firstName: 'Bo', lastName: 'Ng' },
+            headers: { 'idempotency-key': 'race' },
+          }),
         ),
       );
       expect(racing.every((r) => r.status === 201 && r.body.id === racing[0]!.body.id)).toBe(true);
@@ -53,11 +65,19 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
 
     it('answers 409 for the same key with another body, and keys are per organization', async () => {
       const { orgId, read, write } = await createTenant(server);
-      const first = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'k' } });
+      const first = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'A', lastName: 'B' },
+        headers: { 'idempotency-key': 'k' },
+      });
       expect(first.status).toBe(201);
       const sequence = await lastSequence(server, orgId, read);
       expectError(
-        await server.request('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'C' }, headers: { 'idempotency-key': 'k' } }),
+        await server.request('POST', customersPath(orgId), {
+          token: write,
+          body: { firstName: 'A', lastName: 'C' },
+          headers: { 'idempotency-key': 'k' },
+        }),
         409,
         'conflict',
       );
@@ -65,7 +85,11 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       expect(await lastSequence(server, orgId, read)).toBe(sequence);
 
       const other = await createTenant(server);
-      const elsewhere = await server.request<Customer>('POST', customersPath(other.orgId), { token: other.write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'k' } });
+      const elsewhere = await server.request<Customer>('POST', customersPath(other.orgId), {
+        token: other.write,
+        body: { firstName: 'A', lastName: 'B' },
+        headers: { 'idempotency-key': 'k' },
+      });
       expect(elsewhere.status).toBe(201);
       expect(elsewhere.body.id).not.toBe(first.body.id);
     });
@@ -73,26 +97,68 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
     it('rejects a malformed key and does not store keys of failed requests', async () => {
       const { orgId, write } = await createTenant(server);
       expectError(
-        await server.request('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'x'.repeat(256) } }),
+        await server.request('POST', customersPath(orgId), {
+          token: write,
+          body: { firstName: 'A', lastName: 'B' },
+          headers: { 'idempotency-key': 'x'.repeat(256) },
+        }),
         400,
         'bad_request',
       );
-      expectError(await server.request('POST', customersPath(orgId), { token: write, body: { firstName: '', lastName: 'B' }, headers: { 'idempotency-key': 'k2' } }), 400, 'bad_request');
+      expectError(
+        await server.request('POST', customersPath(orgId), {
+          token: write,
+          body: { firstName: '', lastName: 'B' },
+          headers: { 'idempotency-key': 'k2' },
+        }),
+        400,
+        'bad_request',
+      );
       expect(await countCustomers(orgId)).toBe(0);
-      expect(await server.store.db.selectFrom('idempotency_keys').select('key').where('organization_id', '=', orgId).execute()).toEqual([]);
+      expect(
+        await server.store.db
+          .selectFrom('idempotency_keys')
+          .select('key')
+          .where('organization_id', '=', orgId)
+          .execute(),
+      ).toEqual([]);
       // After the failure, the key is free for a good request.
-      expect((await server.request('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'k2' } })).status).toBe(201);
+      expect(
+        (
+          await server.request('POST', customersPath(orgId), {
+            token: write,
+            body: { firstName: 'A', lastName: 'B' },
+            headers: { 'idempotency-key': 'k2' },
+          })
+        ).status,
+      ).toBe(201);
     });
 
     it('forgets keys once they expire', async () => {
       const { orgId, write } = await createTenant(server);
-      const first = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'old' } });
-      await server.store.db.updateTable('idempotency_keys').set({ expires_at: Date.now() - 1 }).where('organization_id', '=', orgId).execute();
-      const again = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' }, headers: { 'idempotency-key': 'old' } });
+      const first = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'A', lastName: 'B' },
+        headers: { 'idempotency-key': 'old' },
+      });
+      await server.store.db
+        .updateTable('idempotency_keys')
+        .set({ expires_at: Date.now() - 1 })
+        .where('organization_id', '=', orgId)
+        .execute();
+      const again = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'A', lastName: 'B' },
+        headers: { 'idempotency-key': 'old' },
+      });
       expect(again.status).toBe(201);
       expect(again.body.id).not.toBe(first.body.id);
       expect(await countCustomers(orgId)).toBe(2);
-      const keys = await server.store.db.selectFrom('idempotency_keys').select(['key', 'customer_id']).where('organization_id', '=', orgId).execute();
+      const keys = await server.store.db
+        .selectFrom('idempotency_keys')
+        .select(['key', 'customer_id'])
+        .where('organization_id', '=', orgId)
+        .execute();
       expect(keys).toEqual([{ key: 'old', customer_id: again.body.id }]);
     });
   });
@@ -100,48 +166,100 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
   describe('ETag and If-Match', () => {
     it('serves an ETag on GET, POST and PATCH that changes with the customer', async () => {
       const { orgId, read, write } = await createTenant(server);
-      const created = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' } });
+      const created = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'A', lastName: 'B' },
+      });
       const etag = created.headers.get('etag')!;
       expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
       const got = await server.request('GET', `${customersPath(orgId)}/${created.body.id}`, { token: read });
       expect(got.headers.get('etag')).toBe(etag);
-      const patched = await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { firstName: 'Z' }, headers: { 'if-match': etag } });
+      const patched = await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+        token: write,
+        body: { firstName: 'Z' },
+        headers: { 'if-match': etag },
+      });
       expect(patched.status).toBe(200);
       const newTag = patched.headers.get('etag')!;
       expect(newTag).not.toBe(etag);
-      expect((await server.request('GET', `${customersPath(orgId)}/${created.body.id}`, { token: read })).headers.get('etag')).toBe(newTag);
+      expect(
+        (await server.request('GET', `${customersPath(orgId)}/${created.body.id}`, { token: read })).headers.get(
+          'etag',
+        ),
+      ).toBe(newTag);
       // A weak form of the current tag, in a list, and * all match.
-      expect((await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { lastName: 'Y' }, headers: { 'if-match': `"nope", W/${newTag}` } })).status).toBe(200);
-      expect((await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { lastName: 'X' }, headers: { 'if-match': '*' } })).status).toBe(200);
+      expect(
+        (
+          await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+            token: write,
+            body: { lastName: 'Y' },
+            headers: { 'if-match': `"nope", W/${newTag}` },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+            token: write,
+            body: { lastName: 'X' },
+            headers: { 'if-match': '*' },
+          })
+        ).status,
+      ).toBe(200);
     });
 
     it('answers 412 precondition_failed to a stale If-Match and changes nothing', async () => {
       const { orgId, read, write } = await createTenant(server);
-      const created = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'A', lastName: 'B' } });
+      const created = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'A', lastName: 'B' },
+      });
       const stale = created.headers.get('etag')!;
-      await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { firstName: 'C' } });
-      const current = await server.request<Customer>('GET', `${customersPath(orgId)}/${created.body.id}`, { token: read });
+      await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+        token: write,
+        body: { firstName: 'C' },
+      });
+      const current = await server.request<Customer>('GET', `${customersPath(orgId)}/${created.body.id}`, {
+        token: read,
+      });
       const sequence = await lastSequence(server, orgId, read);
       expectError(
-        await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { firstName: 'D' }, headers: { 'if-match': stale } }),
+        await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+          token: write,
+          body: { firstName: 'D' },
+          headers: { 'if-match': stale },
+        }),
         412,
         'precondition_failed',
       );
-      const after = await server.request<Customer>('GET', `${customersPath(orgId)}/${created.body.id}`, { token: read });
+      const after = await server.request<Customer>('GET', `${customersPath(orgId)}/${created.body.id}`, {
+        token: read,
+      });
       expect(after.body).toEqual(current.body);
       expect(after.headers.get('etag')).toBe(current.headers.get('etag'));
       expect(await lastSequence(server, orgId, read)).toBe(sequence);
       // A statistics change also moves the ETag on.
       const tag = after.headers.get('etag')!;
-      await server.request('PUT', `${customersPath(orgId)}/${created.body.id}/points/p1`, { token: write, body: { amount: 5 } });
+      await server.request('PUT', `${customersPath(orgId)}/${created.body.id}/points/p1`, {
+        token: write,
+        body: { amount: 5 },
+      });
       expectError(
-        await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, { token: write, body: { firstName: 'D' }, headers: { 'if-match': tag } }),
+        await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+          token: write,
+          body: { firstName: 'D' },
+          headers: { 'if-match': tag },
+        }),
         412,
         'precondition_failed',
       );
       // Unknown customer: 404 even with If-Match: *.
       expectError(
-        await server.request('PATCH', `${customersPath(orgId)}/01HZZZZZZZZZZZZZZZZZZZZZZZ`, { token: write, body: { firstName: 'D' }, headers: { 'if-match': '*' } }),
+        await server.request('PATCH', `${customersPath(orgId)}/01HZZZZZZZZZZZZZZZZZZZZZZZ`, {
+          token: write,
+          body: { firstName: 'D' },
+          headers: { 'if-match': '*' },
+        }),
         404,
         'not_found',
       );
@@ -152,10 +270,24 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
     async function allStoredText(): Promise<string> {
       const tables =
         server.store.kind === 'sqlite'
-          ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(server.store.db)).rows.map((r) => r.name)
-          : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(server.store.db)).rows.map((r) => r.name);
-      expect(tables).toEqual(expect.arrayContaining(['customers', 'events', 'point_records', 'customer_list_members', 'idempotency_keys']));
-      const dumps = await Promise.all(tables.map(async (table) => JSON.stringify((await sql`select * from ${sql.table(table)}`.execute(server.store.db)).rows)));
+          ? (
+              await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(server.store.db)
+            ).rows.map((r) => r.name)
+          : (
+              await sql<{
+                name: string;
+              }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(
+                server.store.db,
+              )
+            ).rows.map((r) => r.name);
+      expect(tables).toEqual(
+        expect.arrayContaining(['customers', 'events', 'point_records', 'customer_list_members', 'idempotency_keys']),
+      );
+      const dumps = await Promise.all(
+        tables.map(async (table) =>
+          JSON.stringify((await sql`select * from ${sql.table(table)}`.execute(server.store.db)).rows),
+        ),
+      );
       return dumps.join('\n');
     }
 
@@ -168,16 +300,41 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
         email: `${unique}@erasure.example.com`,
         phoneNumber: '+61491570156',
       };
-      const created = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { ...pii, dob: '1990-01-02' }, headers: { 'idempotency-key': `erase-${unique}` } });
+      const created = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { ...pii, dob: '1990-01-02' },
+        headers: { 'idempotency-key': `erase-${unique}` },
+      });
       const customer = created.body;
       const keep = await server.createCustomer(orgId, { firstName: 'Keep', lastName: 'Me' }, write);
-      await server.request('PATCH', `${customersPath(orgId)}/${customer.id}`, { token: write, body: { lastName: `Changed${unique}` } });
-      await server.request('PATCH', `${customersPath(orgId)}/${customer.id}`, { token: write, body: { gender: 'FEMALE' } });
-      await server.request('PUT', `${customersPath(orgId)}/${customer.id}/points/p1`, { token: write, body: { amount: 50, notes: `note for ${pii.email}` } });
-      await server.request('PUT', `${customersPath(orgId)}/${customer.id}/spend/s1`, { token: write, body: { amount: 900 } });
-      const list = (await server.request<CustomerList>('POST', `/organizations/${orgId}/customer-lists`, { token: write, body: { name: 'VIP' } })).body;
-      await server.request('PUT', `/organizations/${orgId}/customer-lists/${list.id}/members/${customer.id}`, { token: write });
-      await server.request('PUT', `/organizations/${orgId}/customer-lists/${list.id}/members/${keep.id}`, { token: write });
+      await server.request('PATCH', `${customersPath(orgId)}/${customer.id}`, {
+        token: write,
+        body: { lastName: `Changed${unique}` },
+      });
+      await server.request('PATCH', `${customersPath(orgId)}/${customer.id}`, {
+        token: write,
+        body: { gender: 'FEMALE' },
+      });
+      await server.request('PUT', `${customersPath(orgId)}/${customer.id}/points/p1`, {
+        token: write,
+        body: { amount: 50, notes: `note for ${pii.email}` },
+      });
+      await server.request('PUT', `${customersPath(orgId)}/${customer.id}/spend/s1`, {
+        token: write,
+        body: { amount: 900 },
+      });
+      const list = (
+        await server.request<CustomerList>('POST', `/organizations/${orgId}/customer-lists`, {
+          token: write,
+          body: { name: 'VIP' },
+        })
+      ).body;
+      await server.request('PUT', `/organizations/${orgId}/customer-lists/${list.id}/members/${customer.id}`, {
+        token: write,
+      });
+      await server.request('PUT', `/organizations/${orgId}/customer-lists/${list.id}/members/${keep.id}`, {
+        token: write,
+      });
       expect(await allStoredText()).toContain(pii.email);
 
       const erased = await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: write });
@@ -185,14 +342,44 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       expect(erased.text).toBe('');
 
       // Gone from every read and search.
-      expectError(await server.request('GET', `${customersPath(orgId)}/${customer.id}`, { token: read }), 404, 'not_found');
-      expectError(await server.request('GET', `${customersPath(orgId)}/${customer.id}/memberships`, { token: read }), 404, 'not_found');
-      expect((await server.request<Customer[]>('GET', `${customersPath(orgId)}?email=${encodeURIComponent(pii.email)}`, { token: read })).body).toEqual([]);
-      expect((await server.request<Customer[]>('GET', `${customersPath(orgId)}?phoneNumber=${encodeURIComponent(pii.phoneNumber)}`, { token: read })).body).toEqual([]);
-      expect((await server.request<Customer[]>('GET', customersPath(orgId), { token: read })).body.map((c) => c.id)).toEqual([keep.id]);
-      const listNow = await server.request<CustomerList>('GET', `/organizations/${orgId}/customer-lists/${list.id}`, { token: read });
+      expectError(
+        await server.request('GET', `${customersPath(orgId)}/${customer.id}`, { token: read }),
+        404,
+        'not_found',
+      );
+      expectError(
+        await server.request('GET', `${customersPath(orgId)}/${customer.id}/memberships`, { token: read }),
+        404,
+        'not_found',
+      );
+      expect(
+        (
+          await server.request<Customer[]>('GET', `${customersPath(orgId)}?email=${encodeURIComponent(pii.email)}`, {
+            token: read,
+          })
+        ).body,
+      ).toEqual([]);
+      expect(
+        (
+          await server.request<Customer[]>(
+            'GET',
+            `${customersPath(orgId)}?phoneNumber=${encodeURIComponent(pii.phoneNumber)}`,
+            { token: read },
+          )
+        ).body,
+      ).toEqual([]);
+      expect(
+        (await server.request<Customer[]>('GET', customersPath(orgId), { token: read })).body.map((c) => c.id),
+      ).toEqual([keep.id]);
+      const listNow = await server.request<CustomerList>('GET', `/organizations/${orgId}/customer-lists/${list.id}`, {
+        token: read,
+      });
       expect(listNow.body.memberCount).toBe(1);
-      const members = await server.request<{ id: string }[]>('GET', `/organizations/${orgId}/customer-lists/${list.id}/members`, { token: read });
+      const members = await server.request<{ id: string }[]>(
+        'GET',
+        `/organizations/${orgId}/customer-lists/${list.id}/members`,
+        { token: read },
+      );
       expect(members.body.map((m) => m.id)).toEqual([keep.id]);
       for (const [method, path, body] of [
         ['PATCH', `${customersPath(orgId)}/${customer.id}`, { firstName: 'X' }],
@@ -204,7 +391,11 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
         expectError(await server.request(method, path, { token: write, body }), 404, 'not_found');
       }
       // The idempotency record went with the customer: a retry makes a new customer, not a replay of erased data.
-      const retried = await server.request<Customer>('POST', customersPath(orgId), { token: write, body: { firstName: 'New', lastName: 'One' }, headers: { 'idempotency-key': `erase-${unique}` } });
+      const retried = await server.request<Customer>('POST', customersPath(orgId), {
+        token: write,
+        body: { firstName: 'New', lastName: 'One' },
+        headers: { 'idempotency-key': `erase-${unique}` },
+      });
       expect(retried.status).toBe(201);
       expect(retried.body.id).not.toBe(customer.id);
       await server.request('DELETE', `${customersPath(orgId)}/${retried.body.id}`, { token: write });
@@ -244,8 +435,31 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
         await sql`pragma wal_checkpoint(TRUNCATE)`.execute(server.store.db);
         const file = server.databaseUrl.replace(/^sqlite:/, '');
         const bytes = fs.readFileSync(file).toString('latin1');
-        for (const value of [pii.email, pii.firstName, pii.lastName, pii.phoneNumber]) expect(bytes).not.toContain(value);
+        for (const value of [pii.email, pii.firstName, pii.lastName, pii.phoneNumber])
+          expect(bytes).not.toContain(value);
       }
+    });
+
+    it('accepts a DELETE that carries Content-Type: application/json and no body, as many clients send', async () => {
+      const { orgId, write } = await createTenant(server);
+      const customer = await server.createCustomer(orgId, {}, write);
+      const erased = await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, {
+        token: write,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(erased.status).toBe(204);
+      expect(await countCustomers(orgId)).toBe(0);
+      // A route that needs a body still refuses an empty one.
+      expectError(
+        await server.request('POST', customersPath(orgId), {
+          token: write,
+          headers: { 'content-type': 'application/json' },
+          rawBody: '',
+        }),
+        400,
+        'bad_request',
+      );
+      expect(await countCustomers(orgId)).toBe(0);
     });
 
     it('needs customers:write, and refuses unknown customers with 404 without changes', async () => {
@@ -253,10 +467,22 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       const customer = await server.createCustomer(orgId, {}, write);
       const outsider = await createTenant(server);
       const sequence = await lastSequence(server, orgId, read);
-      expectError(await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: read }), 403, 'forbidden');
+      expectError(
+        await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: read }),
+        403,
+        'forbidden',
+      );
       expectError(await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`), 401, 'unauthorized');
-      expectError(await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: outsider.write }), 404, 'not_found');
-      expectError(await server.request('DELETE', `${customersPath(orgId)}/01HZZZZZZZZZZZZZZZZZZZZZZZ`, { token: write }), 404, 'not_found');
+      expectError(
+        await server.request('DELETE', `${customersPath(orgId)}/${customer.id}`, { token: outsider.write }),
+        404,
+        'not_found',
+      );
+      expectError(
+        await server.request('DELETE', `${customersPath(orgId)}/01HZZZZZZZZZZZZZZZZZZZZZZZ`, { token: write }),
+        404,
+        'not_found',
+      );
       expect(await countCustomers(orgId)).toBe(1);
       expect(await lastSequence(server, orgId, read)).toBe(sequence);
     });

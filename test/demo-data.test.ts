@@ -20,8 +20,16 @@ await describeEachBackend('demo data', (backend) => {
     const customers = await readAllPages<Customer>(server, `/organizations/${orgId}/customers`, token);
     expect(customers).toHaveLength(250);
 
-    const points = await server.store.db.selectFrom('point_records').selectAll().where('organization_id', '=', orgId).execute();
-    const spend = await server.store.db.selectFrom('spend_records').selectAll().where('organization_id', '=', orgId).execute();
+    const points = await server.store.db
+      .selectFrom('point_records')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .execute();
+    const spend = await server.store.db
+      .selectFrom('spend_records')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .execute();
     expect(points.length).toBeGreaterThan(100);
     for (const customer of customers) {
       const mine = points.filter((p) => p.customer_id === customer.id);
@@ -44,7 +52,11 @@ await describeEachBackend('demo data', (backend) => {
     expect(lists).toHaveLength(demo.lists);
     let memberships = 0;
     for (const list of lists) {
-      const members = await readAllPages<{ id: string }>(server, `/organizations/${orgId}/customer-lists/${list.id}/members`, token);
+      const members = await readAllPages<{ id: string }>(
+        server,
+        `/organizations/${orgId}/customer-lists/${list.id}/members`,
+        token,
+      );
       expect(list.memberCount).toBe(members.length);
       memberships += members.length;
     }
@@ -57,11 +69,21 @@ await describeEachBackend('demo data', (backend) => {
     );
 
     // The demo's ledgers are real: a reversal recomputes from them and keeps the statistics.
-    const withPoints = customers.find((c) => points.some((p) => p.customer_id === c.id && p.reference === 'demo-earn-1' && c.statistics!.pointsBalance >= p.amount))!;
+    const withPoints = customers.find((c) =>
+      points.some(
+        (p) => p.customer_id === c.id && p.reference === 'demo-earn-1' && c.statistics!.pointsBalance! >= p.amount,
+      ),
+    )!;
     const entry = points.find((p) => p.customer_id === withPoints.id && p.reference === 'demo-earn-1')!;
-    const reversed = await server.request('DELETE', `/organizations/${orgId}/customers/${withPoints.id}/points/demo-earn-1`, { token });
+    const reversed = await server.request(
+      'DELETE',
+      `/organizations/${orgId}/customers/${withPoints.id}/points/demo-earn-1`,
+      { token },
+    );
     expect(reversed.status).toBe(204);
-    const after = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${withPoints.id}`, { token });
+    const after = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${withPoints.id}`, {
+      token,
+    });
     expect(after.body.statistics!.pointsBalance).toBe(withPoints.statistics!.pointsBalance! - entry.amount);
     expect(after.body.statistics!.totalSpend).toBe(withPoints.statistics!.totalSpend);
   });

@@ -27,7 +27,11 @@ function replay(events: FeedEvent[]): Model {
       case 'customer.updated-statistics': {
         const current = model.customers.get(customer!.id)!;
         // A customer event's occurredAt is the customer's new updatedAt.
-        model.customers.set(customer!.id, { ...current, statistics: event.statistics as CustomerStatistics, updatedAt: toSeconds(event.occurredAt) });
+        model.customers.set(customer!.id, {
+          ...current,
+          statistics: event.statistics as CustomerStatistics,
+          updatedAt: toSeconds(event.occurredAt),
+        });
         break;
       }
       case 'customer.deleted':
@@ -36,7 +40,12 @@ function replay(events: FeedEvent[]): Model {
         break;
       case 'customer-list.created':
         model.lists.set(customerList!.id, {
-          list: { createdAt: toSeconds(event.occurredAt), id: customerList!.id, memberCount: 0, name: customerList!.name },
+          list: {
+            createdAt: toSeconds(event.occurredAt),
+            id: customerList!.id,
+            memberCount: 0,
+            name: customerList!.name,
+          },
           members: new Map(),
         });
         break;
@@ -68,7 +77,10 @@ function createRandom(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] };
+  return {
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)],
+  };
 }
 
 await describeEachBackend('event feed replay', (backend) => {
@@ -117,22 +129,36 @@ await describeEachBackend('event feed replay', (backend) => {
         const list = random.pick(lists);
         switch (random.int(0, 11)) {
           case 0: {
-            const response = await server.request<Customer>('POST', c, { token: write, body: { firstName: `F${random.int(0, 999)}`, lastName: 'L', email: `u${random.int(0, 1e9)}@example.com` } });
+            const response = await server.request<Customer>('POST', c, {
+              token: write,
+              body: { firstName: `F${random.int(0, 999)}`, lastName: 'L', email: `u${random.int(0, 1e9)}@example.com` },
+            });
             customers.push(response.body.id);
             return;
           }
           case 1:
-            await server.request('PATCH', `${c}/${customer}`, { token: write, body: { firstName: `P${random.int(0, 999)}`, phoneNumber: random.int(0, 1) ? '0411 222 333' : null } });
+            await server.request('PATCH', `${c}/${customer}`, {
+              token: write,
+              body: { firstName: `P${random.int(0, 999)}`, phoneNumber: random.int(0, 1) ? '0411 222 333' : null },
+            });
             return;
           case 2:
           case 3:
-            await server.request('PUT', `${c}/${customer}/points/r${++reference}`, { token: write, body: { amount: random.int(-50, 200) || 1 } });
+            await server.request('PUT', `${c}/${customer}/points/r${++reference}`, {
+              token: write,
+              body: { amount: random.int(-50, 200) || 1 },
+            });
             return;
           case 4:
-            await server.request('PUT', `${c}/${customer}/spend/s${++reference}`, { token: write, body: { amount: random.int(1, 5000) } });
+            await server.request('PUT', `${c}/${customer}/spend/s${++reference}`, {
+              token: write,
+              body: { amount: random.int(1, 5000) },
+            });
             return;
           case 5:
-            await server.request('DELETE', `${c}/${customer}/points/r${random.int(1, Math.max(reference, 1))}`, { token: write });
+            await server.request('DELETE', `${c}/${customer}/points/r${random.int(1, Math.max(reference, 1))}`, {
+              token: write,
+            });
             return;
           case 6:
           case 7:
@@ -142,16 +168,26 @@ await describeEachBackend('event feed replay', (backend) => {
             if (list) await server.request('DELETE', `${l}/${list}/members/${customer}`, { token: write });
             return;
           case 9: {
-            const response = await server.request<CustomerList>('POST', l, { token: write, body: { name: `List ${random.int(0, 99)}` } });
+            const response = await server.request<CustomerList>('POST', l, {
+              token: write,
+              body: { name: `List ${random.int(0, 99)}` },
+            });
             lists.push(response.body.id);
             return;
           }
           case 10:
             if (list && random.int(0, 2) === 0) await server.request('DELETE', `${l}/${list}`, { token: write });
-            else if (list) await server.request('PUT', `${l}/${list}`, { token: write, body: { name: `Renamed ${random.int(0, 99)}` } });
+            else if (list)
+              await server.request('PUT', `${l}/${list}`, {
+                token: write,
+                body: { name: `Renamed ${random.int(0, 99)}` },
+              });
             return;
           default:
-            if (customers.length > 2 && (await server.request('DELETE', `${c}/${customer}`, { token: write })).status === 204) {
+            if (
+              customers.length > 2 &&
+              (await server.request('DELETE', `${c}/${customer}`, { token: write })).status === 204
+            ) {
               customers.splice(customers.indexOf(customer!), 1);
             }
         }
@@ -167,7 +203,14 @@ await describeEachBackend('event feed replay', (backend) => {
     const identity = (e: FeedEvent) => [e.sequence, e.id, e.event, e.occurredAt];
     expect(followed.map(identity)).toEqual(events.map(identity));
     const kinds = new Set(events.map((e) => e.event));
-    for (const kind of ['customer.created', 'customer.updated', 'customer.updated-statistics', 'customer.deleted', 'customer-list.member-added', 'customer-list.member-removed']) {
+    for (const kind of [
+      'customer.created',
+      'customer.updated',
+      'customer.updated-statistics',
+      'customer.deleted',
+      'customer-list.member-added',
+      'customer-list.member-removed',
+    ]) {
       expect(kinds.has(kind), kind).toBe(true);
     }
     const model = replay(events);
@@ -182,7 +225,9 @@ await describeEachBackend('event feed replay', (backend) => {
     for (const list of shownLists) {
       const members = await readAllPages<CustomerListMember>(server, `${l}/${list.id}/members`, read);
       const expected = model.lists.get(list.id)!.members;
-      expect(members.map((m) => [m.id, m.addedAt])).toEqual([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+      expect(members.map((m) => [m.id, m.addedAt])).toEqual(
+        [...expected.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
       for (const member of members) {
         const customer = model.customers.get(member.id)!;
         expect(member).toEqual(expect.objectContaining({ firstName: customer.firstName, lastName: customer.lastName }));
@@ -190,7 +235,9 @@ await describeEachBackend('event feed replay', (backend) => {
     }
     for (const customer of shown) {
       const memberships = await readAllPages<CustomerListTiny>(server, `${c}/${customer.id}/memberships`, read);
-      const expected = [...model.lists.values()].filter((x) => x.members.has(customer.id)).map((x) => ({ id: x.list.id, name: x.list.name }));
+      const expected = [...model.lists.values()]
+        .filter((x) => x.members.has(customer.id))
+        .map((x) => ({ id: x.list.id, name: x.list.name }));
       expect(memberships).toEqual(expected.sort((a, b) => (a.id < b.id ? -1 : 1)));
     }
   });

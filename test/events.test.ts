@@ -30,7 +30,11 @@ await describeEachBackend('event feed', (backend) => {
     const events: FeedEvent[] = [];
     let next: string | null = path;
     while (next) {
-      const response: { status: number; headers: Headers; body: FeedEvent[] } = await server.request<FeedEvent[]>('GET', next, { token });
+      const response: { status: number; headers: Headers; body: FeedEvent[] } = await server.request<FeedEvent[]>(
+        'GET',
+        next,
+        { token },
+      );
       expect(response.status).toBe(200);
       events.push(...response.body);
       next = response.headers.get('x-next-page');
@@ -47,7 +51,10 @@ await describeEachBackend('event feed', (backend) => {
     });
     expect(patched.status).toBe(200);
     // A PATCH that changes nothing writes no event (and leaves no gap in the sequence).
-    const noop = await server.request('PATCH', `/organizations/${org.id}/customers/${created.id}`, { token: write, body: { lastName: 'Lee' } });
+    const noop = await server.request('PATCH', `/organizations/${org.id}/customers/${created.id}`, {
+      token: write,
+      body: { lastName: 'Lee' },
+    });
     expect(noop.status).toBe(200);
 
     const response = await server.request<FeedEvent[]>('GET', `/organizations/${org.id}/events`, { token: read });
@@ -73,7 +80,12 @@ await describeEachBackend('event feed', (backend) => {
     ]);
     expect(Date.parse(response.body[1]!.occurredAt)).toBeGreaterThan(Date.parse(response.body[0]!.occurredAt));
     // Stored payload is exactly the webhook body: no id, sequence or occurredAt in it.
-    const stored = await server.store.db.selectFrom('events').selectAll().where('organization_id', '=', org.id).orderBy('sequence').execute();
+    const stored = await server.store.db
+      .selectFrom('events')
+      .selectAll()
+      .where('organization_id', '=', org.id)
+      .orderBy('sequence')
+      .execute();
     expect(stored.map((row) => JSON.parse(row.payload) as unknown)).toEqual([
       { event: 'customer.created', customer: created, organization: org.id },
       { event: 'customer.updated', customer: patched.body, organization: org.id },
@@ -97,7 +109,9 @@ await describeEachBackend('event feed', (backend) => {
 
     const resumed = await readAll(`/organizations/${org.id}/events?afterSequence=3&limit=1`, read);
     expect(resumed.map((e) => e.sequence)).toEqual([4, 5]);
-    const atEnd = await server.request<FeedEvent[]>('GET', `/organizations/${org.id}/events?afterSequence=5`, { token: read });
+    const atEnd = await server.request<FeedEvent[]>('GET', `/organizations/${org.id}/events?afterSequence=5`, {
+      token: read,
+    });
     expect(atEnd.status).toBe(200);
     expect(atEnd.body).toEqual([]);
     expect(atEnd.headers.get('x-next-page')).toBeNull();
@@ -110,14 +124,27 @@ await describeEachBackend('event feed', (backend) => {
       await server.createCustomer(org.id, {}, write);
       const page = await server.request('GET', `/organizations/${org.id}/events?limit=1`, { token: read });
       const cursor = new URL(page.headers.get('x-next-page')!).searchParams.get('after')!;
-      for (const query of ['after=nonsense', `after=${cursor}x`, 'afterSequence=-1', 'afterSequence=abc', 'limit=0', 'limit=101']) {
-        const response = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events?${query}`, { token: read });
+      for (const query of [
+        'after=nonsense',
+        `after=${cursor}x`,
+        'afterSequence=-1',
+        'afterSequence=abc',
+        'limit=0',
+        'limit=101',
+      ]) {
+        const response = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events?${query}`, {
+          token: read,
+        });
         expect(response.status, query).toBe(400);
         expect(response.body.code).toBe('bad_request');
       }
       // A cursor of another organization's feed is refused.
       const other = await setup();
-      const foreign = await server.request<{ code: string }>('GET', `/organizations/${other.org.id}/events?after=${cursor}`, { token: other.read });
+      const foreign = await server.request<{ code: string }>(
+        'GET',
+        `/organizations/${other.org.id}/events?after=${cursor}`,
+        { token: other.read },
+      );
       expect(foreign.status).toBe(400);
     });
 
@@ -126,10 +153,14 @@ await describeEachBackend('event feed', (backend) => {
       const noToken = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events`);
       expect([noToken.status, noToken.body.code]).toEqual([401, 'unauthorized']);
       const elsewhere = await setup();
-      const otherOrg = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events`, { token: elsewhere.read });
+      const otherOrg = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events`, {
+        token: elsewhere.read,
+      });
       expect([otherOrg.status, otherOrg.body.code]).toEqual([404, 'not_found']);
       const webhooksOnly = await server.createToken([org.id], ['webhooks:manage']);
-      const noScope = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events`, { token: webhooksOnly });
+      const noScope = await server.request<{ code: string }>('GET', `/organizations/${org.id}/events`, {
+        token: webhooksOnly,
+      });
       expect([noScope.status, noScope.body.code]).toEqual([403, 'forbidden']);
     });
   });
@@ -151,10 +182,15 @@ await describeEachBackend('event feed', (backend) => {
         if (finished) return;
       }
     })();
-    const customers = await Promise.all(Array.from({ length: writers }, () => server.createCustomer(org.id, {}, write)));
+    const customers = await Promise.all(
+      Array.from({ length: writers }, () => server.createCustomer(org.id, {}, write)),
+    );
     await Promise.all(
       customers.map((c) =>
-        server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, { token: write, body: { firstName: `Renamed ${c.id}` } }),
+        server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, {
+          token: write,
+          body: { firstName: `Renamed ${c.id}` },
+        }),
       ),
     );
     done = true;

@@ -68,13 +68,25 @@ await describeEachBackend('points and spend ledgers', (backend) => {
 
   it('earns and redeems points: 204, statistics, updatedAt, ETag and a customer.updated-statistics event', async () => {
     const { orgId, read, write } = await createTenant(server);
-    const customer = await server.createCustomer(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' }, write);
-    const etagBefore = (await server.request('GET', `/organizations/${orgId}/customers/${customer.id}`, { token: read })).headers.get('etag');
+    const customer = await server.createCustomer(
+      orgId,
+      { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
+      write,
+    );
+    const etagBefore = (
+      await server.request('GET', `/organizations/${orgId}/customers/${customer.id}`, { token: read })
+    ).headers.get('etag');
 
-    const earn = await server.request('PUT', points(orgId, customer.id, 'order-1'), { token: write, body: { amount: 500, notes: 'Welcome' } });
+    const earn = await server.request('PUT', points(orgId, customer.id, 'order-1'), {
+      token: write,
+      body: { amount: 500, notes: 'Welcome' },
+    });
     expect(earn.status).toBe(204);
     expect(earn.text).toBe('');
-    const redeem = await server.request('PUT', points(orgId, customer.id, 'order-2'), { token: write, body: { amount: -120 } });
+    const redeem = await server.request('PUT', points(orgId, customer.id, 'order-2'), {
+      token: write,
+      body: { amount: -120 },
+    });
     expect(redeem.status).toBe(204);
 
     const after = await getCustomer(orgId, customer.id, read);
@@ -85,16 +97,25 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     );
     expect(after.statistics!.lastPointsEarnedAt).toMatch(/\.\d{3}Z$/);
     expect(Date.parse(after.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(customer.updatedAt!));
-    const etagAfter = (await server.request('GET', `/organizations/${orgId}/customers/${customer.id}`, { token: read })).headers.get('etag');
+    const etagAfter = (
+      await server.request('GET', `/organizations/${orgId}/customers/${customer.id}`, { token: read })
+    ).headers.get('etag');
     expect(etagAfter).not.toBe(etagBefore);
-    const notes = await server.store.db.selectFrom('point_records').select(['reference', 'notes']).where('customer_id', '=', customer.id).orderBy('reference').execute();
+    const notes = await server.store.db
+      .selectFrom('point_records')
+      .select(['reference', 'notes'])
+      .where('customer_id', '=', customer.id)
+      .orderBy('reference')
+      .execute();
     expect(notes).toEqual([
       { reference: 'order-1', notes: 'Welcome' },
       { reference: 'order-2', notes: null },
     ]);
 
     // sort=updated sync sees the statistics change.
-    const synced = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?sort=updated&limit=1`, { token: read });
+    const synced = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?sort=updated&limit=1`, {
+      token: read,
+    });
     expect(synced.body[0]!.id).toBe(customer.id);
 
     const events = (await readEvents(server, orgId, read)).filter((e) => e.event === 'customer.updated-statistics');
@@ -108,7 +129,15 @@ await describeEachBackend('points and spend ledgers', (backend) => {
       customer: { email: 'ann@example.com', firstName: 'Ann', id: customer.id, lastName: 'Lee' },
       organization: orgId,
     });
-    expect(Object.keys(events[1]!)).toEqual(['id', 'sequence', 'occurredAt', 'event', 'statistics', 'customer', 'organization']);
+    expect(Object.keys(events[1]!)).toEqual([
+      'id',
+      'sequence',
+      'occurredAt',
+      'event',
+      'statistics',
+      'customer',
+      'organization',
+    ]);
   });
 
   it('refuses a duplicate reference (409 duplicate_point_record) and an overdraft (409 insufficient_points) without changes', async () => {
@@ -118,15 +147,29 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     const before = await getCustomer(orgId, customer.id, read);
     const sequence = await lastSequence(server, orgId, read);
 
-    expectError(await server.request('PUT', points(orgId, customer.id, 'r1'), { token: write, body: { amount: 100 } }), 409, 'duplicate_point_record');
-    expectError(await server.request('PUT', points(orgId, customer.id, 'r1'), { token: write, body: { amount: -5 } }), 409, 'duplicate_point_record');
-    expectError(await server.request('PUT', points(orgId, customer.id, 'r2'), { token: write, body: { amount: -101 } }), 409, 'insufficient_points');
+    expectError(
+      await server.request('PUT', points(orgId, customer.id, 'r1'), { token: write, body: { amount: 100 } }),
+      409,
+      'duplicate_point_record',
+    );
+    expectError(
+      await server.request('PUT', points(orgId, customer.id, 'r1'), { token: write, body: { amount: -5 } }),
+      409,
+      'duplicate_point_record',
+    );
+    expectError(
+      await server.request('PUT', points(orgId, customer.id, 'r2'), { token: write, body: { amount: -101 } }),
+      409,
+      'insufficient_points',
+    );
 
     expect(await getCustomer(orgId, customer.id, read)).toEqual(before);
     expect((await storedLedger(orgId, customer.id)).points).toHaveLength(1);
     expect(await lastSequence(server, orgId, read)).toBe(sequence);
     // Redeeming exactly the balance is fine.
-    expect((await server.request('PUT', points(orgId, customer.id, 'r2'), { token: write, body: { amount: -100 } })).status).toBe(204);
+    expect(
+      (await server.request('PUT', points(orgId, customer.id, 'r2'), { token: write, body: { amount: -100 } })).status,
+    ).toBe(204);
     expect((await getCustomer(orgId, customer.id, read)).statistics!.pointsBalance).toBe(0);
   });
 
@@ -154,7 +197,9 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     expect(cleared.lastPointsRedeemedAt).toBeUndefined();
 
     // A reference can be reused once its adjustment was reversed.
-    expect((await server.request('PUT', points(orgId, customer.id, 'b'), { token: write, body: { amount: 1 } })).status).toBe(204);
+    expect(
+      (await server.request('PUT', points(orgId, customer.id, 'b'), { token: write, body: { amount: 1 } })).status,
+    ).toBe(204);
   });
 
   it('refuses reversals that are unknown (404) or that would leave a negative balance (409), without changes', async () => {
@@ -165,7 +210,11 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     const before = await getCustomer(orgId, customer.id, read);
     const sequence = await lastSequence(server, orgId, read);
     expectError(await server.request('DELETE', points(orgId, customer.id, 'nope'), { token: write }), 404, 'not_found');
-    expectError(await server.request('DELETE', points(orgId, customer.id, 'earn'), { token: write }), 409, 'insufficient_points');
+    expectError(
+      await server.request('DELETE', points(orgId, customer.id, 'earn'), { token: write }),
+      409,
+      'insufficient_points',
+    );
     expectError(await server.request('DELETE', spend(orgId, customer.id, 'nope'), { token: write }), 404, 'not_found');
     expect(await getCustomer(orgId, customer.id, read)).toEqual(before);
     expect((await storedLedger(orgId, customer.id)).points).toHaveLength(2);
@@ -180,13 +229,20 @@ await describeEachBackend('points and spend ledgers', (backend) => {
       body: { amount: 1250, occurredAt: '2021-08-23T02:06:23.000Z' },
     });
     expect(put.status).toBe(204);
-    await server.request('PUT', spend(orgId, customer.id, 'sale-2'), { token: write, body: { amount: 300, occurredAt: '2021-08-20T10:00:00+10:00' } });
+    await server.request('PUT', spend(orgId, customer.id, 'sale-2'), {
+      token: write,
+      body: { amount: 300, occurredAt: '2021-08-20T10:00:00+10:00' },
+    });
     let stats = (await getCustomer(orgId, customer.id, read)).statistics!;
     expect(stats.totalSpend).toBe(1550);
     expect(stats.lastSpentAt).toBe('2021-08-23T02:06:23.000Z');
 
     const sequence = await lastSequence(server, orgId, read);
-    expectError(await server.request('PUT', spend(orgId, customer.id, 'sale-1'), { token: write, body: { amount: 5 } }), 409, 'conflict');
+    expectError(
+      await server.request('PUT', spend(orgId, customer.id, 'sale-1'), { token: write, body: { amount: 5 } }),
+      409,
+      'conflict',
+    );
     expect(await lastSequence(server, orgId, read)).toBe(sequence);
 
     expect((await server.request('DELETE', spend(orgId, customer.id, 'sale-1'), { token: write })).status).toBe(204);
@@ -205,22 +261,65 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     const customer = await server.createCustomer(orgId, {}, write);
     const before = await getCustomer(orgId, customer.id, read);
     const sequence = await lastSequence(server, orgId, read);
-    const badPoints = [{}, { amount: 0 }, { amount: 1.5 }, { amount: '5' }, { amount: 1e10 }, { amount: 5, extra: 1 }, { amount: 5, notes: 'x'.repeat(1001) }];
+    const badPoints = [
+      {},
+      { amount: 0 },
+      { amount: 1.5 },
+      { amount: '5' },
+      { amount: 1e10 },
+      { amount: 5, extra: 1 },
+      { amount: 5, notes: 'x'.repeat(1001) },
+    ];
     for (const body of badPoints) {
-      expectError(await server.request('PUT', points(orgId, customer.id, 'r'), { token: write, body }), 400, 'bad_request');
+      expectError(
+        await server.request('PUT', points(orgId, customer.id, 'r'), { token: write, body }),
+        400,
+        'bad_request',
+      );
     }
-    const badSpend = [{}, { amount: 0 }, { amount: -5 }, { amount: 2.5 }, { amount: 5, occurredAt: 'yesterday' }, { amount: 5, occurredAt: '2999-01-01T00:00:00Z' }, { amount: 5, occurredAt: '2021-02-30T00:00:00Z' }];
+    const badSpend = [
+      {},
+      { amount: 0 },
+      { amount: -5 },
+      { amount: 2.5 },
+      { amount: 5, occurredAt: 'yesterday' },
+      { amount: 5, occurredAt: '2999-01-01T00:00:00Z' },
+      { amount: 5, occurredAt: '2021-02-30T00:00:00Z' },
+    ];
     for (const body of badSpend) {
-      expectError(await server.request('PUT', spend(orgId, customer.id, 'r'), { token: write, body }), 400, 'bad_request');
+      expectError(
+        await server.request('PUT', spend(orgId, customer.id, 'r'), { token: write, body }),
+        400,
+        'bad_request',
+      );
     }
-    const tooLong = await server.request('PUT', points(orgId, customer.id, 'x'.repeat(101)), { token: write, body: { amount: 1 } });
+    const tooLong = await server.request('PUT', points(orgId, customer.id, 'x'.repeat(101)), {
+      token: write,
+      body: { amount: 1 },
+    });
     // Fastify's router refuses path parameters over 100 characters before any handler runs.
     expect(tooLong.status).toBe(414);
-    expectError(await server.request('PUT', `/organizations/${orgId}/customers/${customer.id}/points/x`, { token: write, rawBody: 'not json', headers: { 'content-type': 'application/json' } }), 400, 'bad_request');
+    expectError(
+      await server.request('PUT', `/organizations/${orgId}/customers/${customer.id}/points/x`, {
+        token: write,
+        rawBody: 'not json',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'bad_request',
+    );
     const missing = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
-    expectError(await server.request('PUT', points(orgId, missing, 'r'), { token: write, body: { amount: 5 } }), 404, 'not_found');
+    expectError(
+      await server.request('PUT', points(orgId, missing, 'r'), { token: write, body: { amount: 5 } }),
+      404,
+      'not_found',
+    );
     expectError(await server.request('DELETE', points(orgId, missing, 'r'), { token: write }), 404, 'not_found');
-    expectError(await server.request('PUT', spend(orgId, missing, 'r'), { token: write, body: { amount: 5 } }), 404, 'not_found');
+    expectError(
+      await server.request('PUT', spend(orgId, missing, 'r'), { token: write, body: { amount: 5 } }),
+      404,
+      'not_found',
+    );
     expectError(await server.request('DELETE', spend(orgId, missing, 'r'), { token: write }), 404, 'not_found');
     expect(await getCustomer(orgId, customer.id, read)).toEqual(before);
     expect(await storedLedger(orgId, customer.id)).toEqual({ points: [], spend: [] });
@@ -247,38 +346,48 @@ await describeEachBackend('points and spend ledgers', (backend) => {
   it('keeps statistics equal to the ledger under random concurrent adjustments and reversals (property)', async () => {
     const { orgId, read, write } = await createTenant(server);
     const operation = fc.oneof(
-      fc.record({ kind: fc.constant('points' as const), amount: fc.integer({ min: -300, max: 500 }).filter((n) => n !== 0) }),
+      fc.record({
+        kind: fc.constant('points' as const),
+        amount: fc.integer({ min: -300, max: 500 }).filter((n) => n !== 0),
+      }),
       fc.record({ kind: fc.constant('spend' as const), amount: fc.integer({ min: 1, max: 10_000 }) }),
       fc.record({ kind: fc.constant('reverse' as const), target: fc.nat() }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(operation, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }), async (batches) => {
-        const customer = await server.createCustomer(orgId, {}, write);
-        const made: { kind: 'points' | 'spend'; reference: string }[] = [];
-        let n = 0;
-        // Each batch runs concurrently; batches run one after another so reversals have targets.
-        for (const batch of batches) {
-          const requests = batch.map((op) => {
-            if (op.kind === 'reverse') {
-              const target = made[op.target % Math.max(made.length, 1)];
-              if (!target) return Promise.resolve(204);
-              const path = target.kind === 'points' ? points(orgId, customer.id, target.reference) : spend(orgId, customer.id, target.reference);
-              return server.request('DELETE', path, { token: write }).then((r) => r.status);
-            }
-            const reference = `ref-${++n}`;
-            made.push({ kind: op.kind, reference });
-            const path = op.kind === 'points' ? points(orgId, customer.id, reference) : spend(orgId, customer.id, reference);
-            return server.request('PUT', path, { token: write, body: { amount: op.amount } }).then((r) => r.status);
-          });
-          const statuses = await Promise.all(requests);
-          // Refusals are allowed (overdrafts, reversing twice), 5xx never.
-          expect(statuses.every((s) => s === 204 || s === 404 || s === 409)).toBe(true);
-        }
-        const ledger = await storedLedger(orgId, customer.id);
-        const customerNow = await getCustomer(orgId, customer.id, read);
-        expect(customerNow.statistics).toEqual(statisticsOf(ledger.points, ledger.spend));
-        expect(customerNow.statistics!.pointsBalance).toBeGreaterThanOrEqual(0);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(operation, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+        async (batches) => {
+          const customer = await server.createCustomer(orgId, {}, write);
+          const made: { kind: 'points' | 'spend'; reference: string }[] = [];
+          let n = 0;
+          // Each batch runs concurrently; batches run one after another so reversals have targets.
+          for (const batch of batches) {
+            const requests = batch.map((op) => {
+              if (op.kind === 'reverse') {
+                const target = made[op.target % Math.max(made.length, 1)];
+                if (!target) return Promise.resolve(204);
+                const path =
+                  target.kind === 'points'
+                    ? points(orgId, customer.id, target.reference)
+                    : spend(orgId, customer.id, target.reference);
+                return server.request('DELETE', path, { token: write }).then((r) => r.status);
+              }
+              const reference = `ref-${++n}`;
+              made.push({ kind: op.kind, reference });
+              const path =
+                op.kind === 'points' ? points(orgId, customer.id, reference) : spend(orgId, customer.id, reference);
+              return server.request('PUT', path, { token: write, body: { amount: op.amount } }).then((r) => r.status);
+            });
+            const statuses = await Promise.all(requests);
+            // Refusals are allowed (overdrafts, reversing twice), 5xx never.
+            expect(statuses.every((s) => s === 204 || s === 404 || s === 409)).toBe(true);
+          }
+          const ledger = await storedLedger(orgId, customer.id);
+          const customerNow = await getCustomer(orgId, customer.id, read);
+          expect(customerNow.statistics).toEqual(statisticsOf(ledger.points, ledger.spend));
+          expect(customerNow.statistics!.pointsBalance).toBeGreaterThanOrEqual(0);
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -289,12 +398,24 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     await server.request('PUT', points(orgId, customer.id, 'seed'), { token: write, body: { amount: 100 } });
     // 60 parallel redemptions of 10 against a balance of 100 plus 20 earnings of 5: the balance never goes negative.
     const results = await Promise.all([
-      ...Array.from({ length: 60 }, (_, i) => server.request('PUT', points(orgId, customer.id, `redeem-${i}`), { token: write, body: { amount: -10 } })),
-      ...Array.from({ length: 20 }, (_, i) => server.request('PUT', points(orgId, customer.id, `earn-${i}`), { token: write, body: { amount: 5 } })),
-      ...Array.from({ length: 20 }, (_, i) => server.request('PUT', spend(orgId, customer.id, `sale-${i}`), { token: write, body: { amount: 100 + i } })),
+      ...Array.from({ length: 60 }, (_, i) =>
+        server.request('PUT', points(orgId, customer.id, `redeem-${i}`), { token: write, body: { amount: -10 } }),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        server.request('PUT', points(orgId, customer.id, `earn-${i}`), { token: write, body: { amount: 5 } }),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        server.request('PUT', spend(orgId, customer.id, `sale-${i}`), { token: write, body: { amount: 100 + i } }),
+      ),
     ]);
     const redeemed = results.slice(0, 60).filter((r) => r.status === 204).length;
-    expect(results.slice(0, 60).every((r) => r.status === 204 || (r.status === 409 && (r.body as { code: string }).code === 'insufficient_points'))).toBe(true);
+    expect(
+      results
+        .slice(0, 60)
+        .every(
+          (r) => r.status === 204 || (r.status === 409 && (r.body as { code: string }).code === 'insufficient_points'),
+        ),
+    ).toBe(true);
     expect(redeemed).toBeGreaterThanOrEqual(10);
     expect(redeemed).toBeLessThanOrEqual(20);
     const stats = (await getCustomer(orgId, customer.id, read)).statistics!;

@@ -29,7 +29,11 @@ export async function readAllPages<T>(server: TestServer, path: string, token: s
   const items: T[] = [];
   let next: string | null = path;
   while (next) {
-    const response: { status: number; headers: Headers; body: T[]; text: string } = await server.request<T[]>('GET', next, { token });
+    const response: { status: number; headers: Headers; body: T[]; text: string } = await server.request<T[]>(
+      'GET',
+      next,
+      { token },
+    );
     expect(response.status, response.text).toBe(200);
     items.push(...response.body);
     next = response.headers.get('x-next-page');
@@ -37,7 +41,12 @@ export async function readAllPages<T>(server: TestServer, path: string, token: s
   return items;
 }
 
-export async function readEvents(server: TestServer, orgId: string, token: string, afterSequence = 0): Promise<FeedEvent[]> {
+export async function readEvents(
+  server: TestServer,
+  orgId: string,
+  token: string,
+  afterSequence = 0,
+): Promise<FeedEvent[]> {
   return readAllPages<FeedEvent>(server, `/organizations/${orgId}/events?afterSequence=${afterSequence}`, token);
 }
 
@@ -49,5 +58,7 @@ export async function lastSequence(server: TestServer, orgId: string, token: str
 
 export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
   expect(response.status).toBe(status);
-  expect(response.body).toEqual(expect.objectContaining({ code, message: expect.any(String), instance: expect.any(String) }));
+  expect(response.body).toEqual(
+    expect.objectContaining({ code, message: expect.any(String), instance: expect.any(String) }),
+  );
 }

@@ -54,7 +54,10 @@ export function createCustomerListService(store: Store) {
   const reads = createCustomerListReads(store);
 
   return {
-    async listCustomerLists(organizationId: string, options: { after?: string | undefined; limit?: number | undefined }): Promise<Page<CustomerList>> {
+    async listCustomerLists(
+      organizationId: string,
+      options: { after?: string | undefined; limit?: number | undefined },
+    ): Promise<Page<CustomerList>> {
       const limit = options.limit ?? CUSTOMER_LIST_PAGE_SIZE;
       const queryId = fingerprint('customer-lists', organizationId);
       const [afterId] = options.after ? (decodeCursor(options.after, queryId, ['string']) as [string]) : [''];
@@ -84,7 +87,13 @@ export function createCustomerListService(store: Store) {
     async createCustomerList(organizationId: string, body: CustomerListBody): Promise<CustomerList> {
       const name = parseName(body);
       const row = await writeInOrganization(store, organizationId, async (trx, now) => {
-        const created: CustomerListRow = { organization_id: organizationId, id: newId(now), name, created_at: now, member_count: 0 };
+        const created: CustomerListRow = {
+          organization_id: organizationId,
+          id: newId(now),
+          name,
+          created_at: now,
+          member_count: 0,
+        };
         await insertCustomerList(trx, created);
         await recordEvents(trx, organizationId, now, [listChanged('customer-list.created', created)]);
         return created;
@@ -135,7 +144,9 @@ export function createCustomerListService(store: Store) {
         if (!customer) throw notFound('Customer');
         if (!(await deleteMembership(trx, organizationId, listId, customerId))) throw notFound('Membership');
         await adjustMemberCount(trx, organizationId, listId, -1);
-        await recordEvents(trx, organizationId, now, [membershipChanged('customer-list.member-removed', list, customer)]);
+        await recordEvents(trx, organizationId, now, [
+          membershipChanged('customer-list.member-removed', list, customer),
+        ]);
       });
     },
   };

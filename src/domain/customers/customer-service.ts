@@ -1,6 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js/max';
-import { createHash } from 'node:crypto';
-import { badRequest, conflict, notFound, preconditionFailed } from '../../errors.js';
+import { conflict, notFound, preconditionFailed } from '../../errors.js';
 import type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, UpdateCustomerBody } from '../../http/schemas/customers.js';
 import {
   createCustomerReads,
@@ -22,12 +21,13 @@ import {
 } from '../../store/repositories/idempotency-repository.js';
 import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
 import type { Store } from '../../store/store.js';
-import { customerCreated, customerDeleted, customerUpdated, recordEvents } from '../events/event-log.js';
+import { customerCreated, customerDeleted, customerUpdated, recordEvents, scrubEventPayload } from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag } from './customer-mapper.js';
 import { parseCreateCustomer, parseSearch, parseUpdateCustomer } from './customer-input.js';
+import { hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
 export const MEMBERSHIP_PAGE_SIZE = 10;
@@ -64,39 +64,6 @@ function toVersioned(row: CustomerRow): VersionedCustomer {
   return { customer: customerRowToCustomer(row), etag: customerRowToETag(row) };
 }
 
-function parseIdempotencyKey(raw: string): string {
-  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
-    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [
-      { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
-    ]);
-  }
-  return raw;
-}
-
-/** Hash of the request body with keys sorted, so key order does not make two equal bodies differ. */
-function hashRequest(body: CreateCustomerBody): string {
-  const sorted = Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url');
-}
-
-/**
- * RFC 9110 If-Match: `*` matches any current representation; otherwise one of
- * the listed tags must equal ours. Weak tags are compared by their opaque part,
- * since ours change with every stored change of the customer.
- */
-function ifMatchAllows(header: string, etag: string): boolean {
-  if (header.trim() === '*') return true;
-  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => strip(tag) === strip(etag));
-}
-
-/** The personal data in a stored event payload replaced by the bare id. */
-function scrubEventPayload(payload: string, customerId: string): string {
-  const parsed = JSON.parse(payload) as Record<string, unknown>;
-  parsed.customer = { id: customerId };
-  return JSON.stringify(parsed);
-}
-
 export function createCustomerService(store: Store, options: { defaultPhoneRegion: CountryCode }) {
   const reads = createCustomerReads(store);
   const memberships = createMembershipReads(store);
@@ -107,7 +74,6 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     if (!row) throw notFound('Customer');
     return row;
   }
-
 
   async function createCustomerRow(organizationId: string, body: CreateCustomerBody, options: CreateOptions): Promise<CreatedCustomer> {
     const { fields, createdAt } = parseCreateCustomer(body, region);

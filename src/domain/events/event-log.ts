@@ -62,7 +62,10 @@ export const customerDeleted = (customerId: string): DomainEvent => ({
   body: { customer: { id: customerId } },
 });
 
-export const listChanged = (type: 'customer-list.created' | 'customer-list.updated' | 'customer-list.deleted', list: ListRef): DomainEvent => ({
+export const listChanged = (
+  type: 'customer-list.created' | 'customer-list.updated' | 'customer-list.deleted',
+  list: ListRef,
+): DomainEvent => ({
   type,
   customerId: null,
   body: { customerList: { id: list.id, name: list.name } },
@@ -109,4 +112,11 @@ export async function recordEvents(
       customerId: event.customerId,
     })),
   );
+}
+
+/** The personal data in a stored event payload replaced by the bare id. */
+export function scrubEventPayload(payload: string, customerId: string): string {
+  const parsed = JSON.parse(payload) as Record<string, unknown>;
+  parsed.customer = { id: customerId };
+  return JSON.stringify(parsed);
 }

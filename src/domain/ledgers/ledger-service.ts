@@ -1,7 +1,11 @@
 import type { Transaction } from 'kysely';
 import { AppError, badRequest, conflict, notFound } from '../../errors.js';
 import type { PointsBody, SpendBody } from '../../http/schemas/ledgers.js';
-import { findCustomerForUpdate, updateCustomer, type CustomerRow } from '../../store/repositories/customer-repository.js';
+import {
+  findCustomerForUpdate,
+  updateCustomer,
+  type CustomerRow,
+} from '../../store/repositories/customer-repository.js';
 import {
   deleteLedgerRecord,
   findLedgerRecord,
@@ -16,7 +20,11 @@ import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js'
 import { writeInOrganization } from '../organization-write.js';
 import { parseTimestamp } from '../time.js';
 
-async function lockedCustomer(trx: Transaction<Database>, organizationId: string, customerId: string): Promise<CustomerRow> {
+async function lockedCustomer(
+  trx: Transaction<Database>,
+  organizationId: string,
+  customerId: string,
+): Promise<CustomerRow> {
   const customer = await findCustomerForUpdate(trx, organizationId, customerId);
   if (!customer) throw notFound('Customer');
   return customer;
@@ -27,7 +35,12 @@ async function lockedCustomer(trx: Transaction<Database>, organizationId: string
  * so they equal what the ledger implies even after a reversal of the latest
  * entry; stores them with a new updatedAt and records the event.
  */
-async function refreshStatistics(trx: Transaction<Database>, organizationId: string, customerId: string, now: number): Promise<void> {
+async function refreshStatistics(
+  trx: Transaction<Database>,
+  organizationId: string,
+  customerId: string,
+  now: number,
+): Promise<void> {
   const points = await sumPoints(trx, organizationId, customerId);
   const spend = await sumSpend(trx, organizationId, customerId);
   const updated = await updateCustomer(trx, organizationId, customerId, {
@@ -54,11 +67,21 @@ export function createLedgerService(store: Store) {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
         if (await findLedgerRecord(trx, 'point_records', organizationId, customerId, reference)) {
-          throw new AppError('duplicate_point_record', `A points adjustment with reference "${reference}" exists for this customer`);
+          throw new AppError(
+            'duplicate_point_record',
+            `A points adjustment with reference "${reference}" exists for this customer`,
+          );
         }
         if (customer.points_balance + body.amount < 0) throw insufficientPoints(customer.points_balance);
         await insertPointRecords(trx, [
-          { organization_id: organizationId, customer_id: customerId, reference, amount: body.amount, notes: body.notes ?? null, occurred_at: now },
+          {
+            organization_id: organizationId,
+            customer_id: customerId,
+            reference,
+            amount: body.amount,
+            notes: body.notes ?? null,
+            occurred_at: now,
+          },
         ]);
         await refreshStatistics(trx, organizationId, customerId, now);
       });
@@ -96,7 +119,13 @@ export function createLedgerService(store: Store) {
           throw conflict(`A spend record with reference "${reference}" exists for this customer`);
         }
         await insertSpendRecords(trx, [
-          { organization_id: organizationId, customer_id: customerId, reference, amount: body.amount, occurred_at: occurredAt ?? now },
+          {
+            organization_id: organizationId,
+            customer_id: customerId,
+            reference,
+            amount: body.amount,
+            occurred_at: occurredAt ?? now,
+          },
         ]);
         await refreshStatistics(trx, organizationId, customerId, now);
       });
@@ -105,7 +134,8 @@ export function createLedgerService(store: Store) {
     async reverseSpend(organizationId: string, customerId: string, reference: string): Promise<void> {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
-        if (!(await deleteLedgerRecord(trx, 'spend_records', organizationId, customerId, reference))) throw notFound('Spend record');
+        if (!(await deleteLedgerRecord(trx, 'spend_records', organizationId, customerId, reference)))
+          throw notFound('Spend record');
         await refreshStatistics(trx, organizationId, customerId, now);
       });
     },

@@ -19,10 +19,10 @@ const MemberParams = Type.Object({
 });
 const NoContent = Type.Null({ description: 'No content' });
 
-export const customerListRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
-  app,
-  { services, publicUrl },
-) => {
+export const customerListRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  publicUrl: string | undefined;
+}> = async (app, { services, publicUrl }) => {
   const lists = services.customerLists;
 
   app.get(
@@ -65,7 +65,8 @@ export const customerListRoutes: FastifyPluginAsyncTypebox<{ services: Services;
         response: { 201: Type.Ref(CustomerListSchema), ...errorResponses(400, 401, 403, 404, 413, 415, 503) },
       },
     },
-    async (request, reply) => reply.code(201).send(await lists.createCustomerList(request.params.organizationId, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await lists.createCustomerList(request.params.organizationId, request.body)),
   );
 
   app.get(

@@ -29,7 +29,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
           afterSequence: Type.Optional(
             Type.String({
               pattern: '^[0-9]{1,16}$',
-              description: 'Extension: serve the events after this sequence number (0 for the start); ignored when after is given.',
+              description:
+                'Extension: serve the events after this sequence number (0 for the start); ignored when after is given.',
             }),
           ),
           limit: limitQuery(EVENT_PAGE_SIZE),

@@ -14,7 +14,10 @@ export type CustomerList = Static<typeof CustomerListSchema>;
 
 export const CustomerListMemberSchema = Type.Object(
   {
-    addedAt: Type.String({ description: 'When the customer was added to the list', examples: ['2021-10-20T14:51:16Z'] }),
+    addedAt: Type.String({
+      description: 'When the customer was added to the list',
+      examples: ['2021-10-20T14:51:16Z'],
+    }),
     email: Type.Optional(Type.String({ description: 'The Customers email address' })),
     firstName: Type.String({ description: 'Customer first name or given name' }),
     id: Type.String({ description: 'Unique ID of the Customer' }),

@@ -17,7 +17,10 @@ export const SpendBodySchema = Type.Object(
   {
     amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Amount spent, in cents' }),
     occurredAt: Type.Optional(
-      Type.String({ description: 'RFC 3339 time of the spend; defaults to now. Feeds lastSpentAt.', examples: ['2021-08-23T02:06:23.000Z'] }),
+      Type.String({
+        description: 'RFC 3339 time of the spend; defaults to now. Feeds lastSpentAt.',
+        examples: ['2021-08-23T02:06:23.000Z'],
+      }),
     ),
   },
   { additionalProperties: false, $id: 'SpendRecord', title: 'SpendRecord', 'x-extension': true },

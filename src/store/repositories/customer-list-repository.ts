@@ -27,7 +27,12 @@ export async function findCustomerListForUpdate(trx: Transaction<Database>, orga
     .executeTakeFirst();
 }
 
-export async function renameCustomerList(trx: Db, organizationId: string, id: string, name: string): Promise<CustomerListRow | undefined> {
+export async function renameCustomerList(
+  trx: Db,
+  organizationId: string,
+  id: string,
+  name: string,
+): Promise<CustomerListRow | undefined> {
   return trx
     .updateTable('customer_lists')
     .set({ name })
@@ -39,7 +44,11 @@ export async function renameCustomerList(trx: Db, organizationId: string, id: st
 
 /** Deletes a list and all of its memberships. */
 export async function deleteCustomerList(trx: Db, organizationId: string, id: string): Promise<void> {
-  await trx.deleteFrom('customer_list_members').where('organization_id', '=', organizationId).where('list_id', '=', id).execute();
+  await trx
+    .deleteFrom('customer_list_members')
+    .where('organization_id', '=', organizationId)
+    .where('list_id', '=', id)
+    .execute();
   await trx.deleteFrom('customer_lists').where('organization_id', '=', organizationId).where('id', '=', id).execute();
 }
 
@@ -53,7 +62,13 @@ export async function adjustMemberCount(trx: Db, organizationId: string, listId:
 }
 
 /** Adds a membership unless it exists; true when a row was added. */
-export async function insertMembership(trx: Db, organizationId: string, listId: string, customerId: string, addedAt: number): Promise<boolean> {
+export async function insertMembership(
+  trx: Db,
+  organizationId: string,
+  listId: string,
+  customerId: string,
+  addedAt: number,
+): Promise<boolean> {
   const result = await trx
     .insertInto('customer_list_members')
     .values({ organization_id: organizationId, list_id: listId, customer_id: customerId, added_at: addedAt })
@@ -63,7 +78,12 @@ export async function insertMembership(trx: Db, organizationId: string, listId: 
 }
 
 /** Removes a membership; true when one existed. */
-export async function deleteMembership(trx: Db, organizationId: string, listId: string, customerId: string): Promise<boolean> {
+export async function deleteMembership(
+  trx: Db,
+  organizationId: string,
+  listId: string,
+  customerId: string,
+): Promise<boolean> {
   const result = await trx
     .deleteFrom('customer_list_members')
     .where('organization_id', '=', organizationId)
@@ -128,7 +148,8 @@ export function createCustomerListReads(store: Store) {
   return {
     findById: (organizationId: string, id: string) => byId.first({ org: organizationId, id }),
     /** Lists by id (creation order) after `afterId` ('' for the first page). */
-    listPage: (organizationId: string, afterId: string, limit: number) => page.all({ org: organizationId, after: afterId, limit }),
+    listPage: (organizationId: string, afterId: string, limit: number) =>
+      page.all({ org: organizationId, after: afterId, limit }),
     /** Members by customer id after `afterCustomerId` ('' for the first page). */
     listMembers: (organizationId: string, listId: string, afterCustomerId: string, limit: number) =>
       members.all({ org: organizationId, list: listId, after: afterCustomerId, limit }),

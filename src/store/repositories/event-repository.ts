@@ -36,19 +36,32 @@ export async function appendEvents(
   }));
   // 6 columns a row keeps each statement far below SQLite's bound-parameter limit.
   for (let i = 0; i < rows.length; i += 1000) {
-    await trx.insertInto('events').values(rows.slice(i, i + 1000)).execute();
+    await trx
+      .insertInto('events')
+      .values(rows.slice(i, i + 1000))
+      .execute();
   }
   const subjects = rows.flatMap((row, i) => {
     const customerId = events[i]!.customerId;
-    return customerId === null ? [] : [{ organization_id: organizationId, customer_id: customerId, sequence: row.sequence }];
+    return customerId === null
+      ? []
+      : [{ organization_id: organizationId, customer_id: customerId, sequence: row.sequence }];
   });
   for (let i = 0; i < subjects.length; i += 1000) {
-    await trx.insertInto('event_customers').values(subjects.slice(i, i + 1000)).execute();
+    await trx
+      .insertInto('event_customers')
+      .values(subjects.slice(i, i + 1000))
+      .execute();
   }
 }
 
 /** Up to `limit` events after `afterSequence`, oldest first. */
-export async function listEvents(db: Db, organizationId: string, afterSequence: number, limit: number): Promise<EventRow[]> {
+export async function listEvents(
+  db: Db,
+  organizationId: string,
+  afterSequence: number,
+  limit: number,
+): Promise<EventRow[]> {
   return db
     .selectFrom('events')
     .selectAll()
@@ -72,7 +85,12 @@ export async function findCustomerEvents(trx: Db, organizationId: string, custom
     .execute();
 }
 
-export async function replaceEventPayload(trx: Db, organizationId: string, sequence: number, payload: string): Promise<void> {
+export async function replaceEventPayload(
+  trx: Db,
+  organizationId: string,
+  sequence: number,
+  payload: string,
+): Promise<void> {
   await trx
     .updateTable('events')
     .set({ payload })

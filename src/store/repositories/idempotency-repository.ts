@@ -17,10 +17,22 @@ export async function insertIdempotencyKey(trx: Db, row: Insertable<IdempotencyK
 }
 
 export async function purgeExpiredIdempotencyKeys(trx: Db, organizationId: string, now: number): Promise<void> {
-  await trx.deleteFrom('idempotency_keys').where('organization_id', '=', organizationId).where('expires_at', '<=', now).execute();
+  await trx
+    .deleteFrom('idempotency_keys')
+    .where('organization_id', '=', organizationId)
+    .where('expires_at', '<=', now)
+    .execute();
 }
 
 /** The stored responses hold the customer's personal data: erasure removes them. */
-export async function deleteIdempotencyKeysOfCustomer(trx: Db, organizationId: string, customerId: string): Promise<void> {
-  await trx.deleteFrom('idempotency_keys').where('organization_id', '=', organizationId).where('customer_id', '=', customerId).execute();
+export async function deleteIdempotencyKeysOfCustomer(
+  trx: Db,
+  organizationId: string,
+  customerId: string,
+): Promise<void> {
+  await trx
+    .deleteFrom('idempotency_keys')
+    .where('organization_id', '=', organizationId)
+    .where('customer_id', '=', customerId)
+    .execute();
 }

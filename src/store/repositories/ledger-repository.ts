@@ -19,14 +19,28 @@ export interface SpendTotals {
 }
 
 export async function insertPointRecords(db: Db, rows: Insertable<PointRecordsTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('point_records').values(rows.slice(i, i + 1000)).execute();
+  for (let i = 0; i < rows.length; i += 1000)
+    await db
+      .insertInto('point_records')
+      .values(rows.slice(i, i + 1000))
+      .execute();
 }
 
 export async function insertSpendRecords(db: Db, rows: Insertable<SpendRecordsTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('spend_records').values(rows.slice(i, i + 1000)).execute();
+  for (let i = 0; i < rows.length; i += 1000)
+    await db
+      .insertInto('spend_records')
+      .values(rows.slice(i, i + 1000))
+      .execute();
 }
 
-export async function findLedgerRecord(trx: Db, table: LedgerTable, organizationId: string, customerId: string, reference: string) {
+export async function findLedgerRecord(
+  trx: Db,
+  table: LedgerTable,
+  organizationId: string,
+  customerId: string,
+  reference: string,
+) {
   return trx
     .selectFrom(table)
     .select(['reference', 'amount', 'occurred_at'])
@@ -36,7 +50,13 @@ export async function findLedgerRecord(trx: Db, table: LedgerTable, organization
     .executeTakeFirst();
 }
 
-export async function deleteLedgerRecord(trx: Db, table: LedgerTable, organizationId: string, customerId: string, reference: string): Promise<boolean> {
+export async function deleteLedgerRecord(
+  trx: Db,
+  table: LedgerTable,
+  organizationId: string,
+  customerId: string,
+  reference: string,
+): Promise<boolean> {
   const result = await trx
     .deleteFrom(table)
     .where('organization_id', '=', organizationId)
@@ -49,7 +69,11 @@ export async function deleteLedgerRecord(trx: Db, table: LedgerTable, organizati
 /** Removes every ledger entry of a customer (erasure). */
 export async function deleteCustomerLedgers(trx: Db, organizationId: string, customerId: string): Promise<void> {
   for (const table of ['point_records', 'spend_records'] as const) {
-    await trx.deleteFrom(table).where('organization_id', '=', organizationId).where('customer_id', '=', customerId).execute();
+    await trx
+      .deleteFrom(table)
+      .where('organization_id', '=', organizationId)
+      .where('customer_id', '=', customerId)
+      .execute();
   }
 }
 
@@ -58,10 +82,25 @@ export async function sumPoints(trx: Db, organizationId: string, customerId: str
   const row = await trx
     .selectFrom('point_records')
     .select((eb) => [
-      eb.fn.sum<number | string | null>(eb.case().when('amount', '>', 0).then(eb.ref('amount')).else(0).end()).as('earned'),
-      eb.fn.sum<number | string | null>(eb.case().when('amount', '<', 0).then(eb.neg(eb.ref('amount'))).else(0).end()).as('redeemed'),
-      eb.fn.max<number | string | null>(eb.case().when('amount', '>', 0).then(eb.ref('occurred_at')).end()).as('last_earned_at'),
-      eb.fn.max<number | string | null>(eb.case().when('amount', '<', 0).then(eb.ref('occurred_at')).end()).as('last_redeemed_at'),
+      eb.fn
+        .sum<number | string | null>(eb.case().when('amount', '>', 0).then(eb.ref('amount')).else(0).end())
+        .as('earned'),
+      eb.fn
+        .sum<number | string | null>(
+          eb
+            .case()
+            .when('amount', '<', 0)
+            .then(eb.neg(eb.ref('amount')))
+            .else(0)
+            .end(),
+        )
+        .as('redeemed'),
+      eb.fn
+        .max<number | string | null>(eb.case().when('amount', '>', 0).then(eb.ref('occurred_at')).end())
+        .as('last_earned_at'),
+      eb.fn
+        .max<number | string | null>(eb.case().when('amount', '<', 0).then(eb.ref('occurred_at')).end())
+        .as('last_redeemed_at'),
     ])
     .where('organization_id', '=', organizationId)
     .where('customer_id', '=', customerId)

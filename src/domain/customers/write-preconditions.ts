@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { badRequest } from '../../errors.js';
+
+/** Validates an Idempotency-Key header: 1 to 255 visible ASCII characters. */
+export function parseIdempotencyKey(raw: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+    ]);
+  }
+  return raw;
+}
+
+/** Hash of a JSON request body with object keys sorted, so key order does not make two equal bodies differ. */
+export function hashRequest(body: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, canonical(v)]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body)))
+    .digest('base64url');
+}
+
+/**
+ * RFC 9110 If-Match: `*` matches any current representation; otherwise one of
+ * the listed tags must equal ours. Weak tags are compared by their opaque part,
+ * since ours change with every stored change of the customer.
+ */
+export function ifMatchAllows(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => strip(tag) === strip(etag));
+}
