@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { registerOpenApi } from './http/plugins/openapi.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -16,6 +18,8 @@ import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/cus
 import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import type { Services } from './services.js';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface BuildAppOptions {
   config: Config;
@@ -64,6 +68,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
   registerRateLimit(app, config.rateLimitPerMinute);
+  // Before the routes: it collects them as they are added.
+  await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });

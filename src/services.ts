@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { createTokenService } from './domain/auth/token-service.js';
 import { createCustomerListService } from './domain/customer-lists/customer-list-service.js';
+import { createCustomerImportService } from './domain/customers/customer-import.js';
 import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
@@ -17,6 +18,7 @@ export function createServices(store: Store, config: Pick<Config, 'defaultPhoneR
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
+    customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -1,8 +1,13 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { parseScopes } from '../domain/auth/token-service.js';
 import { seedDemo, type DemoResult } from '../demo/demo-data.js';
 import { AppError } from '../errors.js';
+import { once } from 'node:events';
+import { ImportFileError, parseFormat, runExport, runImport, type FileFormat } from './import-export.js';
+import { CsvError } from './csv.js';
+import { formatOpenApiDocument, generateOpenApiDocument } from './openapi-document.js';
 import { closeOnSignals, startServer } from '../server.js';
 import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
@@ -20,6 +25,11 @@ Commands:
   token list
   token revoke TOKEN_ID
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
+  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N]
+                                upsert customers from a CSV or NDJSON file (by id, else by email), streaming
+  export --org ORG [--format ndjson|csv] [--output FILE]
+                                stream every customer of the organization to stdout or a file
+  openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
 
 Options:
   --json                        machine-readable output
@@ -28,6 +38,19 @@ Options:
 Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION.`;
 
 class UsageError extends Error {}
+
+function singleOrg(orgs: string[] | undefined, command: string): string {
+  if (orgs?.length !== 1) throw new UsageError(`${command} needs exactly one --org ORG_ID`);
+  return orgs[0]!;
+}
+
+function parseFileFormat(raw: string | undefined, file: string | undefined): FileFormat {
+  try {
+    return parseFormat(raw, file, 'ndjson');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 interface Output {
   json: boolean;
@@ -86,6 +109,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
       scopes: { type: 'string', multiple: true },
       customers: { type: 'string' },
       workers: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      rejects: { type: 'string' },
+      'batch-size': { type: 'string' },
     },
   });
   const out: Output = {
@@ -177,6 +204,50 @@ export async function main(argv: string[], env: Record<string, string | undefine
         printDemo(out, demo, config.publicUrl ?? `http://127.0.0.1:${config.port}`);
         return 0;
       });
+    case 'import':
+      return withServices(config, async (services) => {
+        const organizationId = singleOrg(values.org, 'import');
+        const file = sub;
+        if (file === undefined || rest.length > 0) throw new UsageError('import needs exactly one FILE');
+        const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) throw new UsageError('--batch-size must be an integer from 1 to 50000');
+        const result = await runImport(services, {
+          organizationId,
+          file,
+          format: parseFileFormat(values.format, file),
+          rejectsFile: values.rejects,
+          batchSize,
+          progress: process.stderr,
+        });
+        const summary =
+          `Imported ${result.rows} rows in ${result.seconds.toFixed(1)} s (${result.rowsPerSecond} rows/s): ` +
+          `${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.rejected} rejected` +
+          (result.rejectsFile ? ` (see ${result.rejectsFile})` : '');
+        if (values.json) console.log(JSON.stringify(result));
+        else console.error(summary);
+        // A distinct status lets scripts tell "done, but some rows were rejected" from success and from failure.
+        return result.rejected > 0 ? 4 : 0;
+      });
+    case 'export':
+      return withServices(config, async (services) => {
+        const organizationId = singleOrg(values.org, 'export');
+        if (sub !== undefined) throw new UsageError('export takes no FILE argument; use --output FILE');
+        const format = parseFileFormat(values.format, values.output);
+        const output = values.output === undefined ? process.stdout : fs.createWriteStream(values.output);
+        const count = await runExport(services, { organizationId, format, output });
+        if (output !== process.stdout) {
+          output.end();
+          await once(output, 'finish');
+        }
+        console.error(`Exported ${count} customers${values.output ? ` to ${values.output}` : ''}`);
+        return 0;
+      });
+    case 'openapi': {
+      const text = formatOpenApiDocument(await generateOpenApiDocument());
+      if (values.output === undefined) process.stdout.write(text);
+      else fs.writeFileSync(values.output, text);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -190,7 +261,7 @@ export async function runCli(argv: string[]) {
     if (error instanceof UsageError) {
       console.error(`error: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof DatabaseConnectError) {
+    } else if (error instanceof ConfigError || error instanceof DatabaseConnectError || error instanceof ImportFileError || error instanceof CsvError) {
       console.error(`error: ${error.message}`);
       process.exitCode = 1;
     } else if (error instanceof AppError) {

@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import readline from 'node:readline';
+import type { Writable } from 'node:stream';
+import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
+import type { Customer } from '../http/schemas/customers.js';
+import type { Services } from '../services.js';
+import { csvCell, readCsvRecords } from './csv.js';
+
+export type FileFormat = 'csv' | 'ndjson';
+
+export class ImportFileError extends Error {
+  override readonly name = 'ImportFileError';
+}
+
+/** The CSV columns, in export order; `statistics.x` columns hold the nested statistics. */
+export const CSV_COLUMNS = [
+  'id',
+  'firstName',
+  'lastName',
+  'email',
+  'phoneNumber',
+  'dob',
+  'gender',
+  'hasAgreedToMarketing',
+  'createdAt',
+  'updatedAt',
+  'statistics.pointsBalance',
+  'statistics.totalPointsEarned',
+  'statistics.totalPointsRedeemed',
+  'statistics.totalSpend',
+  'statistics.lastPointsEarnedAt',
+  'statistics.lastPointsRedeemedAt',
+  'statistics.lastSpentAt',
+] as const;
+const NUMERIC_COLUMNS = new Set(['statistics.pointsBalance', 'statistics.totalPointsEarned', 'statistics.totalPointsRedeemed', 'statistics.totalSpend']);
+
+export function parseFormat(raw: string | undefined, file: string | undefined, fallback: FileFormat): FileFormat {
+  if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : fallback;
+  const format = raw.toLowerCase();
+  if (format === 'csv' || format === 'ndjson') return format;
+  if (format === 'jsonl') return 'ndjson';
+  throw new ImportFileError(`--format must be csv or ndjson, got "${raw}"`);
+}
+
+/** CSV cells to the record shape of the API: empty cells are absent, booleans and counts typed, statistics nested. */
+function csvRecord(header: readonly string[], cells: readonly string[]): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i < header.length; i++) {
+    const cell = cells[i];
+    if (cell === undefined || cell === '') continue;
+    const column = header[i]!;
+    let value: unknown = cell;
+    if (column === 'hasAgreedToMarketing') {
+      const lower = cell.trim().toLowerCase();
+      value = lower === 'true' ? true : lower === 'false' ? false : cell;
+    } else if (NUMERIC_COLUMNS.has(column) && /^-?\d{1,16}$/.test(cell.trim())) {
+      value = Number(cell.trim());
+    }
+    if (column.startsWith('statistics.')) {
+      const statistics = (record.statistics ??= {}) as Record<string, unknown>;
+      statistics[column.slice('statistics.'.length)] = value;
+    } else record[column] = value;
+  }
+  return record;
+}
+
+async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
+  let header: string[] | undefined;
+  for await (const { line, fields } of readCsvRecords(stream as AsyncIterable<string>)) {
+    if (header === undefined) {
+      header = fields.map((f) => f.trim());
+      const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
+      if (unknown.length > 0) throw new ImportFileError(`unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`);
+      if (new Set(header).size !== header.length) throw new ImportFileError('the CSV header names a column twice');
+      continue;
+    }
+    if (fields.length !== header.length) {
+      yield { line, value: undefined, error: `has ${fields.length} cells where the header has ${header.length}` };
+      continue;
+    }
+    yield { line, value: csvRecord(header, fields) };
+  }
+}
+
+async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    try {
+      yield { line, value: JSON.parse(text) as unknown };
+    } catch (error) {
+      yield { line, value: undefined, error: `not valid JSON (${(error as Error).message})` };
+    }
+  }
+}
+
+/** Reports progress on stderr: a redrawn bar with rows/s on a terminal, a plain line every few seconds otherwise. */
+export function createProgressReporter(stream: NodeJS.WriteStream, totalBytes: number | undefined, now: () => number = Date.now) {
+  const started = now();
+  let lastDraw = 0;
+  const tty = stream.isTTY === true;
+  const interval = tty ? 100 : 5000;
+  const rate = (rows: number) => Math.round(rows / Math.max((now() - started) / 1000, 0.001));
+  return {
+    update(totals: ImportTotals, bytes: number | undefined) {
+      const at = now();
+      if (at - lastDraw < interval) return;
+      lastDraw = at;
+      const fraction = totalBytes && bytes !== undefined ? Math.min(1, bytes / totalBytes) : undefined;
+      if (tty) {
+        const width = 30;
+        const filled = fraction === undefined ? 0 : Math.round(fraction * width);
+        const bar = fraction === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
+        stream.write(`\r${bar}${totals.rows} rows, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\u001b[K`);
+      } else {
+        const percent = fraction === undefined ? '' : ` (${(fraction * 100).toFixed(1)}%)`;
+        stream.write(`import: ${totals.rows} rows${percent}, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\n`);
+      }
+    },
+    finish(totals: ImportTotals) {
+      if (tty) stream.write('\r\u001b[K');
+      const seconds = Math.max((now() - started) / 1000, 0.001);
+      return { seconds, rowsPerSecond: Math.round(totals.rows / seconds) };
+    },
+  };
+}
+
+export interface ImportCommandOptions {
+  organizationId: string;
+  file: string;
+  format: FileFormat;
+  rejectsFile: string | undefined;
+  batchSize: number;
+  progress: NodeJS.WriteStream;
+}
+
+export interface ImportCommandResult extends ImportTotals {
+  seconds: number;
+  rowsPerSecond: number;
+  rejectsFile: string | undefined;
+}
+
+async function write(stream: Writable, text: string) {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+export async function runImport(services: Services, options: ImportCommandOptions): Promise<ImportCommandResult> {
+  let size: number;
+  try {
+    size = fs.statSync(options.file).size;
+  } catch {
+    throw new ImportFileError(`cannot read ${options.file}`);
+  }
+  const input = fs.createReadStream(options.file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const source = options.format === 'csv' ? csvRecords(input) : ndjsonRecords(input);
+  const rejectsPath = options.rejectsFile ?? `${options.file}.rejects.ndjson`;
+  let rejects: fs.WriteStream | undefined;
+  const progress = createProgressReporter(options.progress, size);
+  // Created on the first rejection only, so a clean import leaves no empty file behind.
+  const onRejected = (rejection: ImportRejection) => {
+    rejects ??= fs.createWriteStream(rejectsPath);
+    rejects.write(`${JSON.stringify(rejection)}\n`);
+  };
+  try {
+    const totals = await services.customerImport.importCustomers(options.organizationId, source, {
+      batchSize: options.batchSize,
+      onRejected,
+      onProgress: (running) => progress.update(running, input.bytesRead),
+    });
+    const rejectsStream = rejects;
+    if (rejectsStream) {
+      rejectsStream.end();
+      await once(rejectsStream, 'finish');
+    }
+    const timing = progress.finish(totals);
+    return { ...totals, ...timing, rejectsFile: rejectsStream ? rejectsPath : undefined };
+  } finally {
+    input.destroy();
+    (rejects)?.destroy();
+  }
+}
+
+function customerCsvLine(customer: Customer): string {
+  const statistics = customer.statistics ?? {};
+  return [
+    customer.id,
+    customer.firstName,
+    customer.lastName,
+    customer.email,
+    customer.phoneNumber,
+    customer.dob,
+    customer.gender,
+    customer.hasAgreedToMarketing,
+    customer.createdAt,
+    customer.updatedAt,
+    statistics.pointsBalance,
+    statistics.totalPointsEarned,
+    statistics.totalPointsRedeemed,
+    statistics.totalSpend,
+    statistics.lastPointsEarnedAt,
+    statistics.lastPointsRedeemedAt,
+    statistics.lastSpentAt,
+  ]
+    .map(csvCell)
+    .join(',');
+}
+
+/** Streams every customer to `output`, a page at a time, waiting for the stream to drain (backpressure). */
+export async function runExport(services: Services, options: { organizationId: string; format: FileFormat; output: Writable }): Promise<number> {
+  let count = 0;
+  if (options.format === 'csv') await write(options.output, `${CSV_COLUMNS.join(',')}\n`);
+  for await (const page of services.customerImport.exportCustomers(options.organizationId)) {
+    const lines = options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
+    await write(options.output, `${lines.join('\n')}\n`);
+    count += page.length;
+  }
+  return count;
+}

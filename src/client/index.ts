@@ -1,0 +1,358 @@
+import type { Organization } from '../http/schemas/organizations.js';
+import type {
+  CreateCustomerBody,
+  Customer,
+  CustomerListTiny,
+  CustomerSort,
+  UpdateCustomerBody,
+} from '../http/schemas/customers.js';
+import { PagedList, type Page } from './paging.js';
+import { Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
+
+export { CustomersApiError, type ErrorDetail } from './errors.js';
+export { PagedList, cursorFromNextPage, type Page } from './paging.js';
+export { isRetryable, parseRetryAfter, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
+export type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, CustomerStatistics, UpdateCustomerBody } from '../http/schemas/customers.js';
+export type { Organization } from '../http/schemas/organizations.js';
+
+export interface CustomersClientOptions {
+  /** Where the API is, e.g. `https://api.loke.global` or `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** A bearer token (`customers-api token create`). */
+  token: string;
+  /** A fetch implementation; defaults to the global one (Node 20, browsers). */
+  fetch?: FetchLike;
+  /** Per-attempt timeout in milliseconds (default 30000). */
+  timeoutMs?: number;
+  /** How many times a retryable request is sent again after a 429, a 503 or a network error (default 3). */
+  retries?: number;
+  /** First backoff delay in milliseconds when the server sends no Retry-After (default 250; doubles with jitter). */
+  retryBaseDelayMs?: number;
+  /** Upper bound of any single wait, Retry-After included (default 30000). */
+  maxRetryDelayMs?: number;
+  /** Sent as User-Agent where the runtime allows it (not in browsers). */
+  userAgent?: string;
+  /** Called before each retry wait, e.g. to log it. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface ListCustomersOptions extends CallOptions {
+  /** `created` (default) or `updated`, most recent first. */
+  sort?: CustomerSort;
+  /** Exact, case-insensitive email match. */
+  email?: string;
+  /** Phone number; national numbers are read in the server's default region. */
+  phoneNumber?: string;
+  /** Page size (extension), 1..1000. */
+  limit?: number;
+}
+
+export interface CreateCustomerOptions extends CallOptions {
+  /** Makes the POST safe to retry: the server applies a key once and replays its response. */
+  idempotencyKey?: string;
+}
+
+export interface UpdateCustomerOptions extends CallOptions {
+  /** The ETag of the version you read; the update fails with 412 `precondition_failed` when it is stale. */
+  ifMatch?: string;
+}
+
+/** The result of one incremental sync run. */
+export interface SyncResult {
+  /** Customers created or updated at or after the watermark, most recently updated first, each once. */
+  customers: Customer[];
+  /** Pass this to the next run: the latest `updatedAt` seen (or the given watermark when nothing changed). */
+  watermark: string | null;
+}
+
+/** An entry of the organization's change feed: the webhook payload plus its position. */
+export interface FeedEvent {
+  id: string;
+  sequence: number;
+  occurredAt: string;
+  event: string;
+  [payload: string]: unknown;
+}
+
+export interface FollowEventsOptions extends CallOptions {
+  /** Resume after this position: an `after` cursor or the `sequence` of the last event handled. */
+  after?: string | number;
+  /** How long to wait before asking again once the feed is drained (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Page size, when the server supports the `limit` extension. */
+  limit?: number;
+}
+
+const enc = encodeURIComponent;
+
+function secondsFloor(ms: number): number {
+  return ms - (((ms % 1000) + 1000) % 1000);
+}
+
+function waitOrAbort(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A typed client for the Customers API, with no dependencies: it uses the
+ * global `fetch`, so it runs in Node 20+ and in browsers.
+ *
+ * @example
+ * import { CustomersClient } from 'customers-api/client';
+ *
+ * const client = new CustomersClient({ baseUrl: 'http://127.0.0.1:3000', token: process.env.CUSTOMERS_TOKEN! });
+ * for await (const customer of client.customers.list(orgId, { sort: 'updated' })) {
+ *   console.log(customer.id, customer.email);
+ * }
+ */
+export class CustomersClient {
+  readonly #transport: Transport;
+
+  constructor(options: CustomersClientOptions) {
+    if (!options.baseUrl) throw new TypeError('CustomersClient needs a baseUrl');
+    if (!options.token) throw new TypeError('CustomersClient needs a token');
+    const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    if (fetchImpl === undefined) throw new TypeError('No global fetch; pass options.fetch');
+    this.#transport = new Transport({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      fetch: fetchImpl,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? 250,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      userAgent: options.userAgent,
+      onRetry: options.onRetry,
+    });
+  }
+
+  /** Organizations the token grants. */
+  readonly organizations = {
+    /**
+     * Every organization this token grants, paged transparently.
+     *
+     * @example
+     * const organizations = await client.organizations.list().toArray();
+     */
+    list: (options: CallOptions & { limit?: number } = {}): PagedList<Organization> =>
+      new PagedList(this.#transport, { method: 'GET', path: '/organizations', query: { limit: options.limit }, signal: options.signal, timeoutMs: options.timeoutMs }),
+
+    /**
+     * One organization.
+     *
+     * @example
+     * const { currency, timezone } = await client.organizations.get(orgId);
+     */
+    get: async (organizationId: string, options: CallOptions = {}): Promise<Organization> =>
+      (await this.#transport.request<Organization>({ method: 'GET', path: `/organizations/${enc(organizationId)}`, ...options })).body,
+  };
+
+  /** Customers of an organization. */
+  readonly customers = {
+    /**
+     * One customer; rejects with a `CustomersApiError` of code `not_found` when there is none.
+     *
+     * @example
+     * const customer = await client.customers.get(orgId, customerId);
+     */
+    get: async (organizationId: string, customerId: string, options: CallOptions = {}): Promise<Customer> =>
+      (await this.customers.getWithETag(organizationId, customerId, options)).customer,
+
+    /**
+     * One customer with its ETag, for a later `update(..., { ifMatch: etag })`.
+     *
+     * @example
+     * const { customer, etag } = await client.customers.getWithETag(orgId, customerId);
+     * await client.customers.update(orgId, customer.id, { firstName: 'Ann' }, { ifMatch: etag });
+     */
+    getWithETag: async (
+      organizationId: string,
+      customerId: string,
+      options: CallOptions = {},
+    ): Promise<{ customer: Customer; etag: string | undefined }> => {
+      const response = await this.#transport.request<Customer>({
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}`,
+        ...options,
+      });
+      return { customer: response.body, etag: response.headers.get('etag') ?? undefined };
+    },
+
+    /**
+     * All customers (or those matching `email` / `phoneNumber`), most recent first, across pages.
+     *
+     * @example
+     * for await (const customer of client.customers.list(orgId, { sort: 'updated' })) console.log(customer.id);
+     * const matches = await client.customers.list(orgId, { email: 'ann@example.com' }).toArray();
+     */
+    list: (organizationId: string, options: ListCustomersOptions = {}): PagedList<Customer> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customers`,
+        query: { sort: options.sort, email: options.email, phoneNumber: options.phoneNumber, limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * The customer lists a customer belongs to, across pages.
+     *
+     * @example
+     * for await (const list of client.customers.memberships(orgId, customerId)) console.log(list.name);
+     */
+    memberships: (organizationId: string, customerId: string, options: CallOptions & { limit?: number } = {}): PagedList<CustomerListTiny> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/memberships`,
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * Creates a customer (extension). With an `idempotencyKey` the call is retried safely on 429/503/network errors.
+     *
+     * @example
+     * const customer = await client.customers.create(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
+     *   { idempotencyKey: crypto.randomUUID() });
+     */
+    create: async (organizationId: string, body: CreateCustomerBody, options: CreateCustomerOptions = {}): Promise<Customer> =>
+      (
+        await this.#transport.request<Customer>({
+          method: 'POST',
+          path: `/organizations/${enc(organizationId)}/customers`,
+          body,
+          headers: { 'Idempotency-Key': options.idempotencyKey },
+          signal: options.signal,
+          timeoutMs: options.timeoutMs,
+        })
+      ).body,
+
+    /**
+     * Changes some fields of a customer (extension); `null` removes an optional field.
+     *
+     * @example
+     * await client.customers.update(orgId, customerId, { phoneNumber: null, hasAgreedToMarketing: true });
+     */
+    update: async (
+      organizationId: string,
+      customerId: string,
+      patch: UpdateCustomerBody,
+      options: UpdateCustomerOptions = {},
+    ): Promise<Customer> =>
+      (
+        await this.#transport.request<Customer>({
+          method: 'PATCH',
+          path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}`,
+          body: patch,
+          headers: { 'If-Match': options.ifMatch },
+          signal: options.signal,
+          timeoutMs: options.timeoutMs,
+        })
+      ).body,
+  };
+
+  /** Incremental synchronisation. */
+  readonly sync = {
+    /**
+     * The seed's "Syncing customers on a schedule" recipe, done so that no
+     * update is ever missed: pages through `sort=updated` until it passes the
+     * watermark, returns each changed customer once and the watermark for the
+     * next run.
+     *
+     * `updatedAt` has one-second resolution, so customers updated in the
+     * watermark's own second are included again (they may have changed after
+     * the previous run read them); make your upsert idempotent. The server
+     * assigns `updatedAt` in commit order, so an update committed while a run
+     * pages is at or after the returned watermark and the next run sees it.
+     *
+     * @example
+     * const { customers, watermark } = await client.sync.updatedSince(orgId, job.watermark);
+     * await upsertIntoMySystem(customers);
+     * await saveJob({ ...job, watermark });
+     */
+    updatedSince: async (
+      organizationId: string,
+      watermark: string | Date | null | undefined,
+      options: CallOptions & { pageSize?: number } = {},
+    ): Promise<SyncResult> => {
+      let since: number | undefined;
+      if (watermark !== null && watermark !== undefined) {
+        const ms = watermark instanceof Date ? watermark.getTime() : Date.parse(watermark);
+        if (!Number.isFinite(ms)) throw new TypeError(`watermark is not a timestamp: ${String(watermark)}`);
+        since = secondsFloor(ms);
+      }
+      const changed = new Map<string, Customer>();
+      let latest: { at: number; text: string } | undefined;
+      const list = this.customers.list(organizationId, {
+        sort: 'updated',
+        limit: options.pageSize,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+      scan: for await (const page of list.pages()) {
+        for (const customer of page.items) {
+          const text = customer.updatedAt ?? customer.createdAt ?? '';
+          const at = Date.parse(text);
+          if (since !== undefined && at < since) break scan;
+          if (!changed.has(customer.id)) changed.set(customer.id, customer);
+          if (latest === undefined || at > latest.at) latest = { at, text };
+        }
+      }
+      const previous = watermark instanceof Date ? new Date(since!).toISOString().replace('.000Z', 'Z') : (watermark ?? null);
+      return { customers: [...changed.values()], watermark: latest?.text ?? previous };
+    },
+  };
+
+  /** The organization's durable change feed. */
+  readonly events = {
+    /**
+     * Follows the change feed: yields every event after `after`, in order,
+     * then keeps polling for new ones until the loop is left or the signal aborts.
+     * Store `event.sequence` as you handle events and pass it back as `after` to resume.
+     *
+     * @example
+     * const controller = new AbortController();
+     * for await (const event of client.events.follow(orgId, { after: lastSequence, signal: controller.signal })) {
+     *   await handle(event);
+     *   lastSequence = event.sequence;
+     * }
+     */
+    follow: (organizationId: string, options: FollowEventsOptions = {}): AsyncIterable<FeedEvent> => {
+      const transport = this.#transport;
+      const pollIntervalMs = options.pollIntervalMs ?? 1000;
+      return {
+        async *[Symbol.asyncIterator]() {
+          let after = options.after === undefined ? undefined : String(options.after);
+          for (;;) {
+            const page: Page<FeedEvent> = await new PagedList<FeedEvent>(transport, {
+              method: 'GET',
+              path: `/organizations/${enc(organizationId)}/events`,
+              query: { limit: options.limit },
+              signal: options.signal,
+              timeoutMs: options.timeoutMs,
+            }).page(after);
+            yield* page.items;
+            const last = page.items[page.items.length - 1];
+            if (page.next !== undefined) after = page.next;
+            else {
+              if (last !== undefined) after = String(last.sequence);
+              await waitOrAbort(pollIntervalMs, options.signal);
+            }
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+
+/** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
+export const SEED_OPERATIONS: ReadonlySet<string> = new Set(['getCustomer', 'listCustomers', 'listCustomerMemberships']);
+
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PREFIX = '/docs';
+
+/** Error codes per HTTP status, straight from the catalog, so the document lists exactly what the server can send. */
+function codesByStatus(): Map<number, ErrorCode[]> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of Object.keys(ERROR_CATALOG) as ErrorCode[]) {
+    const { status } = ERROR_CATALOG[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return byStatus;
+}
+
+export function describeErrorStatus(status: number): string {
+  const codes = codesByStatus().get(status) ?? [];
+  const lines = codes.map((code) => `- \`${code}\`: ${ERROR_CATALOG[code].description}`);
+  return [`Error. \`code\` is one of:`, ...lines].join('\n');
+}
+
+const SUCCESS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
+
+const RETRY_AFTER = {
+  'Retry-After': { type: 'string', description: 'Seconds to wait before retrying (RFC 9110 section 10.2.3).' },
+};
+
+const DESCRIPTION = `Self-hostable implementation of the LOKE Customers API.
+
+Operations marked \`x-extension: true\` are not part of the LOKE Customers API reference; they are
+platform or operator additions of this server. Errors are \`{code, message, instance}\` JSON (validation
+errors add \`details\`); each error response below lists the codes that status can carry.
+
+List endpoints return a bare array; when more data exists the response carries \`X-Next-Page\`, the
+absolute URL of the next page.`;
+
+/** Routes declare response headers as a TypeBox object; @fastify/swagger wants a plain name-to-schema map. */
+function headerMap(headers: unknown): Record<string, unknown> | undefined {
+  if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
+  const properties = (headers as { properties?: unknown }).properties;
+  return properties !== undefined && typeof properties === 'object' ? (properties as Record<string, unknown>) : (headers as Record<string, unknown>);
+}
+
+interface RouteSchema {
+  operationId?: string;
+  response?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * Registers @fastify/swagger (collecting routes through onRoute, so it must be
+ * registered before them), `GET /openapi.json` and the UI at `/docs`. The
+ * document itself is built lazily on the first request, so buildApp stays cheap.
+ */
+export async function registerOpenApi(app: FastifyInstance, options: { publicUrl: string | undefined; version: string }) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Customers API',
+        version: options.version,
+        description: DESCRIPTION,
+        license: { name: 'MIT', identifier: 'MIT' },
+        contact: { name: 'customers-api maintainers', url: 'https://github.com/customers-api/customers-api' },
+      },
+      servers: [
+        options.publicUrl !== undefined
+          ? { url: options.publicUrl, description: 'This server' }
+          : { url: 'http://127.0.0.1:3000', description: 'A local server (customers-api serve)' },
+      ],
+      tags: [
+        { name: 'Customers', description: 'Customers of an organization (LOKE Customers API).' },
+        { name: 'Organizations', description: 'Organizations the bearer token grants.' },
+        { name: 'Operations', description: 'Health, readiness and metrics for operators.' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token created with `customers-api token create`.',
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: {
+      // Shared schemas keep their $id as component name, so $refs read #/components/schemas/Customer.
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+    transformObject: (documentObject) => {
+      // Tags of routes added by other modules join the global list, so every operation tag is declared.
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      const tags = (document.tags ??= []);
+      for (const item of Object.values(document.paths ?? {})) {
+        for (const operation of Object.values(item as Record<string, { tags?: string[] }>)) {
+          for (const tag of operation.tags ?? []) if (!tags.some((t) => t.name === tag)) tags.push({ name: tag });
+        }
+      }
+      return document;
+    },
+    transform: ({ schema, url, route }) => {
+      if (schema === undefined) return { schema, url };
+      const source = schema as RouteSchema;
+      const transformed: RouteSchema = { ...source };
+      const scope = (route.config as { scope?: string } | undefined)?.scope;
+      if (scope === undefined) transformed.security = [];
+      else transformed['x-scope'] = scope;
+      const isSeed = source.operationId !== undefined && SEED_OPERATIONS.has(source.operationId);
+      if (!isSeed && source['x-extension'] === undefined) transformed['x-extension'] = true;
+      if (source.description === undefined && typeof source.summary === 'string') transformed.description = `${source.summary}.`;
+      if (source.response) {
+        const responses: Record<string, unknown> = {};
+        for (const [status, response] of Object.entries(source.response)) {
+          const code = Number(status);
+          const declared = (response as { description?: unknown }).description;
+          const description =
+            code >= 400 ? describeErrorStatus(code) : typeof declared === 'string' ? declared : (SUCCESS_TEXT[code] ?? 'Success');
+          // A $ref response takes its description from a sibling; an inline schema from the x- key, which is not left in the schema.
+          const key = '$ref' in (response as object) ? 'description' : 'x-response-description';
+          const headers = code === 429 || code === 503 ? RETRY_AFTER : headerMap((response as { headers?: unknown }).headers);
+          responses[status] = { ...(response as object), [key]: description, ...(headers ? { headers } : {}) };
+        }
+        transformed.response = responses;
+      }
+      return { schema: transformed as never, url };
+    },
+  });
+
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { deepLinking: true },
+    staticCSP: true,
+  });
+}

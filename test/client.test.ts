@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomersApiError, CustomersClient, isRetryable, parseRetryAfter, type FetchLike, type RetryEvent } from '../src/client/index.js';
+import type { Customer } from '../src/http/schemas/customers.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Passes requests through to the real server, counting them, after first answering with the given canned responses. */
+function scriptedFetch(script: (() => Response | Promise<never>)[]) {
+  const calls: { method: string; url: string }[] = [];
+  const fetchImpl: FetchLike = async (url, init) => {
+    calls.push({ method: init.method ?? 'GET', url });
+    const next = script.shift();
+    if (next) return next();
+    return fetch(url, init);
+  };
+  return { fetch: fetchImpl, calls };
+}
+
+const errorResponse = (status: number, code: string, retryAfter?: string) =>
+  new Response(JSON.stringify({ code, message: code, instance: '01JDEMO0000000000000000000' }), {
+    status,
+    headers: { 'content-type': 'application/json', ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) },
+  });
+
+describe('client helpers', () => {
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    expect(parseRetryAfter(new Date(now + 5000).toUTCString(), now)).toBe(5);
+    expect(parseRetryAfter(new Date(now - 5000).toUTCString(), now)).toBe(0);
+  });
+
+  it('retries only requests that cannot apply twice', () => {
+    expect(isRetryable({ method: 'GET' })).toBe(true);
+    expect(isRetryable({ method: 'PUT' })).toBe(true);
+    expect(isRetryable({ method: 'DELETE' })).toBe(true);
+    expect(isRetryable({ method: 'POST' })).toBe(false);
+    expect(isRetryable({ method: 'POST', headers: { 'Idempotency-Key': 'k' } })).toBe(true);
+    expect(isRetryable({ method: 'PATCH', headers: { 'If-Match': '"x"' } })).toBe(false);
+  });
+});
+
+await describeEachBackend('client SDK', (backend) => {
+  let server: TestServer;
+  let orgId: string;
+  let readToken: string;
+  let writeToken: string;
+  let client: CustomersClient;
+  let writer: CustomersClient;
+
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+    orgId = (await server.createOrganization('SDK Org')).id;
+    readToken = await server.createToken([orgId], ['customers:read']);
+    writeToken = await server.createToken([orgId], ['customers:read', 'customers:write']);
+    client = new CustomersClient({ baseUrl: server.baseUrl, token: readToken });
+    writer = new CustomersClient({ baseUrl: `${server.baseUrl}/`, token: writeToken });
+  });
+  afterAll(async () => server?.close());
+
+  it('lists and gets organizations', async () => {
+    const other = await server.createOrganization('Second');
+    const both = new CustomersClient({ baseUrl: server.baseUrl, token: await server.createToken([orgId, other.id], ['customers:read']) });
+    const organizations = await both.organizations.list({ limit: 1 }).toArray();
+    expect(organizations.map((o) => o.id).sort()).toEqual([orgId, other.id].sort());
+    const pages = [];
+    for await (const page of both.organizations.list({ limit: 1 }).pages()) pages.push(page.items.length);
+    expect(pages).toEqual([1, 1]);
+    expect(await client.organizations.get(orgId)).toEqual(organizations.find((o) => o.id === orgId));
+  });
+
+  it('creates, gets and updates customers, as the server stores them', async () => {
+    const created = await writer.customers.create(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'Ann@Example.com', phoneNumber: '0411 222 333' });
+    expect(created).toMatchObject({ firstName: 'Ann', lastName: 'Lee', email: 'Ann@Example.com', phoneNumber: '+61411222333' });
+    expect(created.id).toMatch(ULID);
+    expect(await client.customers.get(orgId, created.id)).toEqual(created);
+
+    const updated = await writer.customers.update(orgId, created.id, { lastName: 'Leigh', phoneNumber: null });
+    expect(updated.lastName).toBe('Leigh');
+    expect(updated.phoneNumber).toBeUndefined();
+    const stored = await server.services.customers.getCustomer(orgId, created.id);
+    expect(stored).toEqual(updated);
+
+    const withTag = await client.customers.getWithETag(orgId, created.id);
+    expect(withTag.customer).toEqual(updated);
+
+    const found = await client.customers.list(orgId, { email: 'ann@EXAMPLE.com' }).toArray();
+    expect(found.map((c) => c.id)).toEqual([created.id]);
+    const byPhone = await client.customers.list(orgId, { phoneNumber: '0411222333' }).toArray();
+    expect(byPhone).toEqual([]);
+  });
+
+  it('throws typed errors carrying status, code, instance and details', async () => {
+    const missing = await client.customers.get(orgId, '01JNOSUCHCUSTOMER000000000').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(CustomersApiError);
+    expect(missing).toMatchObject({ status: 404, code: 'not_found' });
+    expect((missing as CustomersApiError).instance).toMatch(ULID);
+
+    const invalid = (await writer.customers.create(orgId, { firstName: 'A', lastName: 'B', email: 'not-an-email' }).catch((e: unknown) => e)) as CustomersApiError;
+    expect(invalid).toMatchObject({ status: 400, code: 'bad_request' });
+    expect(invalid.details).toEqual([{ field: 'email', message: 'must be a valid email address' }]);
+
+    const forbidden = await client.customers.create(orgId, { firstName: 'A', lastName: 'B' }).catch((e: unknown) => e);
+    expect(forbidden).toMatchObject({ status: 403, code: 'forbidden' });
+
+    const anonymous = new CustomersClient({ baseUrl: server.baseUrl, token: 'nope' });
+    await expect(anonymous.organizations.get(orgId)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    const count = await server.store.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('first_name', '=', 'A').executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(0);
+  });
+
+  it('pages across 2,500 customers, by items and by pages', async () => {
+    const org = (await server.createOrganization('Paging')).id;
+    const rows = await insertCustomersDirectly(server.store, org, 2500);
+    const paging = new CustomersClient({ baseUrl: server.baseUrl, token: await server.createToken([org], ['customers:read']) });
+
+    const ids: string[] = [];
+    for await (const customer of paging.customers.list(org)) ids.push(customer.id);
+    expect(ids).toEqual(rows.map((r) => r.id));
+
+    const sizes: number[] = [];
+    for await (const page of paging.customers.list(org, { sort: 'updated' }).pages()) sizes.push(page.items.length);
+    expect(sizes).toEqual([1000, 1000, 500]);
+
+    const small: number[] = [];
+    for await (const page of paging.customers.list(org, { limit: 700 }).pages()) small.push(page.items.length);
+    expect(small).toEqual([700, 700, 700, 400]);
+  });
+
+  it('pages memberships ten at a time', async () => {
+    const customer = await server.createCustomer(orgId);
+    const listIds = await insertMemberships(server.store, orgId, customer.id, 12);
+    const pages: number[] = [];
+    for await (const page of client.customers.memberships(orgId, customer.id).pages()) pages.push(page.items.length);
+    expect(pages).toEqual([10, 2]);
+    const lists = await client.customers.memberships(orgId, customer.id).toArray();
+    expect(lists.map((l) => l.id).sort()).toEqual([...listIds].sort());
+    expect(lists[0]!.name).toMatch(/^List \d+$/);
+  });
+
+  it('retries a GET on 503 and 429, waiting what Retry-After says', async () => {
+    const scripted = scriptedFetch([() => errorResponse(503, 'unavailable', '1'), () => errorResponse(429, 'rate_limited', '2')]);
+    const retries: RetryEvent[] = [];
+    const retrying = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: readToken,
+      fetch: scripted.fetch,
+      maxRetryDelayMs: 1000,
+      onRetry: (event) => retries.push(event),
+    });
+    const organization = await retrying.organizations.get(orgId);
+    expect(organization.id).toBe(orgId);
+    expect(scripted.calls).toHaveLength(3);
+    // Retry-After 1 is honoured as 1000 ms; 2 s is capped by maxRetryDelayMs.
+    expect(retries.map((r) => [r.attempt, r.delayMs, r.error.status])).toEqual([
+      [1, 1000, 503],
+      [2, 1000, 429],
+    ]);
+  });
+
+  it('retries network errors with backoff, and gives up after `retries`', async () => {
+    const failing = () => Promise.reject(new TypeError('fetch failed'));
+    const scripted = scriptedFetch([failing, failing]);
+    const retries: RetryEvent[] = [];
+    const retrying = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: scripted.fetch, retryBaseDelayMs: 10, onRetry: (e) => retries.push(e) });
+    expect((await retrying.organizations.get(orgId)).id).toBe(orgId);
+    expect(retries.map((r) => r.error.code)).toEqual(['network_error', 'network_error']);
+    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(5);
+    expect(retries[0]!.delayMs).toBeLessThanOrEqual(10);
+    expect(retries[1]!.delayMs).toBeGreaterThanOrEqual(10);
+    expect(retries[1]!.delayMs).toBeLessThanOrEqual(20);
+
+    const down = scriptedFetch([failing, failing, failing]);
+    const givingUp = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: down.fetch, retries: 2, retryBaseDelayMs: 1 });
+    await expect(givingUp.organizations.get(orgId)).rejects.toMatchObject({ status: 0, code: 'network_error' });
+    expect(down.calls).toHaveLength(3);
+  });
+
+  it('does not retry a POST without an Idempotency-Key, nor a PATCH; retries a POST with one', async () => {
+    const plain = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
+    const once = new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: plain.fetch });
+    await expect(once.customers.create(orgId, { firstName: 'Once', lastName: 'Only' })).rejects.toMatchObject({ status: 503, code: 'unavailable', retryAfter: 0 });
+    expect(plain.calls).toHaveLength(1);
+
+    const target = await server.createCustomer(orgId);
+    const patch = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
+    await expect(
+      new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: patch.fetch }).customers.update(orgId, target.id, { firstName: 'X' }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(patch.calls).toHaveLength(1);
+    expect((await server.services.customers.getCustomer(orgId, target.id)).firstName).toBe(target.firstName);
+
+    const keyed = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
+    const created = await new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: keyed.fetch }).customers.create(
+      orgId,
+      { firstName: 'Keyed', lastName: 'Post' },
+      { idempotencyKey: 'sdk-test-key-1' },
+    );
+    expect(keyed.calls.map((c) => c.method)).toEqual(['POST', 'POST']);
+    expect(await server.services.customers.getCustomer(orgId, created.id)).toEqual(created);
+  });
+
+  it('times out a hung request and honours an AbortSignal', async () => {
+    const hang: FetchLike = (_url, init) =>
+      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    const slow = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: hang, timeoutMs: 20, retries: 0 });
+    await expect(slow.organizations.get(orgId)).rejects.toMatchObject({ status: 0, code: 'timeout' });
+
+    const controller = new AbortController();
+    const pending = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: hang }).customers.get(orgId, 'x', { signal: controller.signal });
+    controller.abort(new Error('stopped by the caller'));
+    await expect(pending).rejects.toThrow('stopped by the caller');
+
+    const already = AbortSignal.abort(new Error('already aborted'));
+    await expect(client.organizations.get(orgId, { signal: already })).rejects.toThrow('already aborted');
+  });
+
+  it('syncs by updatedAt without missing updates made while it runs', async () => {
+    const org = (await server.createOrganization('Sync')).id;
+    const syncToken = await server.createToken([org], ['customers:read', 'customers:write']);
+    // Old customers (2021) behind a handful of fresh ones: a run must stop paging once it passes the watermark.
+    await insertCustomersDirectly(server.store, org, 200, { prefix: 'old' });
+    const fresh: Customer[] = [];
+    for (let i = 0; i < 12; i++) fresh.push(await server.createCustomer(org, { firstName: `Fresh${i}` }, syncToken));
+
+    const first = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, null);
+    expect(first.customers).toHaveLength(212);
+    expect(new Set(first.customers.map((c) => c.id)).size).toBe(212);
+    expect(first.watermark).toBe(first.customers[0]!.updatedAt);
+
+    // Updated between runs: must be in the next run.
+    const update = (id: string, lastName: string) =>
+      server.request('PATCH', `/organizations/${org}/customers/${id}`, { token: syncToken, body: { lastName } });
+    expect((await update(fresh[0]!.id, 'BeforeRun')).status).toBe(200);
+
+    // Updated while the next run pages (after each page it receives): must be in the run after it.
+    const duringRun = [fresh[3]!.id, fresh[5]!.id, fresh[1]!.id];
+    const calls: string[] = [];
+    const interleaving: FetchLike = async (url, init) => {
+      calls.push(url);
+      const response = await fetch(url, init);
+      const id = duringRun[calls.length - 1];
+      if (id !== undefined) expect((await update(id, `During${calls.length}`)).status).toBe(200);
+      return response;
+    };
+    const second = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken, fetch: interleaving }).sync.updatedSince(
+      org,
+      first.watermark,
+      { pageSize: 3 },
+    );
+    const secondIds = second.customers.map((c) => c.id);
+    expect(secondIds).toContain(fresh[0]!.id);
+    expect(second.customers.find((c) => c.id === fresh[0]!.id)!.lastName).toBe('BeforeRun');
+    expect(new Set(secondIds).size).toBe(secondIds.length);
+    expect(secondIds.some((id) => id.length === 0)).toBe(false);
+    // It stopped paging at the watermark instead of reading all 212 customers.
+    expect(calls.length).toBeLessThan(212 / 3);
+    expect(second.customers.every((c) => Date.parse(c.updatedAt!) >= Date.parse(first.watermark!))).toBe(true);
+
+    const third = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, second.watermark);
+    for (const [i, id] of duringRun.entries()) {
+      const latest = third.customers.find((c) => c.id === id);
+      expect(latest, `update ${i + 1} made during the second run`).toBeDefined();
+      expect(latest!.lastName).toBe(`During${i + 1}`);
+    }
+    expect(third.customers.some((c) => c.firstName.startsWith('old'))).toBe(false);
+
+    // Nothing changed since: the watermark stays, and only the watermark's own second can come back.
+    const fourth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, third.watermark);
+    expect(fourth.watermark).toBe(third.watermark);
+    expect(fourth.customers.every((c) => c.updatedAt === third.watermark)).toBe(true);
+
+    // A Date watermark with milliseconds still includes customers updated earlier in that second.
+    const precise = new Date(Date.parse(third.watermark!) + 999);
+    const fifth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, precise);
+    expect(fifth.customers.map((c) => c.id).sort()).toEqual(fourth.customers.map((c) => c.id).sort());
+    expect(fifth.customers.length).toBeGreaterThan(0);
+  });
+});
