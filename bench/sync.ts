@@ -1,7 +1,16 @@
-import { fetchAll, type SyncResult } from './load.js';
+import { CustomersClient } from '../src/client/index.js';
+import type { SyncResult } from './load.js';
 
-/** A full sync of the organization through our client: every customer, sort=updated. */
+/** A full sync of the organization through our SDK: every customer, `sort=updated`, page by page. */
 export async function syncWithSdk(baseUrl: string, token: string, organizationId: string): Promise<SyncResult & { client: string }> {
-  const result = await fetchAll(`${baseUrl}/organizations/${organizationId}/customers?sort=updated`, token);
-  return { ...result, client: 'fetch loop (SDK pending)' };
+  const client = new CustomersClient({ baseUrl, token });
+  const started = performance.now();
+  let customers = 0;
+  let pages = 0;
+  for await (const page of client.customers.list(organizationId, { sort: 'updated' }).pages()) {
+    customers += page.items.length;
+    pages++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { customers, pages, seconds, perSecond: customers / seconds, client: 'SDK client.customers.list(org, { sort: "updated" }).pages()' };
 }
