@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createScratchOrganization, DATA_DIR, ensureImportFile } from './data.js';
-import { readProcStatus } from './processes.js';
+import { readCpuSeconds, readProcStatus } from './processes.js';
 import type { Figure } from './report.js';
 
 export interface ImportBenchOptions {
@@ -14,6 +14,8 @@ export interface ImportBenchOptions {
 interface ChildRun {
   seconds: number;
   peakRss: number;
+  /** CPU seconds at the last sample before exit (50 ms resolution). */
+  cpuSeconds: number;
   stdout: string;
   code: number | null;
 }
@@ -27,12 +29,16 @@ async function runMeasured(args: string[], env: Record<string, string>): Promise
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, readProcStatus(child.pid!, 'VmHWM'))), 50);
+  let cpuSeconds = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, readProcStatus(child.pid!, 'VmHWM'));
+    cpuSeconds = Math.max(cpuSeconds, readCpuSeconds(child.pid!));
+  }, 50);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0 && code !== 4) throw new Error(`${args.join(' ')} exited with ${code}:\n${stderr}`);
-  return { seconds, peakRss, stdout, code };
+  return { seconds, peakRss, cpuSeconds, stdout, code };
 }
 
 /** A fresh, migrated SQLite file with one empty organization. */
@@ -74,8 +80,11 @@ export async function runImportBenchmark(options: ImportBenchOptions): Promise<F
       ours: oursRate,
       base: baseRate,
       unit: 'rows/s',
-      detail: `${run.seconds.toFixed(1)} s including process start (the CLI reports ${result.rowsPerSecond.toLocaleString('en')} rows/s); baseline ${baseRun.seconds.toFixed(1)} s (plain inserts, no upsert lookups or events)`,
+      detail:
+        `${run.seconds.toFixed(1)} s including process start (the CLI reports ${result.rowsPerSecond.toLocaleString('en')} rows/s); baseline ${baseRun.seconds.toFixed(1)} s (plain inserts, no upsert lookups or events); ` +
+        `CPU ${run.cpuSeconds.toFixed(1)} s = ${Math.round(result.rows / run.cpuSeconds).toLocaleString('en')} rows per CPU-second (baseline ${Math.round(options.rows / baseRun.cpuSeconds).toLocaleString('en')})`,
       target: { kind: 'absolute', min: 50_000 },
+      cpu: { ours: (run.cpuSeconds * 1e6) / result.rows, base: (baseRun.cpuSeconds * 1e6) / options.rows, unit: 'µs/row' },
     },
     {
       section,

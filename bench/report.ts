@@ -16,6 +16,11 @@ export interface Figure {
   unit: string;
   detail: string;
   target: Target;
+  /**
+   * CPU time of the server (or importer) per unit of work, ours and the reference's. On a machine
+   * shared with other work, throughput follows the scheduler; CPU per unit of work hardly does.
+   */
+  cpu?: { ours: number; base: number; unit: string } | undefined;
   /** Why there is no figure yet. */
   pending?: string;
 }
@@ -49,6 +54,12 @@ function formatNumber(value: number | undefined, unit = ''): string {
   return `${value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit ? ` ${unit}` : ''}`;
 }
 
+/** The reference's CPU per unit of work over ours: like the throughput ratio, above 1 is better for us. */
+export function cpuRatioOf(figure: Figure): number | undefined {
+  if (!figure.cpu || figure.cpu.ours <= 0) return undefined;
+  return figure.cpu.base / figure.cpu.ours;
+}
+
 function ratioOf(figure: Figure): number | undefined {
   if (figure.ours === undefined || figure.base === undefined || figure.base === 0) return undefined;
   return figure.ours / figure.base;
@@ -65,6 +76,12 @@ export function targetText(target: Target, unit: string): string {
     case 'info':
       return '';
   }
+}
+
+export function cpuVerdict(figure: Figure): 'met' | 'MISSED' | '' {
+  const ratio = cpuRatioOf(figure);
+  if (figure.target.kind !== 'ratio' || ratio === undefined) return '';
+  return ratio >= figure.target.min ? 'met' : 'MISSED';
 }
 
 export function verdict(figure: Figure): 'met' | 'MISSED' | '' | 'pending' {
@@ -89,6 +106,9 @@ interface Row {
   ratio: string;
   target: string;
   verdict: string;
+  cpu: string;
+  cpuRatio: string;
+  cpuVerdict: string;
   detail: string;
 }
 
@@ -105,6 +125,9 @@ function rows(report: Report): { section: string; rows: Row[] }[] {
       ratio: ratio === undefined ? '—' : `${ratio.toFixed(2)}×`,
       target: targetText(figure.target, figure.unit),
       verdict: verdict(figure),
+      cpu: figure.cpu ? `${formatNumber(figure.cpu.ours)} / ${formatNumber(figure.cpu.base)} ${figure.cpu.unit}` : '',
+      cpuRatio: cpuRatioOf(figure) === undefined ? '' : `${cpuRatioOf(figure)!.toFixed(2)}×`,
+      cpuVerdict: cpuVerdict(figure),
       detail: figure.pending ?? figure.detail,
     });
   }
@@ -114,13 +137,15 @@ function rows(report: Report): { section: string; rows: Row[] }[] {
 /** A plain-text table for the terminal. */
 export function renderTable(report: Report): string {
   const lines: string[] = [];
-  const widths = [58, 22, 22, 7, 18, 7];
+  const widths = [52, 20, 20, 6, 16, 7, 6, 7];
   const cell = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width));
-  lines.push(['scenario', 'customers-api', 'baseline / ref', 'ratio', 'target', ''].map((t, i) => cell(t, widths[i]!)).join(' '));
+  lines.push(['scenario', 'customers-api', 'baseline / ref', 'ratio', 'target', '', 'CPU', ''].map((t, i) => cell(t, widths[i]!)).join(' '));
   for (const section of rows(report)) {
     lines.push(`-- ${section.section}`);
     for (const row of section.rows) {
-      lines.push([row.scenario, row.ours, row.base, row.ratio, row.target, row.verdict].map((t, i) => cell(t, widths[i]!)).join(' '));
+      lines.push(
+        [row.scenario, row.ours, row.base, row.ratio, row.target, row.verdict, row.cpuRatio, row.cpuVerdict].map((t, i) => cell(t, widths[i]!)).join(' '),
+      );
     }
   }
   return lines.join('\n');
@@ -158,9 +183,14 @@ export function renderMarkdown(report: Report, analysis: string): string {
   out.push('## Figures', '');
   for (const section of rows(report)) {
     out.push(`### ${section.section}`, '');
-    out.push('| scenario | customers-api | baseline / reference | ratio | target | | detail |', '|---|---:|---:|---:|---|---|---|');
+    out.push(
+      '| scenario | customers-api | baseline / reference | ratio | target | | CPU ours / ref | CPU ratio | | detail |',
+      '|---|---:|---:|---:|---|---|---:|---:|---|---|',
+    );
     for (const row of section.rows) {
-      out.push(`| ${escape(row.scenario)} | ${row.ours} | ${row.base} | ${row.ratio} | ${row.target} | ${row.verdict} | ${escape(row.detail)} |`);
+      out.push(
+        `| ${escape(row.scenario)} | ${row.ours} | ${row.base} | ${row.ratio} | ${row.target} | ${row.verdict} | ${row.cpu} | ${row.cpuRatio} | ${row.cpuVerdict} | ${escape(row.detail)} |`,
+      );
     }
     out.push('');
   }

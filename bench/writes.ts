@@ -73,6 +73,7 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
       name: 'create a customer',
       ours: ours.rps,
       base: base.rps,
+      cpu: ours.cpuMicros === undefined || base.cpuMicros === undefined ? undefined : { ours: ours.cpuMicros, base: base.cpuMicros, unit: 'µs/request' },
       unit: 'creates/s',
       detail: `p50 ${ours.p50} ms / p99 ${ours.p99} ms (baseline ${base.p50} / ${base.p99} ms); each create is one transaction advancing the organization clock`,
       target: { kind: 'info' },
@@ -90,6 +91,10 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
     name: 'points adjustment',
     ours: oursPoints.rps,
     base: basePoints.rps,
+    cpu:
+      oursPoints.cpuMicros === undefined || basePoints.cpuMicros === undefined
+        ? undefined
+        : { ours: oursPoints.cpuMicros, base: basePoints.cpuMicros, unit: 'µs/request' },
     unit: 'adjustments/s',
     detail: `p50 ${oursPoints.p50} ms / p99 ${oursPoints.p99} ms (baseline ${basePoints.p50} / ${basePoints.p99} ms); over ${customerIds.length.toLocaleString('en')} customers; ledger entry + statistics + change-feed event in one transaction`,
     target: { kind: 'info' },
