@@ -40,6 +40,10 @@ export interface Report {
     os: string;
     loadBefore: string;
     loadAfter: string;
+    /** µs for JSON.stringify + JSON.parse of one customer-sized object, best of 5 × 20,000. */
+    calibrationBefore: number;
+    calibrationAfter: number;
+    cpuPressure: string;
   };
   settings: Record<string, number>;
   datasets: Dataset[];
@@ -167,7 +171,12 @@ export function renderMarkdown(report: Report, analysis: string): string {
   out.push('## Machine', '');
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGb.toFixed(1)} GiB; ${m.os}`);
   out.push(`- Node ${m.node}, npm ${m.npm}; SQLite ${m.sqlite} (better-sqlite3); PostgreSQL ${m.postgres}`);
-  out.push(`- Load average (1/5/15 min) before the run: ${m.loadBefore}; after: ${m.loadAfter}. The machine is shared with other engineers' test runs.`);
+  out.push(
+    `- Load average (1/5/15 min) before the run: ${m.loadBefore}; after: ${m.loadAfter}; CPU pressure (PSI "some", 5 min) at the end: ${m.cpuPressure}. The machine is shared with other engineers' test runs and builds.`,
+  );
+  out.push(
+    `- Core speed check (JSON.stringify + JSON.parse of one customer-sized object, best of 5 × 20,000): ${m.calibrationBefore.toFixed(2)} µs before the run, ${m.calibrationAfter.toFixed(2)} µs after.`,
+  );
   out.push('');
   out.push('## How it was measured', '');
   const s = report.settings;
