@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
-import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
@@ -35,6 +35,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    // Requests the router refuses before any route runs (a path segment over 100 characters, a malformed URL)
+    // still get the error JSON.
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is longer than 100 characters' : 'The URL is malformed';
+      void sendError(request, reply, 'bad_request', message);
+    },
     ajv: {
       customOptions: {
         // Unknown and read-only fields are errors, not silently dropped; types are never coerced.

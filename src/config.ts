@@ -14,6 +14,12 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly defaultPhoneRegion: CountryCode;
   readonly workers: number;
+  /** PostgreSQL connections per process (DATABASE_POOL_SIZE). */
+  readonly databasePoolSize: number;
+  /** Longest wait for a new PostgreSQL connection (DATABASE_CONNECT_TIMEOUT_MS). */
+  readonly databaseConnectTimeoutMs: number;
+  /** Longest wait for one PostgreSQL statement before the request fails with 503 (DATABASE_QUERY_TIMEOUT_MS). */
+  readonly databaseQueryTimeoutMs: number;
   readonly tokenCacheTtlMs: number;
   /** Requests a minute per token and process; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
@@ -109,6 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: logLevel as Config['logLevel'],
     defaultPhoneRegion: region,
     workers: parseInteger('WORKERS', env.WORKERS, 1, 1, 256),
+    databasePoolSize: parseInteger('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1, 1000),
+    databaseConnectTimeoutMs: parseInteger('DATABASE_CONNECT_TIMEOUT_MS', env.DATABASE_CONNECT_TIMEOUT_MS, 5000, 100, 600_000),
+    databaseQueryTimeoutMs: parseInteger('DATABASE_QUERY_TIMEOUT_MS', env.DATABASE_QUERY_TIMEOUT_MS, 15_000, 100, 3_600_000),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './services.js';
-import { migrateToLatest, openStore } from './store/open-store.js';
+import { migrateToLatest, openStore, storeOptions } from './store/open-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -12,17 +12,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface StartServerOptions {
+  /** False in cluster workers: their primary has migrated already. */
+  migrate?: boolean;
+}
+
 /** Opens the database, applies migrations, and listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openStore(config.database);
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  let logPoolError = (error: Error): void => void error;
+  const store = await openStore(config.database, { ...storeOptions(config), onPoolError: (error) => logPoolError(error) });
   try {
-    await migrateToLatest(store);
+    if (options.migrate !== false) await migrateToLatest(store);
   } catch (error) {
     await store.close();
     throw error;
   }
   const services = createServices(store, config);
   const app = await buildApp({ config, services });
+  logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -49,7 +56,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
 }
 
 /** Drains and exits on SIGTERM/SIGINT; a second signal exits at once. */
-export function closeOnSignals(server: RunningServer, log: (message: string) => void) {
+export function closeOnSignals(
+  server: RunningServer,
+  log: (message: string) => void,
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+) {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -63,6 +74,5 @@ export function closeOnSignals(server: RunningServer, log: (message: string) => 
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  for (const signal of signals) process.on(signal, stop);
 }

@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runClusterPrimary, type ClusterLog } from '../cluster.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { parseScopes } from '../domain/auth/token-service.js';
 import { seedDemo, type DemoResult } from '../demo/demo-data.js';
@@ -11,13 +13,14 @@ import { formatOpenApiDocument, generateOpenApiDocument } from './openapi-docume
 import { closeOnSignals, startServer } from '../server.js';
 import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
-import { DatabaseConnectError, migrateToLatest, openStore } from '../store/open-store.js';
+import { DatabaseConnectError, migrateToLatest, openStore, storeOptions } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
 
 const USAGE = `customers-api <command> [options]
 
 Commands:
-  serve                         run the API server (migrates first; seeds demo data into an empty embedded database)
+  serve [--workers N]           run the API server (migrates first; seeds demo data into an empty embedded database);
+                                --workers N (or WORKERS=N) runs N processes sharing the port
   migrate                       apply pending database migrations
   org create --name NAME [--currency AUD] [--timezone Australia/Melbourne]
   org list
@@ -35,7 +38,8 @@ Options:
   --json                        machine-readable output
   -h, --help                    this help
 
-Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION.`;
+Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION,
+  WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS.`;
 
 class UsageError extends Error {}
 
@@ -58,7 +62,7 @@ interface Output {
 }
 
 async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, storeOptions(config));
   try {
     await migrateToLatest(store);
     return await run(createServices(store, config));
@@ -82,7 +86,15 @@ function printDemo(out: Output, demo: DemoResult, baseUrl: string) {
   );
 }
 
-async function serve(config: Config, out: Output) {
+async function serve(config: Config, out: Output): Promise<number> {
+  if (cluster.isWorker) {
+    // The primary has migrated and listens for all of us; it forwards SIGTERM, so a terminal's
+    // SIGINT (sent to the whole process group) must not count as a second, hurried signal.
+    const server = await startServer(config, { migrate: false });
+    process.on('SIGINT', () => undefined);
+    closeOnSignals(server, (message) => server.app.log.info(message), ['SIGTERM']);
+    return -1;
+  }
   if (config.database.kind === 'sqlite') {
     // First run on the embedded default: make the server useful straight away.
     const seeded = await withServices(config, async (services) =>
@@ -90,9 +102,28 @@ async function serve(config: Config, out: Output) {
     );
     if (seeded) printDemo(out, seeded, config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`);
   }
+  if (config.workers > 1) {
+    // Migrate once here, so the workers start on a ready schema instead of queueing on the migration lock.
+    await withServices(config, async () => undefined);
+    const log = primaryLogger(config);
+    log.info(`customers-api primary ${process.pid}: starting ${config.workers} workers on ${config.host}:${config.port} (${config.database.kind})`);
+    return runClusterPrimary(config.workers, log);
+  }
   const server = await startServer(config);
   closeOnSignals(server, (message) => server.app.log.info(message));
   server.app.log.info(`customers-api listening on ${server.url} (${config.database.kind})`);
+  return -1;
+}
+
+const LEVELS = { info: 30, warn: 40 } as const;
+
+/** Log lines of the cluster primary, in the same JSON shape as the workers' (pino) lines. */
+function primaryLogger(config: Config): ClusterLog {
+  const threshold = config.logLevel === 'silent' ? Infinity : ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const)[config.logLevel];
+  const write = (level: keyof typeof LEVELS, msg: string) => {
+    if (LEVELS[level] >= threshold) console.log(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, msg }));
+  };
+  return { info: (msg) => write('info', msg), warn: (msg) => write('warn', msg) };
 }
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -128,10 +159,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
 
   switch (command) {
     case 'serve':
-      await serve(config, out);
-      return -1;
+      return serve(config, out);
     case 'migrate': {
-      const store = await openStore(config.database);
+      const store = await openStore(config.database, storeOptions(config));
       try {
         const applied = await migrateToLatest(store);
         out.print(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date', { applied });

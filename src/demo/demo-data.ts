@@ -2,6 +2,7 @@ import type { Organization } from '../http/schemas/organizations.js';
 import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
 import { insertPointRecords, insertSpendRecords, type PointRecordRow, type SpendRecordRow } from '../store/repositories/ledger-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
+import { raiseOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
@@ -183,14 +184,24 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     await insertCustomerLists(trx, lists);
     await insertListMembers(trx, members);
     // Later writes must sort after the imported history.
-    await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', orgId).execute();
+    await raiseOrganizationClock(trx, services.store, orgId, maxUpdated);
     // The feed starts with the demo's state, so a consumer replaying it from the start sees the same data as the reads.
     const customersById = new Map(customers.map((c) => [c.id, c]));
-    await recordEvents(trx, orgId, maxUpdated, [
-      ...customers.map(customerCreated),
-      ...lists.map((list) => listChanged('customer-list.created', list)),
-      ...members.map((m) => membershipChanged('customer-list.member-added', lists.find((l) => l.id === m.list_id)!, customersById.get(m.customer_id)!)),
-    ]);
+    const listsById = new Map(lists.map((l) => [l.id, l]));
+    // In slices, so a large demo never holds every payload in memory at once.
+    for (let i = 0; i < customers.length; i += 5000) {
+      await recordEvents(trx, orgId, maxUpdated, customers.slice(i, i + 5000).map(customerCreated));
+    }
+    await recordEvents(trx, orgId, maxUpdated, lists.map((list) => listChanged('customer-list.created', list)));
+    for (let i = 0; i < members.length; i += 5000) {
+      const slice = members.slice(i, i + 5000);
+      await recordEvents(
+        trx,
+        orgId,
+        maxUpdated,
+        slice.map((m) => membershipChanged('customer-list.member-added', listsById.get(m.list_id)!, customersById.get(m.customer_id)!)),
+      );
+    }
   });
 
   const read = await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'], name: 'demo read' });

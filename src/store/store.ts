@@ -28,6 +28,17 @@ export interface CompiledStatement {
 /** The few SQL spellings that differ between dialects. */
 export interface DialectSql {
   greatest(a: Expression<number>, b: Expression<number>): RawBuilder<number>;
+  /** Epoch milliseconds, read when the statement runs. */
+  currentMillis(): RawBuilder<number>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL connections per process. */
+  poolSize?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** Longest wait for one statement; past it the request fails with 503 instead of hanging. */
+  queryTimeoutMs?: number | undefined;
+  onPoolError?: ((error: Error) => void) | undefined;
 }
 
 export interface Store {
@@ -35,6 +46,12 @@ export interface Store {
   readonly db: Kysely<Database>;
   readonly sql: DialectSql;
   prepare<R>(query: Compilable<R>): PreparedQuery<R>;
+  /**
+   * Runs `run` (Kysely's migrator) on a handle fit for migrations: one that
+   * waits as long as another process's migration takes, under a lock that
+   * lets only one process at a time apply migrations.
+   */
+  withMigrationDb<T>(run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
   /** True for errors that mean the database cannot be reached (as opposed to a bad query). */

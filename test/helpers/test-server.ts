@@ -5,7 +5,7 @@ import type { Scope } from '../../src/domain/auth/token-service.js';
 import type { CreateCustomerBody, Customer } from '../../src/http/schemas/customers.js';
 import type { Organization } from '../../src/http/schemas/organizations.js';
 import { createServices, type Services } from '../../src/services.js';
-import { migrateToLatest, openStore } from '../../src/store/open-store.js';
+import { migrateToLatest, openStore, storeOptions } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { Backend } from './backends.js';
 
@@ -46,7 +46,7 @@ let counter = 0;
 export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
   const database = await backend.createDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TOKEN_CACHE_TTL_MS: '200', ...env });
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, storeOptions(config));
   await migrateToLatest(store);
   const services = createServices(store, config);
   const app = await buildApp({ config, services });

@@ -45,7 +45,7 @@ export async function advanceOrganizationClock(
   const row = await trx
     .updateTable('organizations')
     .set((eb) => ({
-      clock: store.sql.greatest(eb('clock', '+', 1), eb.val(Date.now())),
+      clock: store.sql.greatest(eb('clock', '+', 1), store.sql.currentMillis()),
       event_sequence: eb('event_sequence', '+', events),
     }))
     .where('id', '=', organizationId)
@@ -53,6 +53,15 @@ export async function advanceOrganizationClock(
     .executeTakeFirst();
   if (!row) return undefined;
   return { now: Number(row.clock), firstSequence: Number(row.event_sequence) - events + 1 };
+}
+
+/** Moves the organization's clock to at least `atLeast`, so later writes sort after imported history. */
+export async function raiseOrganizationClock(db: Db, store: Store, organizationId: string, atLeast: number): Promise<void> {
+  await db
+    .updateTable('organizations')
+    .set((eb) => ({ clock: store.sql.greatest(eb.ref('clock'), eb.val(atLeast)) }))
+    .where('id', '=', organizationId)
+    .execute();
 }
 
 export function createOrganizationReads(store: Store) {

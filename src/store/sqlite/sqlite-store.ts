@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
 import { compileStatement, type PreparedQuery, type Store } from '../store.js';
 
@@ -16,6 +16,18 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * SQLite does run DDL inside transactions. Saying so makes Kysely's migrator
+ * apply migrations inside one BEGIN IMMEDIATE transaction, which is the
+ * cross-process lock: a second process starting at the same time waits for
+ * the write lock, then finds the migrations applied.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
   constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
@@ -25,7 +37,14 @@ class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver() {
     return new ImmediateSqliteDriver(this.#config);
   }
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
+  }
 }
+
+const BUSY_TIMEOUT_MS = 5000;
+// Another process may be applying a long migration (an index over millions of rows) while this one starts.
+const MIGRATION_BUSY_TIMEOUT_MS = 2 * 60_000;
 
 /**
  * Without planner statistics SQLite prefers the index that already gives the
@@ -36,9 +55,14 @@ class ImmediateSqliteDialect extends SqliteDialect {
  */
 const OPTIMIZE_EVERY_MS = 10 * 60_000;
 
+/** Best effort: when another process holds the write lock (a long migration, say), the next run catches up. */
 function optimize(connection: BetterSqlite3.Database) {
-  // 0x10002: consider every table, not just the ones this connection has queried.
-  connection.pragma('optimize = 0x10002');
+  try {
+    // 0x10002: consider every table, not just the ones this connection has queried.
+    connection.pragma('optimize = 0x10002');
+  } catch {
+    // SQLITE_BUSY or closing.
+  }
 }
 
 /**
@@ -70,7 +94,7 @@ export function cacheStatements(database: BetterSqlite3.Database, capacity = 500
 
 function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
   const connection = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
-  connection.pragma('busy_timeout = 5000');
+  connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!readonly) {
     connection.pragma('journal_mode = WAL');
     // In WAL mode NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
@@ -90,13 +114,7 @@ export function createSqliteStore(file: string): Store {
   const reader = file === ':memory:' ? writer : openConnection(file, true);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cacheStatements(writer) }) });
   optimize(writer);
-  const optimizer = setInterval(() => {
-    try {
-      optimize(writer);
-    } catch {
-      // Busy or closing: the next run catches up.
-    }
-  }, OPTIMIZE_EVERY_MS);
+  const optimizer = setInterval(() => optimize(writer), OPTIMIZE_EVERY_MS);
   optimizer.unref();
 
   return {
@@ -104,6 +122,8 @@ export function createSqliteStore(file: string): Store {
     db,
     sql: {
       greatest: (a, b) => sql<number>`max(${a}, ${b})`,
+      // Write transactions begin IMMEDIATE, so by the time a statement is built the write lock is held.
+      currentMillis: () => sql<number>`${Date.now()}`,
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);
@@ -144,6 +164,14 @@ export function createSqliteStore(file: string): Store {
           }
         },
       };
+    },
+    async withMigrationDb(run) {
+      writer.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
+      try {
+        return await run(db);
+      } finally {
+        writer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
     },
     async ping() {
       reader.prepare('select 1').get();

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'bin/customers-api');
+
+/** A port nothing listens on right now (PORT=0 would not tell us which port a spawned server got). */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SpawnedCli {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when the process has exited. */
+  exited: Promise<CliResult>;
+}
+
+/** Runs `customers-api <args>` from dist/ (npm test builds first) with only the given environment on top of PATH. */
+export function spawnCli(args: string[], env: Record<string, string>): SpawnedCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+  };
+}
+
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return spawnCli(args, env).exited;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `url` until it answers 200; fails with the process's output if it exits first or never gets ready. */
+export async function waitForReady(url: string, process?: SpawnedCli, attempts = 300): Promise<void> {
+  let exited: CliResult | undefined;
+  void process?.exited.then((result) => (exited = result));
+  for (let i = 0; i < attempts; i++) {
+    if (exited)
+      throw new Error(
+        `server exited before it was ready (${exited.code ?? exited.signal}):\n${exited.stderr}${exited.stdout}`,
+      );
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not become ready:\n${process?.stderr ?? ''}${process?.stdout ?? ''}`);
+}
+
+export interface ServerProcess extends SpawnedCli {
+  baseUrl: string;
+  port: number;
+  /** SIGTERM, then the exit result. */
+  stop(): Promise<CliResult>;
+}
+
+/** Starts `customers-api serve` on a free loopback port and waits until /readyz answers. */
+export async function startServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+  const port = await findFreePort();
+  const spawned = spawnCli(['serve', ...args], { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForReady(`${baseUrl}/readyz`, spawned);
+  } catch (error) {
+    spawned.child.kill('SIGKILL');
+    throw error;
+  }
+  return Object.assign(spawned, {
+    baseUrl,
+    port,
+    async stop() {
+      if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill('SIGTERM');
+      return spawned.exited;
+    },
+  });
+}
