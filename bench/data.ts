@@ -18,16 +18,103 @@ const GENERATOR_VERSION = 2;
 export const DATA_DIR = path.resolve('bench/.data');
 
 const FIRST_NAMES = [
-  'Olivia', 'Noah', 'Charlotte', 'Oliver', 'Amelia', 'Jack', 'Isla', 'William', 'Mia', 'Leo', 'Ava', 'Henry', 'Grace',
-  'Lucas', 'Chloe', 'Thomas', 'Zoe', 'James', 'Ella', 'Ethan', 'Ruby', 'Harrison', 'Sophie', 'Lachlan', 'Matilda',
-  'Hamish', 'Isabella', 'Cooper', 'Harper', 'Archie', 'Evie', 'Mason', 'Sienna', 'Xavier', 'Willow', 'Liam', 'Aria',
-  'Hudson', 'Ivy', 'Samuel', 'Priya', 'Wei', 'Aisha', 'Mohammed', 'Yuki', 'Minh', 'Sofia', 'Mateo', 'Ngaio', 'Tane',
+  'Olivia',
+  'Noah',
+  'Charlotte',
+  'Oliver',
+  'Amelia',
+  'Jack',
+  'Isla',
+  'William',
+  'Mia',
+  'Leo',
+  'Ava',
+  'Henry',
+  'Grace',
+  'Lucas',
+  'Chloe',
+  'Thomas',
+  'Zoe',
+  'James',
+  'Ella',
+  'Ethan',
+  'Ruby',
+  'Harrison',
+  'Sophie',
+  'Lachlan',
+  'Matilda',
+  'Hamish',
+  'Isabella',
+  'Cooper',
+  'Harper',
+  'Archie',
+  'Evie',
+  'Mason',
+  'Sienna',
+  'Xavier',
+  'Willow',
+  'Liam',
+  'Aria',
+  'Hudson',
+  'Ivy',
+  'Samuel',
+  'Priya',
+  'Wei',
+  'Aisha',
+  'Mohammed',
+  'Yuki',
+  'Minh',
+  'Sofia',
+  'Mateo',
+  'Ngaio',
+  'Tane',
 ];
 const LAST_NAMES = [
-  'Smith', 'Jones', 'Williams', 'Brown', 'Wilson', 'Taylor', 'Johnson', 'White', 'Martin', 'Anderson', 'Thompson',
-  'Nguyen', 'Thomas', 'Walker', 'Harris', 'Lee', 'Ryan', 'Robinson', 'Kelly', 'King', 'Davis', 'Wright', 'Evans',
-  'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Patel', 'Khan', 'Chen', 'Wang', 'Singh', 'Tran',
-  "O'Brien", 'Murphy', 'Campbell', 'Stewart', 'Mitchell', 'Papadopoulos', 'Rossi', 'Kowalski', 'Le', 'Kim',
+  'Smith',
+  'Jones',
+  'Williams',
+  'Brown',
+  'Wilson',
+  'Taylor',
+  'Johnson',
+  'White',
+  'Martin',
+  'Anderson',
+  'Thompson',
+  'Nguyen',
+  'Thomas',
+  'Walker',
+  'Harris',
+  'Lee',
+  'Ryan',
+  'Robinson',
+  'Kelly',
+  'King',
+  'Davis',
+  'Wright',
+  'Evans',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Patel',
+  'Khan',
+  'Chen',
+  'Wang',
+  'Singh',
+  'Tran',
+  "O'Brien",
+  'Murphy',
+  'Campbell',
+  'Stewart',
+  'Mitchell',
+  'Papadopoulos',
+  'Rossi',
+  'Kowalski',
+  'Le',
+  'Kim',
 ];
 const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
 
@@ -63,9 +150,7 @@ function* generateCustomers(organizationId: string, count: number, now: number):
     const lastName = random.pick(LAST_NAMES);
     const createdAt = start + Math.floor(((i + random.next()) / count) * (span - 86_400_000));
     const updatedAt = Math.min(now - 1000, createdAt + Math.floor(random.next() ** 3 * (now - createdAt)));
-    const email = random.chance(0.9)
-      ? `${firstName}.${lastName}.${i}@${random.pick(DOMAINS)}`.replace(/'/g, '')
-      : null;
+    const email = random.chance(0.9) ? `${firstName}.${lastName}.${i}@${random.pick(DOMAINS)}`.replace(/'/g, '') : null;
     const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
     const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
     const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
@@ -117,7 +202,12 @@ interface DatasetMeta {
 }
 
 /** Inserts `count` customers for a new organization in big transactions of 50,000 rows. */
-async function fillStore(store: Store, services: Services, count: number, log: (message: string) => void): Promise<string> {
+async function fillStore(
+  store: Store,
+  services: Services,
+  count: number,
+  log: (message: string) => void,
+): Promise<string> {
   const organization = await services.organizations.createOrganization({
     name: `Bench ${count} customers`,
     currency: 'AUD',
@@ -137,7 +227,8 @@ async function fillStore(store: Store, services: Services, count: number, log: (
     }
     await store.db.transaction().execute((trx) => insertCustomers(trx, batch));
     loaded += batch.length;
-    if (loaded % 200_000 === 0 || loaded === count) log(`  loaded ${loaded.toLocaleString('en')} / ${count.toLocaleString('en')}`);
+    if (loaded % 200_000 === 0 || loaded === count)
+      log(`  loaded ${loaded.toLocaleString('en')} / ${count.toLocaleString('en')}`);
   }
   // Later writes must sort after the loaded history, as after an import.
   await store.db.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', organization.id).execute();
@@ -201,7 +292,14 @@ export async function ensureSqliteDataset(count: number, log: (message: string) 
     }
     if (complete) {
       dropSqliteStatistics(path.join(dir, 'customers.db'));
-      return { backend: 'sqlite', databaseUrl, customers: count, organizationId: meta.organizationId, loadSeconds: 0, reused: true };
+      return {
+        backend: 'sqlite',
+        databaseUrl,
+        customers: count,
+        organizationId: meta.organizationId,
+        loadSeconds: 0,
+        reused: true,
+      };
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -216,7 +314,10 @@ export async function ensureSqliteDataset(count: number, log: (message: string) 
     await store.close();
   }
   dropSqliteStatistics(path.join(dir, 'customers.db'));
-  fs.writeFileSync(metaFile, JSON.stringify({ version: GENERATOR_VERSION, customers: count, organizationId, databaseUrl } satisfies DatasetMeta));
+  fs.writeFileSync(
+    metaFile,
+    JSON.stringify({ version: GENERATOR_VERSION, customers: count, organizationId, databaseUrl } satisfies DatasetMeta),
+  );
   const loadSeconds = (performance.now() - started) / 1000;
   return { backend: 'sqlite', databaseUrl, customers: count, organizationId, loadSeconds, reused: false };
 }
@@ -248,7 +349,9 @@ async function pgAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export async function postgresVersion(): Promise<string> {
-  return pgAdmin(async (client) => (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
+  return pgAdmin(
+    async (client) => (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version,
+  );
 }
 
 /** A PostgreSQL database of its own (customers_bench_<count>), reused across runs while its meta matches. */
@@ -257,12 +360,21 @@ export async function ensurePostgresDataset(count: number, log: (message: string
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${name}`;
   const metaFile = path.join(DATA_DIR, `postgres-${count}.json`);
   const meta = readMeta(metaFile);
-  const exists = await pgAdmin(async (client) => (await client.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1);
+  const exists = await pgAdmin(
+    async (client) => (await client.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1,
+  );
   if (meta && meta.customers === count && exists) {
     const { store } = await openMigrated(databaseUrl);
     try {
       if ((await countCustomers(store, meta.organizationId)) === count) {
-        return { backend: 'postgres', databaseUrl, customers: count, organizationId: meta.organizationId, loadSeconds: 0, reused: true };
+        return {
+          backend: 'postgres',
+          databaseUrl,
+          customers: count,
+          organizationId: meta.organizationId,
+          loadSeconds: 0,
+          reused: true,
+        };
       }
     } finally {
       await store.close();
@@ -282,8 +394,18 @@ export async function ensurePostgresDataset(count: number, log: (message: string
     await store.close();
   }
   fs.mkdirSync(DATA_DIR, { recursive: true });
-  fs.writeFileSync(metaFile, JSON.stringify({ version: GENERATOR_VERSION, customers: count, organizationId, databaseUrl } satisfies DatasetMeta));
-  return { backend: 'postgres', databaseUrl, customers: count, organizationId, loadSeconds: (performance.now() - started) / 1000, reused: false };
+  fs.writeFileSync(
+    metaFile,
+    JSON.stringify({ version: GENERATOR_VERSION, customers: count, organizationId, databaseUrl } satisfies DatasetMeta),
+  );
+  return {
+    backend: 'postgres',
+    databaseUrl,
+    customers: count,
+    organizationId,
+    loadSeconds: (performance.now() - started) / 1000,
+    reused: false,
+  };
 }
 
 export interface Samples {
@@ -340,7 +462,10 @@ export async function keyAtOffset(
 }
 
 /** A read token and a write token for the organizations, made through the token service as the CLI does. */
-export async function createTokens(databaseUrl: string, organizationIds: string[]): Promise<{ read: string; write: string }> {
+export async function createTokens(
+  databaseUrl: string,
+  organizationIds: string[],
+): Promise<{ read: string; write: string }> {
   const { store, services } = await openMigrated(databaseUrl);
   try {
     const read = await services.tokens.createToken({ organizationIds, scopes: ['customers:read'], name: 'bench read' });
@@ -359,7 +484,11 @@ export async function createTokens(databaseUrl: string, organizationIds: string[
 export async function createScratchOrganization(databaseUrl: string): Promise<string> {
   const { store, services } = await openMigrated(databaseUrl);
   try {
-    const org = await services.organizations.createOrganization({ name: `Bench writes ${new Date().toISOString()}`, currency: 'AUD', timezone: 'Australia/Melbourne' });
+    const org = await services.organizations.createOrganization({
+      name: `Bench writes ${new Date().toISOString()}`,
+      currency: 'AUD',
+      timezone: 'Australia/Melbourne',
+    });
     return org.id;
   } finally {
     await store.close();
@@ -395,7 +524,12 @@ export async function ensureImportFile(count: number, log: (message: string) => 
 export async function customerIdsOf(databaseUrl: string, organizationId: string, limit: number): Promise<string[]> {
   const { store } = await openMigrated(databaseUrl);
   try {
-    const rows = await store.db.selectFrom('customers').select('id').where('organization_id', '=', organizationId).limit(limit).execute();
+    const rows = await store.db
+      .selectFrom('customers')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.id);
   } finally {
     await store.close();

@@ -61,15 +61,36 @@ export async function runImportBenchmark(options: ImportBenchOptions): Promise<F
   const ours = await freshDatabase('import-ours');
   const rejects = path.join(DATA_DIR, 'import-ours', 'rejects.ndjson');
   const run = await runMeasured(
-    [path.resolve('bin/customers-api'), 'import', '--org', ours.organizationId, input, '--format', 'ndjson', '--rejects', rejects, '--json'],
+    [
+      path.resolve('bin/customers-api'),
+      'import',
+      '--org',
+      ours.organizationId,
+      input,
+      '--format',
+      'ndjson',
+      '--rejects',
+      rejects,
+      '--json',
+    ],
     { DATABASE_URL: `sqlite:${ours.file}`, LOG_LEVEL: 'info' },
   );
-  const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { rows: number; inserted: number; rejected: number; rowsPerSecond: number };
-  if (result.rejected > 0) options.notes.push(`import rejected ${result.rejected} rows (see ${path.relative(process.cwd(), rejects)}).`);
-  if (result.inserted !== options.rows) options.notes.push(`import inserted ${result.inserted} of ${options.rows} rows.`);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+    rows: number;
+    inserted: number;
+    rejected: number;
+    rowsPerSecond: number;
+  };
+  if (result.rejected > 0)
+    options.notes.push(`import rejected ${result.rejected} rows (see ${path.relative(process.cwd(), rejects)}).`);
+  if (result.inserted !== options.rows)
+    options.notes.push(`import inserted ${result.inserted} of ${options.rows} rows.`);
 
   const base = await freshDatabase('import-baseline');
-  const baseRun = await runMeasured([path.resolve('bench/.build/bench/baseline/import.js'), base.file, base.organizationId, input], {});
+  const baseRun = await runMeasured(
+    [path.resolve('bench/.build/bench/baseline/import.js'), base.file, base.organizationId, input],
+    {},
+  );
   const oursRate = result.rows / run.seconds;
   const baseRate = options.rows / baseRun.seconds;
   const section = 'Import (SQLite, NDJSON, empty organization)';
@@ -84,7 +105,11 @@ export async function runImportBenchmark(options: ImportBenchOptions): Promise<F
         `${run.seconds.toFixed(1)} s including process start (the CLI reports ${result.rowsPerSecond.toLocaleString('en')} rows/s); baseline ${baseRun.seconds.toFixed(1)} s (plain inserts, no upsert lookups or events); ` +
         `CPU ${run.cpuSeconds.toFixed(1)} s = ${Math.round(result.rows / run.cpuSeconds).toLocaleString('en')} rows per CPU-second (baseline ${Math.round(options.rows / baseRun.cpuSeconds).toLocaleString('en')})`,
       target: { kind: 'absolute', min: 50_000 },
-      cpu: { ours: (run.cpuSeconds * 1e6) / result.rows, base: (baseRun.cpuSeconds * 1e6) / options.rows, unit: 'µs/row' },
+      cpu: {
+        ours: (run.cpuSeconds * 1e6) / result.rows,
+        base: (baseRun.cpuSeconds * 1e6) / options.rows,
+        unit: 'µs/row',
+      },
     },
     {
       section,

@@ -59,7 +59,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     total: result.requests.total,
     failures,
     seconds: result.duration,
-    cpuMicros: cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / ok,
+    cpuMicros:
+      cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / ok,
   };
 }
 

@@ -51,7 +51,8 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') continue;
     total += time;
-    const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${lineNumber + 1}` : ''}`.trim();
+    const name =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${lineNumber + 1}` : ''}`.trim();
     functions.set(name, (functions.get(name) ?? 0) + time);
     const area = functionName === '(garbage collector)' ? '(garbage collector)' : areaOf(url);
     areas.set(area, (areas.get(area) ?? 0) + time);
@@ -66,7 +67,8 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const { functionName, url, lineNumber } = byId.get(at)!.callFrame;
-      if (!url.includes('/dist/') && !url.includes('node_modules/fastify/') && !url.includes('node_modules/pino/')) continue;
+      if (!url.includes('/dist/') && !url.includes('node_modules/fastify/') && !url.includes('node_modules/pino/'))
+        continue;
       const name = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
       if (seen.has(name)) continue;
       seen.add(name);

@@ -142,13 +142,20 @@ function rows(report: Report): { section: string; rows: Row[] }[] {
 export function renderTable(report: Report): string {
   const lines: string[] = [];
   const widths = [52, 20, 20, 6, 16, 7, 6, 7];
-  const cell = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width));
-  lines.push(['scenario', 'customers-api', 'baseline / ref', 'ratio', 'target', '', 'CPU', ''].map((t, i) => cell(t, widths[i]!)).join(' '));
+  const cell = (text: string, width: number) =>
+    text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+  lines.push(
+    ['scenario', 'customers-api', 'baseline / ref', 'ratio', 'target', '', 'CPU', '']
+      .map((t, i) => cell(t, widths[i]!))
+      .join(' '),
+  );
   for (const section of rows(report)) {
     lines.push(`-- ${section.section}`);
     for (const row of section.rows) {
       lines.push(
-        [row.scenario, row.ours, row.base, row.ratio, row.target, row.verdict, row.cpuRatio, row.cpuVerdict].map((t, i) => cell(t, widths[i]!)).join(' '),
+        [row.scenario, row.ours, row.base, row.ratio, row.target, row.verdict, row.cpuRatio, row.cpuVerdict]
+          .map((t, i) => cell(t, widths[i]!))
+          .join(' '),
       );
     }
   }

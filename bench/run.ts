@@ -48,7 +48,8 @@ const { values: flags } = parseArgs({
 /** `--only get,list` runs just those parts (for profiling and iterating); the default runs everything. */
 const PARTS = ['get', 'list', 'sync', 'search', 'writes', 'import', 'postgres'] as const;
 const only = new Set(flags.only ? flags.only.split(',').map((p) => p.trim()) : PARTS);
-for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(',')}; got ${part}`);
+for (const part of only)
+  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(',')}; got ${part}`);
 const wants = (part: (typeof PARTS)[number]) => only.has(part);
 
 const quick = flags.quick;
@@ -60,7 +61,9 @@ const IMPORT_ROWS = quick ? 20_000 : 1_000_000;
 const PAGE = 1000;
 const READ_CONNECTIONS = 10;
 const LIST_CONNECTIONS = 4;
-const RESULTS_FILE = flags.out ? path.resolve(flags.out) : path.resolve(quick ? 'bench/.data/RESULTS-quick.md' : 'bench/RESULTS.md');
+const RESULTS_FILE = flags.out
+  ? path.resolve(flags.out)
+  : path.resolve(quick ? 'bench/.data/RESULTS-quick.md' : 'bench/RESULTS.md');
 
 const log = (message: string) => console.log(message);
 const figures: Figure[] = [];
@@ -91,8 +94,13 @@ function pick<T>(items: readonly T[]): T {
  */
 function calibrate(): number {
   const customer = {
-    createdAt: '2021-10-20T14:51:16Z', email: 'ann.lee@example.com', firstName: 'Ann', id: '01J9ZQ3V6V6X3Q2F5K8M1N4P7R', lastName: 'Lee',
-    phoneNumber: '+61400123456', statistics: { pointsBalance: 120, totalPointsEarned: 300, totalPointsRedeemed: 180, totalSpend: 45_000 },
+    createdAt: '2021-10-20T14:51:16Z',
+    email: 'ann.lee@example.com',
+    firstName: 'Ann',
+    id: '01J9ZQ3V6V6X3Q2F5K8M1N4P7R',
+    lastName: 'Lee',
+    phoneNumber: '+61400123456',
+    statistics: { pointsBalance: 120, totalPointsEarned: 300, totalPointsRedeemed: 180, totalSpend: 45_000 },
     updatedAt: '2021-10-21T09:00:00Z',
   };
   let best = Infinity;
@@ -115,14 +123,30 @@ function readCpuPressure(): string {
 }
 
 function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
-async function load(server: ServerProcess, token: string | undefined, next: () => { path: string }, connections: number): Promise<LoadResult> {
+async function load(
+  server: ServerProcess,
+  token: string | undefined,
+  next: () => { path: string },
+  connections: number,
+): Promise<LoadResult> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await runLoad({ url: server.url, next, headers, connections, seconds: WARMUP });
-  const result = await runLoad({ url: server.url, next, headers, connections, seconds: SECONDS, cpuSeconds: () => server.cpuSeconds() });
-  if (result.failures > 0) notes.push(`${server.name}: ${result.failures} failed requests in a run of ${result.total}.`);
+  const result = await runLoad({
+    url: server.url,
+    next,
+    headers,
+    connections,
+    seconds: SECONDS,
+    cpuSeconds: () => server.cpuSeconds(),
+  });
+  if (result.failures > 0)
+    notes.push(`${server.name}: ${result.failures} failed requests in a run of ${result.total}.`);
   return result;
 }
 
@@ -160,10 +184,15 @@ async function checkSameAnswers(pair: Pair, org: string, samples: Samples) {
     `/organizations/${org}/customers?email=${encodeURIComponent(samples.emails[0]!)}`,
     `/organizations/${org}/customers?phoneNumber=${encodeURIComponent(samples.phones[0]!)}`,
   ]) {
-    const [ours, base] = await Promise.all([getJson(`${pair.ours.url}${p}`, pair.token), getJson(`${pair.base.url}${p}`)]);
-    if (!isDeepStrictEqual(ours.body, base.body)) throw new Error(`customers-api and the baseline answer ${p} differently`);
+    const [ours, base] = await Promise.all([
+      getJson(`${pair.ours.url}${p}`, pair.token),
+      getJson(`${pair.base.url}${p}`),
+    ]);
+    if (!isDeepStrictEqual(ours.body, base.body))
+      throw new Error(`customers-api and the baseline answer ${p} differently`);
     if ((ours.next === null) !== (base.next === null)) throw new Error(`X-Next-Page differs for ${p}`);
-    if (Array.isArray(ours.body) && p.includes('?email=') && ours.body.length !== 1) throw new Error(`email search found ${ours.body.length}`);
+    if (Array.isArray(ours.body) && p.includes('?email=') && ours.body.length !== 1)
+      throw new Error(`email search found ${ours.body.length}`);
   }
 }
 
@@ -186,9 +215,12 @@ async function deepCursors(dataset: Dataset, pair: Pair, sort: 'created' | 'upda
   const firstOurs = (a.body as { id: string }[])[0]?.id;
   const firstBase = (b.body as { id: string }[])[0]?.id;
   if (firstOurs !== key.nextId || firstBase !== key.nextId) {
-    throw new Error(`deep cursor does not land on row ${depth} (${key.nextId}): ours ${firstOurs}, baseline ${firstBase}`);
+    throw new Error(
+      `deep cursor does not land on row ${depth} (${key.nextId}): ours ${firstOurs}, baseline ${firstBase}`,
+    );
   }
-  if (!isDeepStrictEqual(a.body, b.body)) throw new Error(`deep page (sort=${sort}) differs between customers-api and the baseline`);
+  if (!isDeepStrictEqual(a.body, b.body))
+    throw new Error(`deep page (sort=${sort}) differs between customers-api and the baseline`);
   return { ours: encodeURIComponent(ours), base };
 }
 
@@ -220,7 +252,6 @@ async function benchGet(dataset: Dataset, pair: Pair, samples: Samples, label: s
     detail: `p50 ${get.ours.p50} ms / p99 ${get.ours.p99} ms (baseline ${get.base.p50} / ${get.base.p99} ms); server CPU ${cpu(get.ours)} vs ${cpu(get.base)} µs/request`,
     target: { kind: 'ratio', min: 0.8 },
   });
-
 }
 
 async function benchList(dataset: Dataset, pair: Pair, label: string) {
@@ -276,7 +307,6 @@ async function benchList(dataset: Dataset, pair: Pair, label: string) {
     detail: `VmHWM since start: ours ${(pair.ours.peakRss() / 1e6).toFixed(0)} MB, baseline ${(pair.base.peakRss() / 1e6).toFixed(0)} MB (4 connections of 1000-customer pages)`,
     target: { kind: 'info' },
   });
-
 }
 
 async function benchSync(dataset: Dataset, pair: Pair, label: string) {
@@ -296,9 +326,12 @@ async function benchSync(dataset: Dataset, pair: Pair, label: string) {
   const ourSync = ours.result;
   const baseSync = base.result;
   // With a core each for server and client (an idle 2-core machine), the busier side bounds the pipeline.
-  const projected = (run: { result: SyncResult; serverCpu: number; clientCpu: number }) => run.result.customers / Math.max(run.serverCpu, run.clientCpu);
+  const projected = (run: { result: SyncResult; serverCpu: number; clientCpu: number }) =>
+    run.result.customers / Math.max(run.serverCpu, run.clientCpu);
   if (ourSync.customers !== dataset.customers || baseSync.customers !== dataset.customers) {
-    throw new Error(`sync saw ${ourSync.customers} (ours) / ${baseSync.customers} (baseline) customers, expected ${dataset.customers}`);
+    throw new Error(
+      `sync saw ${ourSync.customers} (ours) / ${baseSync.customers} (baseline) customers, expected ${dataset.customers}`,
+    );
   }
   figures.push({
     section: `Sync (${backend})`,
@@ -314,7 +347,8 @@ async function benchSync(dataset: Dataset, pair: Pair, label: string) {
     target: dataset.backend === 'sqlite' ? { kind: 'absolute', min: 150_000 } : { kind: 'info' },
   });
   const loop = await measureCpu(pair.ours, () => fetchAll(syncUrl(pair.ours), pair.token));
-  if (loop.result.customers !== dataset.customers) throw new Error(`fetch-loop sync saw ${loop.result.customers} customers`);
+  if (loop.result.customers !== dataset.customers)
+    throw new Error(`fetch-loop sync saw ${loop.result.customers} customers`);
   figures.push({
     section: `Sync (${backend})`,
     name: `full sync, fetch loop asking for the next page on its headers`,
@@ -329,7 +363,12 @@ async function benchSync(dataset: Dataset, pair: Pair, label: string) {
   });
 }
 
-async function benchSearch(dataset: Dataset, pair: Pair, samples: Samples, label: string): Promise<Record<string, LoadResult>> {
+async function benchSearch(
+  dataset: Dataset,
+  pair: Pair,
+  samples: Samples,
+  label: string,
+): Promise<Record<string, LoadResult>> {
   const org = dataset.organizationId;
   const out: Record<string, LoadResult> = {};
   for (const kind of ['email', 'phoneNumber'] as const) {
@@ -353,10 +392,19 @@ async function benchSearch(dataset: Dataset, pair: Pair, samples: Samples, label
   return out;
 }
 
-async function withPair<T>(dataset: Dataset, token: string, run: (pair: Pair) => Promise<T>, profileName?: string): Promise<T> {
+async function withPair<T>(
+  dataset: Dataset,
+  token: string,
+  run: (pair: Pair) => Promise<T>,
+  profileName?: string,
+): Promise<T> {
   const profileDir = flags.profile && profileName ? path.join(DATA_DIR, 'profiles', profileName) : undefined;
   if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-  const ours = await startOurServer({ databaseUrl: dataset.databaseUrl, port: await freePort(), cpuProfileDir: profileDir });
+  const ours = await startOurServer({
+    databaseUrl: dataset.databaseUrl,
+    port: await freePort(),
+    cpuProfileDir: profileDir,
+  });
   let base: ServerProcess | undefined;
   try {
     base = await startBaseline(dataset.databaseUrl, await freePort());
@@ -385,7 +433,9 @@ function sqliteVersion(): string {
 
 async function main() {
   fs.mkdirSync(DATA_DIR, { recursive: true });
-  log(`customers-api benchmarks: ${N.toLocaleString('en')} customers, ${SECONDS} s per measurement${quick ? ' (quick)' : ''}`);
+  log(
+    `customers-api benchmarks: ${N.toLocaleString('en')} customers, ${SECONDS} s per measurement${quick ? ' (quick)' : ''}`,
+  );
   const loadBefore = loadAverage();
   const calibrationBefore = calibrate();
   const postgres = !flags['no-postgres'] && (await isPostgresAvailable());
@@ -398,20 +448,37 @@ async function main() {
   const bigSamples = await sampleCustomers(big, 100_000);
   const smallSamples = await sampleCustomers(small, SMALL);
 
-  const searchBig = await withPair(big, tokens.read, async (pair) => {
-    await checkSameAnswers(pair, big.organizationId, bigSamples);
-    await benchReads(big, pair, bigSamples, `sqlite ${N}`);
-    const search = wants('search') ? await benchSearch(big, pair, bigSamples, `sqlite ${N}`) : undefined;
-    if (!wants('writes')) return search;
-    log(`[sqlite ${N}] writes`);
-    figures.push(...(await runWriteBenchmarks({ pair: { ...pair, token: tokens.write }, organizationId: scratch, seconds: SECONDS, warmup: WARMUP, dataset: big, log, notes })));
-    return search;
-  }, 'sqlite');
+  const searchBig = await withPair(
+    big,
+    tokens.read,
+    async (pair) => {
+      await checkSameAnswers(pair, big.organizationId, bigSamples);
+      await benchReads(big, pair, bigSamples, `sqlite ${N}`);
+      const search = wants('search') ? await benchSearch(big, pair, bigSamples, `sqlite ${N}`) : undefined;
+      if (!wants('writes')) return search;
+      log(`[sqlite ${N}] writes`);
+      figures.push(
+        ...(await runWriteBenchmarks({
+          pair: { ...pair, token: tokens.write },
+          organizationId: scratch,
+          seconds: SECONDS,
+          warmup: WARMUP,
+          dataset: big,
+          log,
+          notes,
+        })),
+      );
+      return search;
+    },
+    'sqlite',
+  );
 
-  const searchSmall = !searchBig ? undefined : await withPair(small, smallTokens.read, async (pair) => {
-    await checkSameAnswers(pair, small.organizationId, smallSamples);
-    return benchSearch(small, pair, smallSamples, `sqlite ${SMALL}`);
-  });
+  const searchSmall = !searchBig
+    ? undefined
+    : await withPair(small, smallTokens.read, async (pair) => {
+        await checkSameAnswers(pair, small.organizationId, smallSamples);
+        return benchSearch(small, pair, smallSamples, `sqlite ${SMALL}`);
+      });
   for (const kind of ['email', 'phoneNumber'] as const) {
     if (!searchBig || !searchSmall) break;
     figures.push({
@@ -437,10 +504,15 @@ async function main() {
     const pgData = await ensurePostgresDataset(N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
     const pgSamples = await sampleCustomers(pgData, 100_000);
-    await withPair(pgData, pgTokens.read, async (pair) => {
-      await checkSameAnswers(pair, pgData.organizationId, pgSamples);
-      await benchReads(pgData, pair, pgSamples, `postgres ${N}`);
-    }, 'postgres');
+    await withPair(
+      pgData,
+      pgTokens.read,
+      async (pair) => {
+        await checkSameAnswers(pair, pgData.organizationId, pgSamples);
+        await benchReads(pgData, pair, pgSamples, `postgres ${N}`);
+      },
+      'postgres',
+    );
   } else {
     notes.push('PostgreSQL was not available (or --no-postgres): no PostgreSQL figures.');
   }
@@ -465,7 +537,15 @@ async function main() {
       calibrationAfter: calibrate(),
       cpuPressure: readCpuPressure(),
     },
-    settings: { customers: N, small: SMALL, seconds: SECONDS, warmup: WARMUP, readConnections: READ_CONNECTIONS, listConnections: LIST_CONNECTIONS, importRows: IMPORT_ROWS },
+    settings: {
+      customers: N,
+      small: SMALL,
+      seconds: SECONDS,
+      warmup: WARMUP,
+      readConnections: READ_CONNECTIONS,
+      listConnections: LIST_CONNECTIONS,
+      importRows: IMPORT_ROWS,
+    },
     datasets: [big, small],
     figures,
     notes,
@@ -473,7 +553,10 @@ async function main() {
   };
   console.log(`\n${renderTable(report)}`);
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, renderMarkdown(report, fs.existsSync('bench/ANALYSIS.md') ? fs.readFileSync('bench/ANALYSIS.md', 'utf8') : ''));
+  fs.writeFileSync(
+    RESULTS_FILE,
+    renderMarkdown(report, fs.existsSync('bench/ANALYSIS.md') ? fs.readFileSync('bench/ANALYSIS.md', 'utf8') : ''),
+  );
   log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${report.durationSeconds.toFixed(0)} s`);
 }
 

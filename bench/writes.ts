@@ -40,7 +40,15 @@ async function measure(
 ): Promise<LoadResult> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await runLoad({ url: server.url, method, next, headers, connections: WRITE_CONNECTIONS, seconds: warmup });
-  return runLoad({ url: server.url, method, next, headers, connections: WRITE_CONNECTIONS, seconds, cpuSeconds: () => server.cpuSeconds() });
+  return runLoad({
+    url: server.url,
+    method,
+    next,
+    headers,
+    connections: WRITE_CONNECTIONS,
+    seconds,
+    cpuSeconds: () => server.cpuSeconds(),
+  });
 }
 
 /** Earn adjustments of 1..100 points under fresh references, spread over the given customers. */
@@ -64,7 +72,10 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
   const baseBodies = createBodies();
   const ours = await measure(pair.ours, pair.token, 'POST', () => ({ path, body: oursBodies() }), seconds, warmup);
   const base = await measure(pair.base, undefined, 'POST', () => ({ path, body: baseBodies() }), seconds, warmup);
-  for (const [name, result] of [['customers-api', ours], ['baseline', base]] as const) {
+  for (const [name, result] of [
+    ['customers-api', ours],
+    ['baseline', base],
+  ] as const) {
     if (result.failures > 0) options.notes.push(`${name} creates: ${result.failures} failed of ${result.total}.`);
   }
   const figures: Figure[] = [
@@ -73,7 +84,10 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
       name: 'create a customer',
       ours: ours.rps,
       base: base.rps,
-      cpu: ours.cpuMicros === undefined || base.cpuMicros === undefined ? undefined : { ours: ours.cpuMicros, base: base.cpuMicros, unit: 'µs/request' },
+      cpu:
+        ours.cpuMicros === undefined || base.cpuMicros === undefined
+          ? undefined
+          : { ours: ours.cpuMicros, base: base.cpuMicros, unit: 'µs/request' },
       unit: 'creates/s',
       detail: `p50 ${ours.p50} ms / p99 ${ours.p99} ms (baseline ${base.p50} / ${base.p99} ms); each create is one transaction advancing the organization clock`,
       target: { kind: 'info' },
@@ -81,10 +95,28 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
   ];
   const customerIds = await customerIdsOf(options.dataset.databaseUrl, organizationId, 10_000);
   const tag = `${process.pid}-${Date.now()}`;
-  const oursPoints = await measure(pair.ours, pair.token, 'PUT', pointAdjustments(organizationId, customerIds, `${tag}-o`), seconds, warmup);
-  const basePoints = await measure(pair.base, undefined, 'PUT', pointAdjustments(organizationId, customerIds, `${tag}-b`), seconds, warmup);
-  for (const [name, result] of [['customers-api', oursPoints], ['baseline', basePoints]] as const) {
-    if (result.failures > 0) options.notes.push(`${name} points adjustments: ${result.failures} failed of ${result.total}.`);
+  const oursPoints = await measure(
+    pair.ours,
+    pair.token,
+    'PUT',
+    pointAdjustments(organizationId, customerIds, `${tag}-o`),
+    seconds,
+    warmup,
+  );
+  const basePoints = await measure(
+    pair.base,
+    undefined,
+    'PUT',
+    pointAdjustments(organizationId, customerIds, `${tag}-b`),
+    seconds,
+    warmup,
+  );
+  for (const [name, result] of [
+    ['customers-api', oursPoints],
+    ['baseline', basePoints],
+  ] as const) {
+    if (result.failures > 0)
+      options.notes.push(`${name} points adjustments: ${result.failures} failed of ${result.total}.`);
   }
   figures.push({
     section: 'Writes (SQLite, 10 concurrent clients)',

@@ -59,8 +59,21 @@ describe('SQLite planner statistics', () => {
     const file = path.join(dir, 'test.db');
     const store = createSqliteStore(file);
     await migrateToLatest(store);
-    await insertOrganization(store.db, { id: ORG, name: 'Planner', currency: 'AUD', timezone: 'UTC', created_at: 0, clock: 0, event_sequence: 0 });
-    await store.db.transaction().execute((trx) => insertCustomers(trx, Array.from({ length: 3000 }, (_, i) => customer(i))));
+    await insertOrganization(store.db, {
+      id: ORG,
+      name: 'Planner',
+      currency: 'AUD',
+      timezone: 'UTC',
+      created_at: 0,
+      clock: 0,
+      event_sequence: 0,
+    });
+    await store.db.transaction().execute((trx) =>
+      insertCustomers(
+        trx,
+        Array.from({ length: 3000 }, (_, i) => customer(i)),
+      ),
+    );
     await store.close();
 
     // A database grown through the API has never been analyzed.
@@ -71,7 +84,9 @@ describe('SQLite planner statistics', () => {
 
     const reopened = createSqliteStore(file);
     try {
-      const stats = await sql<{ n: number }>`select count(*) as n from sqlite_stat1 where tbl = 'customers'`.execute(reopened.db);
+      const stats = await sql<{ n: number }>`select count(*) as n from sqlite_stat1 where tbl = 'customers'`.execute(
+        reopened.db,
+      );
       expect(stats.rows[0]!.n).toBeGreaterThan(0);
       expect(searchPlan(file, 'phone_number', '+61410001234')).toContain('USING INDEX customers_phone_idx');
       expect(searchPlan(file, 'email_normalized', 'ada.1234@example.com')).toContain('USING INDEX customers_email_idx');

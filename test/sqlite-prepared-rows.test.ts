@@ -47,17 +47,39 @@ describe('SQLite prepared reads', () => {
     const file = path.join(dir, 'test.db');
     const store = createSqliteStore(file);
     await migrateToLatest(store);
-    await insertOrganization(store.db, { id: ORG, name: 'Rows', currency: 'AUD', timezone: 'UTC', created_at: 0, clock: 0, event_sequence: 0 });
-    await store.db.transaction().execute((trx) => insertCustomers(trx, Array.from({ length: 50 }, (_, i) => customer(i))));
+    await insertOrganization(store.db, {
+      id: ORG,
+      name: 'Rows',
+      currency: 'AUD',
+      timezone: 'UTC',
+      created_at: 0,
+      clock: 0,
+      event_sequence: 0,
+    });
+    await store.db.transaction().execute((trx) =>
+      insertCustomers(
+        trx,
+        Array.from({ length: 50 }, (_, i) => customer(i)),
+      ),
+    );
     return { store, file };
   }
 
   it('return the same rows, nulls and numbers included, as an ordinary query', async () => {
     const { store } = await openFilled();
     try {
-      const query = store.db.selectFrom('customers').selectAll().where('organization_id', '=', param<string>('org')).orderBy('id');
+      const query = store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('organization_id', '=', param<string>('org'))
+        .orderBy('id');
       const prepared = store.prepare(query);
-      const expected = await store.db.selectFrom('customers').selectAll().where('organization_id', '=', ORG).orderBy('id').execute();
+      const expected = await store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('organization_id', '=', ORG)
+        .orderBy('id')
+        .execute();
       expect(expected).toHaveLength(50);
       expect(await prepared.all({ org: ORG })).toStrictEqual(expected);
       expect(await prepared.first({ org: ORG })).toStrictEqual(expected[0]);
@@ -72,7 +94,11 @@ describe('SQLite prepared reads', () => {
     const { store, file } = await openFilled();
     try {
       const prepared = store.prepare(
-        store.db.selectFrom('customers').selectAll().where('organization_id', '=', param<string>('org')).where('id', '=', param<string>('id')),
+        store.db
+          .selectFrom('customers')
+          .selectAll()
+          .where('organization_id', '=', param<string>('org'))
+          .where('id', '=', param<string>('id')),
       );
       const id = customer(7).id;
       expect(await prepared.first({ org: ORG, id })).not.toHaveProperty('nickname');

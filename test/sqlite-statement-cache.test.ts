@@ -30,9 +30,15 @@ describe('SQLite statement cache', () => {
 
   it('runs repeated reads, writes and streams through Kysely with the same results as without it', async () => {
     const database = new BetterSqlite3(':memory:');
-    const db = new Kysely<{ t: { id: number; name: string } }>({ dialect: new SqliteDialect({ database: cacheStatements(database) }) });
+    const db = new Kysely<{ t: { id: number; name: string } }>({
+      dialect: new SqliteDialect({ database: cacheStatements(database) }),
+    });
     await sql`create table t (id integer primary key, name text not null)`.execute(db);
-    for (let i = 1; i <= 5; i++) await db.insertInto('t').values({ id: i, name: `n${i}` }).execute();
+    for (let i = 1; i <= 5; i++)
+      await db
+        .insertInto('t')
+        .values({ id: i, name: `n${i}` })
+        .execute();
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('t').set({ name: 'changed' }).where('id', '=', 2).execute();
       await trx.updateTable('t').set({ name: 'changed too' }).where('id', '=', 3).execute();

@@ -60,7 +60,10 @@ const insertBatch = db.transaction((lines: Line[]) => {
 const started = performance.now();
 let rows = 0;
 let batch: Line[] = [];
-for await (const text of readline.createInterface({ input: fs.createReadStream(input, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+for await (const text of readline.createInterface({
+  input: fs.createReadStream(input, { highWaterMark: 1 << 20 }),
+  crlfDelay: Infinity,
+})) {
   if (text === '') continue;
   batch.push(JSON.parse(text) as Line);
   if (batch.length === 1000) {

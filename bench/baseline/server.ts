@@ -36,7 +36,10 @@ interface Row {
 interface Driver {
   byId(org: string, id: string): Promise<Row | undefined>;
   page(sort: 'created' | 'updated', filter: 'none' | 'email' | 'phone', params: unknown[]): Promise<Row[]>;
-  create?(org: string, fields: Omit<Row, 'organization_id' | 'id' | 'created_at' | 'updated_at'> & { email_normalized: string | null }): Row | undefined;
+  create?(
+    org: string,
+    fields: Omit<Row, 'organization_id' | 'id' | 'created_at' | 'updated_at'> & { email_normalized: string | null },
+  ): Row | undefined;
   /** Records a points adjustment: 204, or 404 (no customer), 409 (reference taken) or 422-ish (balance too low). */
   adjustPoints?(org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400;
 }
@@ -45,10 +48,18 @@ const PAGE = 1000;
 const FIRST_AT = Number.MAX_SAFE_INTEGER;
 const FIRST_ID = '\u{10FFFF}';
 
-function pageSql(sort: 'created' | 'updated', filter: 'none' | 'email' | 'phone', placeholder: (n: number) => string): string {
+function pageSql(
+  sort: 'created' | 'updated',
+  filter: 'none' | 'email' | 'phone',
+  placeholder: (n: number) => string,
+): string {
   const column = sort === 'updated' ? 'updated_at' : 'created_at';
   const where =
-    filter === 'email' ? ` and email_normalized = ${placeholder(4)}` : filter === 'phone' ? ` and phone_number = ${placeholder(4)}` : '';
+    filter === 'email'
+      ? ` and email_normalized = ${placeholder(4)}`
+      : filter === 'phone'
+        ? ` and phone_number = ${placeholder(4)}`
+        : '';
   const limit = placeholder(filter === 'none' ? 4 : 5);
   return `select * from customers where organization_id = ${placeholder(1)} and (${column}, id) < (${placeholder(2)}, ${placeholder(3)})${where} order by ${column} desc, id desc limit ${limit}`;
 }
@@ -63,7 +74,8 @@ function sqliteDriver(file: string): Driver {
   const byId = reader.prepare('select * from customers where organization_id = ? and id = ?');
   const pages = new Map<string, BetterSqlite3.Statement>();
   for (const sort of ['created', 'updated'] as const) {
-    for (const filter of ['none', 'email', 'phone'] as const) pages.set(`${sort}:${filter}`, reader.prepare(pageSql(sort, filter, () => '?')));
+    for (const filter of ['none', 'email', 'phone'] as const)
+      pages.set(`${sort}:${filter}`, reader.prepare(pageSql(sort, filter, () => '?')));
   }
   const tick = writer.prepare(
     'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock',
@@ -77,7 +89,9 @@ function sqliteDriver(file: string): Driver {
   );
   const nextId = monotonicFactory();
   const customerForUpdate = writer.prepare('select * from customers where organization_id = ? and id = ?');
-  const pointRecordExists = writer.prepare('select 1 from point_records where organization_id = ? and customer_id = ? and reference = ?');
+  const pointRecordExists = writer.prepare(
+    'select 1 from point_records where organization_id = ? and customer_id = ? and reference = ?',
+  );
   const insertPointRecord = writer.prepare(
     'insert into point_records (organization_id, customer_id, reference, amount, notes, occurred_at) values (?, ?, ?, ?, null, ?)',
   );
@@ -92,27 +106,39 @@ function sqliteDriver(file: string): Driver {
   const tickEvent = writer.prepare(
     'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock, event_sequence',
   );
-  const insertEvent = writer.prepare('insert into events (organization_id, sequence, id, type, occurred_at, payload) values (?, ?, ?, ?, ?, ?)');
-  const insertEventCustomer = writer.prepare('insert into event_customers (organization_id, customer_id, sequence) values (?, ?, ?)');
+  const insertEvent = writer.prepare(
+    'insert into events (organization_id, sequence, id, type, occurred_at, payload) values (?, ?, ?, ?, ?, ?)',
+  );
+  const insertEventCustomer = writer.prepare(
+    'insert into event_customers (organization_id, customer_id, sequence) values (?, ?, ?)',
+  );
   // The same work a points adjustment must do: commit order, ledger entry, statistics, and the change-feed event.
-  const adjust = writer.transaction((org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400 => {
-    const tick = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
-    if (!tick) return 404;
-    const customer = customerForUpdate.get(org, customerId) as Row | undefined;
-    if (!customer) return 404;
-    if (pointRecordExists.get(org, customerId, reference)) return 409;
-    if (customer.points_balance + amount < 0) return 400;
-    insertPointRecord.run(org, customerId, reference, amount, tick.clock);
-    const updated = updateStatistics.get({ amount, now: tick.clock, org, id: customerId }) as Row;
-    const payload = JSON.stringify({ event: 'customer.statistics.updated', customer: toCustomer(updated) });
-    insertEvent.run(org, tick.event_sequence, nextId(tick.clock), 'customer.statistics.updated', tick.clock, payload);
-    insertEventCustomer.run(org, customerId, tick.event_sequence);
-    return 204;
-  });
+  const adjust = writer.transaction(
+    (org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400 => {
+      const tick = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
+      if (!tick) return 404;
+      const customer = customerForUpdate.get(org, customerId) as Row | undefined;
+      if (!customer) return 404;
+      if (pointRecordExists.get(org, customerId, reference)) return 409;
+      if (customer.points_balance + amount < 0) return 400;
+      insertPointRecord.run(org, customerId, reference, amount, tick.clock);
+      const updated = updateStatistics.get({ amount, now: tick.clock, org, id: customerId }) as Row;
+      const payload = JSON.stringify({ event: 'customer.statistics.updated', customer: toCustomer(updated) });
+      insertEvent.run(org, tick.event_sequence, nextId(tick.clock), 'customer.statistics.updated', tick.clock, payload);
+      insertEventCustomer.run(org, customerId, tick.event_sequence);
+      return 204;
+    },
+  );
   const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
     const clock = tick.get(Date.now(), org) as { clock: number } | undefined;
     if (!clock) return undefined;
-    const row = { ...fields, organization_id: org, id: nextId(clock.clock), created_at: clock.clock, updated_at: clock.clock };
+    const row = {
+      ...fields,
+      organization_id: org,
+      id: nextId(clock.clock),
+      created_at: clock.clock,
+      updated_at: clock.clock,
+    };
     insert.run(row);
     return row as Row;
   });
@@ -131,14 +157,22 @@ function postgresDriver(url: string): Driver {
     max: 10,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
+        oid === INT8
+          ? (value: string) => Number(value)
+          : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
     },
   });
-  const run = async (name: string, text: string, values: unknown[]) => (await pool.query<Row>({ name, text, values })).rows;
+  const run = async (name: string, text: string, values: unknown[]) =>
+    (await pool.query<Row>({ name, text, values })).rows;
   const byIdSql = 'select * from customers where organization_id = $1 and id = $2';
   return {
     byId: async (org, id) => (await run('base_by_id', byIdSql, [org, id]))[0],
-    page: (sort, filter, params) => run(`base_${sort}_${filter}`, pageSql(sort, filter, (n) => `$${n}`), params),
+    page: (sort, filter, params) =>
+      run(
+        `base_${sort}_${filter}`,
+        pageSql(sort, filter, (n) => `$${n}`),
+        params,
+      ),
   };
 }
 
@@ -149,8 +183,10 @@ function seconds(ms: number): string {
 /** The Customer shape, keys in the same order as the API's schema. */
 function toCustomer(row: Row) {
   const statistics: Record<string, string | number> = {};
-  if (row.last_points_earned_at !== null) statistics.lastPointsEarnedAt = new Date(row.last_points_earned_at).toISOString();
-  if (row.last_points_redeemed_at !== null) statistics.lastPointsRedeemedAt = new Date(row.last_points_redeemed_at).toISOString();
+  if (row.last_points_earned_at !== null)
+    statistics.lastPointsEarnedAt = new Date(row.last_points_earned_at).toISOString();
+  if (row.last_points_redeemed_at !== null)
+    statistics.lastPointsRedeemedAt = new Date(row.last_points_redeemed_at).toISOString();
   if (row.last_spent_at !== null) statistics.lastSpentAt = new Date(row.last_spent_at).toISOString();
   statistics.pointsBalance = row.points_balance;
   statistics.totalPointsEarned = row.total_points_earned;
@@ -173,7 +209,11 @@ function toCustomer(row: Row) {
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -195,7 +235,12 @@ function createHandler(driver: Driver) {
       if (typeof body.amount !== 'number' || !Number.isInteger(body.amount) || body.amount === 0) {
         return send(res, 400, { code: 'invalid_request', message: 'amount' });
       }
-      const status = driver.adjustPoints(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), body.amount);
+      const status = driver.adjustPoints(
+        decodeURIComponent(m[1]!),
+        decodeURIComponent(m[2]!),
+        decodeURIComponent(m[3]!),
+        body.amount,
+      );
       if (status === 204) {
         res.writeHead(204);
         return res.end();
@@ -205,7 +250,9 @@ function createHandler(driver: Driver) {
     m = ITEM.exec(path);
     if (m && req.method === 'GET') {
       const row = await driver.byId(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
-      return row ? send(res, 200, toCustomer(row)) : send(res, 404, { code: 'not_found', message: 'Customer not found' });
+      return row
+        ? send(res, 200, toCustomer(row))
+        : send(res, 404, { code: 'not_found', message: 'Customer not found' });
     }
     m = LIST.exec(path);
     if (m && req.method === 'GET') {
@@ -227,7 +274,12 @@ function createHandler(driver: Driver) {
       const headers: Record<string, string> = {};
       if (rows.length > PAGE) {
         const last = rows[PAGE - 1]!;
-        query.set('after', Buffer.from(JSON.stringify([sort === 'updated' ? last.updated_at : last.created_at, last.id])).toString('base64url'));
+        query.set(
+          'after',
+          Buffer.from(JSON.stringify([sort === 'updated' ? last.updated_at : last.created_at, last.id])).toString(
+            'base64url',
+          ),
+        );
         headers['x-next-page'] = `http://${req.headers.host}${path}?${query.toString()}`;
         rows.length = PAGE;
       }
@@ -237,7 +289,8 @@ function createHandler(driver: Driver) {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      if (typeof body.firstName !== 'string' || typeof body.lastName !== 'string') return send(res, 400, { code: 'invalid_request', message: 'names' });
+      if (typeof body.firstName !== 'string' || typeof body.lastName !== 'string')
+        return send(res, 400, { code: 'invalid_request', message: 'names' });
       const email = typeof body.email === 'string' ? body.email : null;
       const row = driver.create(m[1]!, {
         first_name: body.firstName,
@@ -247,7 +300,8 @@ function createHandler(driver: Driver) {
         phone_number: typeof body.phoneNumber === 'string' ? body.phoneNumber : null,
         dob: typeof body.dob === 'string' ? body.dob : null,
         gender: typeof body.gender === 'string' ? body.gender : null,
-        has_agreed_to_marketing: typeof body.hasAgreedToMarketing === 'boolean' ? (body.hasAgreedToMarketing ? 1 : 0) : null,
+        has_agreed_to_marketing:
+          typeof body.hasAgreedToMarketing === 'boolean' ? (body.hasAgreedToMarketing ? 1 : 0) : null,
         points_balance: 0,
         total_points_earned: 0,
         total_points_redeemed: 0,
@@ -256,7 +310,9 @@ function createHandler(driver: Driver) {
         last_points_redeemed_at: null,
         last_spent_at: null,
       });
-      return row ? send(res, 201, toCustomer(row)) : send(res, 404, { code: 'not_found', message: 'Organization not found' });
+      return row
+        ? send(res, 201, toCustomer(row))
+        : send(res, 404, { code: 'not_found', message: 'Organization not found' });
     }
     return send(res, 404, { code: 'not_found', message: 'Not found' });
   };

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatMillis, formatSeconds } from './time.js';
 
 // The reference: what the formatters produced before they were made fast.
-const referenceSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString().replace('.000Z', 'Z');
+const referenceSeconds = (ms: number) =>
+  new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString().replace('.000Z', 'Z');
 const referenceMillis = (ms: number) => new Date(ms).toISOString();
 
 /** mulberry32, so a failure names a reproducible value. */
@@ -20,11 +21,32 @@ function createRandom(seed: number) {
 describe('formatSeconds and formatMillis', () => {
   it('match toISOString at the edges of days, months, leap years, centuries and the fast range', () => {
     const edges = [
-      0, 999, 1000, -1, -999, -1000, -1001, 86_399_999, 86_400_000,
-      Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 2, 1), Date.UTC(1900, 1, 28, 12), Date.UTC(1900, 2, 1),
-      Date.UTC(2100, 1, 28, 23, 59, 59, 999), Date.UTC(2100, 2, 1), Date.UTC(2024, 11, 31, 23, 59, 59, 500), Date.UTC(2025, 0, 1),
-      Date.UTC(1969, 11, 31, 23, 59, 59, 999), Date.UTC(1600, 0, 1), Date.UTC(1, 0, 1), -62_167_219_200_000, -62_167_219_200_001,
-      253_402_300_799_999, 253_402_300_800_000, 8.64e15, -8.64e15,
+      0,
+      999,
+      1000,
+      -1,
+      -999,
+      -1000,
+      -1001,
+      86_399_999,
+      86_400_000,
+      Date.UTC(2000, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2000, 2, 1),
+      Date.UTC(1900, 1, 28, 12),
+      Date.UTC(1900, 2, 1),
+      Date.UTC(2100, 1, 28, 23, 59, 59, 999),
+      Date.UTC(2100, 2, 1),
+      Date.UTC(2024, 11, 31, 23, 59, 59, 500),
+      Date.UTC(2025, 0, 1),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      Date.UTC(1600, 0, 1),
+      Date.UTC(1, 0, 1),
+      -62_167_219_200_000,
+      -62_167_219_200_001,
+      253_402_300_799_999,
+      253_402_300_800_000,
+      8.64e15,
+      -8.64e15,
     ];
     for (const ms of edges) {
       expect(formatSeconds(ms), String(ms)).toBe(referenceSeconds(ms));
