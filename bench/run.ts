@@ -55,7 +55,7 @@ const wants = (part: (typeof PARTS)[number]) => only.has(part);
 const quick = flags.quick;
 const N = flags.customers ? Number(flags.customers) : quick ? 100_000 : 1_000_000;
 const SMALL = 10_000;
-const SECONDS = flags.seconds ? Number(flags.seconds) : quick ? 2 : 10;
+const SECONDS = flags.seconds ? Number(flags.seconds) : quick ? 1.5 : 10;
 const WARMUP = quick ? 0.5 : 2;
 const IMPORT_ROWS = quick ? 20_000 : 1_000_000;
 const PAGE = 1000;
