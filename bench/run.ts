@@ -55,8 +55,8 @@ const wants = (part: (typeof PARTS)[number]) => only.has(part);
 const quick = flags.quick;
 const N = flags.customers ? Number(flags.customers) : quick ? 100_000 : 1_000_000;
 const SMALL = 10_000;
-const SECONDS = flags.seconds ? Number(flags.seconds) : quick ? 1.5 : 10;
-const WARMUP = quick ? 0.5 : 2;
+const SECONDS = flags.seconds ? Number(flags.seconds) : quick ? 1.2 : 10;
+const WARMUP = quick ? 0.3 : 2;
 const IMPORT_ROWS = quick ? 20_000 : 1_000_000;
 const PAGE = 1000;
 const READ_CONNECTIONS = 10;
@@ -65,11 +65,12 @@ const RESULTS_FILE = flags.out
   ? path.resolve(flags.out)
   : path.resolve(quick ? 'bench/.data/RESULTS-quick.md' : 'bench/RESULTS.md');
 
-const log = (message: string) => console.log(message);
+const runStarted = Date.now();
+const log = (message: string) =>
+  console.log(`${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)} s  ${message}`);
 const figures: Figure[] = [];
 const notes: string[] = [];
 const profiles: string[] = [];
-const runStarted = Date.now();
 
 function cpuOf(ours: number | undefined, base: number | undefined, unit: string): Figure['cpu'] {
   return ours === undefined || base === undefined ? undefined : { ours, base, unit };
@@ -445,7 +446,7 @@ async function main() {
   const scratch = await createScratchOrganization(big.databaseUrl);
   const tokens = await createTokens(big.databaseUrl, [big.organizationId, scratch]);
   const smallTokens = await createTokens(small.databaseUrl, [small.organizationId]);
-  const bigSamples = await sampleCustomers(big, 100_000);
+  const bigSamples = await sampleCustomers(big, quick ? 20_000 : 100_000);
   const smallSamples = await sampleCustomers(small, SMALL);
 
   const searchBig = await withPair(
@@ -503,7 +504,7 @@ async function main() {
     pgVersion = await postgresVersion();
     const pgData = await ensurePostgresDataset(N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
-    const pgSamples = await sampleCustomers(pgData, 100_000);
+    const pgSamples = await sampleCustomers(pgData, quick ? 20_000 : 100_000);
     await withPair(
       pgData,
       pgTokens.read,
@@ -557,7 +558,7 @@ async function main() {
     RESULTS_FILE,
     renderMarkdown(report, fs.existsSync('bench/ANALYSIS.md') ? fs.readFileSync('bench/ANALYSIS.md', 'utf8') : ''),
   );
-  log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${report.durationSeconds.toFixed(0)} s`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${report.durationSeconds.toFixed(0)} s`);
 }
 
 main().catch((error: unknown) => {
