@@ -4,19 +4,21 @@ import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
-import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './http/schemas/common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
 import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
+import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
 import type { Services } from './services.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -57,6 +59,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema, CustomerListSchema, CustomerListMemberSchema]) {
     app.addSchema(schema);
   }
+  for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
@@ -74,9 +77,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
-  registerRateLimit(app, config.rateLimitPerMinute);
   // Before the routes: it collects them as they are added.
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
+  registerRateLimit(app, config.rateLimitPerMinute);
+  // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();
+  });
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
@@ -84,5 +91,6 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services });
+  await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

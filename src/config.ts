@@ -27,6 +27,14 @@ export interface Config {
   readonly webhooksAllowPrivateUrls: boolean;
   readonly webhookRetryBaseMs: number;
   readonly webhookMaxAttempts: number;
+  /** How long a receiver has to answer a delivery. */
+  readonly webhookTimeoutMs: number;
+  /** How often an idle dispatcher looks for new events (it is also woken by this process's own writes). */
+  readonly webhookPollIntervalMs: number;
+  /** Whether `startServer` runs the webhook dispatcher; turn off for API-only processes. */
+  readonly webhookDispatcher: boolean;
+  /** How long delivery attempts stay visible before they are pruned. */
+  readonly webhookDeliveryRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -124,5 +132,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
     webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),
     webhookMaxAttempts: parseInteger('WEBHOOK_MAX_ATTEMPTS', env.WEBHOOK_MAX_ATTEMPTS, 5, 1, 100),
+    webhookTimeoutMs: parseInteger('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 1, 300_000),
+    webhookPollIntervalMs: parseInteger('WEBHOOK_POLL_INTERVAL_MS', env.WEBHOOK_POLL_INTERVAL_MS, 250, 1, 60_000),
+    webhookDispatcher: parseBoolean('WEBHOOK_DISPATCHER', env.WEBHOOK_DISPATCHER, true),
+    webhookDeliveryRetentionDays: parseInteger('WEBHOOK_DELIVERY_RETENTION_DAYS', env.WEBHOOK_DELIVERY_RETENTION_DAYS, 30, 1, 3650),
   });
 }

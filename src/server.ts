@@ -3,12 +3,15 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStore, storeOptions } from './store/open-store.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   services: Services;
+  /** Undefined when WEBHOOK_DISPATCHER=false. */
+  dispatcher: WebhookDispatcher | undefined;
   url: string;
-  /** Stops accepting connections, drains in-flight requests, then closes the database. */
+  /** Stops accepting connections, drains in-flight requests and webhook deliveries, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -37,6 +40,20 @@ export async function startServer(config: Config, options: StartServerOptions = 
     await store.close();
     throw error;
   }
+  const dispatcher = config.webhookDispatcher
+    ? createWebhookDispatcher({
+        store,
+        retryBaseMs: config.webhookRetryBaseMs,
+        maxAttempts: config.webhookMaxAttempts,
+        timeoutMs: config.webhookTimeoutMs,
+        pollIntervalMs: config.webhookPollIntervalMs,
+        allowPrivateUrls: config.webhooksAllowPrivateUrls,
+        deliveryRetentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
+        log: app.log,
+      })
+    : undefined;
+  const unsubscribe = dispatcher ? services.writeSignal.subscribe(() => dispatcher.wake()) : undefined;
+  dispatcher?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -44,10 +61,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
   return {
     app,
     services,
+    dispatcher,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
-        await app.close();
+        unsubscribe?.();
+        await Promise.all([app.close(), dispatcher?.stop()]);
         await store.close();
       })();
       return closing;

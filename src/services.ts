@@ -6,12 +6,26 @@ import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
+import { createWebhookService } from './domain/webhooks/webhook-service.js';
 import type { Store } from './store/store.js';
+import { systemResolver, type HostResolver } from './webhooks/url-policy.js';
+import { createWriteSignal } from './webhooks/write-signal.js';
+
+export interface ServiceOverrides {
+  /** DNS for webhook URL checks; tests inject a fake one. */
+  resolve?: HostResolver;
+}
 
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
-export function createServices(store: Store, config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'>) {
+export function createServices(
+  store: Store,
+  config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'> & Partial<Pick<Config, 'webhooksAllowPrivateUrls'>>,
+  overrides: ServiceOverrides = {},
+) {
+  const writeSignal = createWriteSignal();
   return {
     store,
+    writeSignal,
     customers: createCustomerService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     organizations: createOrganizationService(store),
     events: createEventService(store),
@@ -19,6 +33,11 @@ export function createServices(store: Store, config: Pick<Config, 'defaultPhoneR
     ledgers: createLedgerService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
     customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
+    webhooks: createWebhookService(store, {
+      allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,
+      resolve: overrides.resolve ?? systemResolver,
+      writeSignal,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

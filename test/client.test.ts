@@ -1,5 +1,13 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomersApiError, CustomersClient, isRetryable, parseRetryAfter, type FetchLike, type RetryEvent } from '../src/client/index.js';
+import {
+  CustomersApiError,
+  CustomersClient,
+  isRetryable,
+  parseRetryAfter,
+  type FetchLike,
+  type RetryEvent,
+} from '../src/client/index.js';
 import type { Customer } from '../src/http/schemas/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';
@@ -24,6 +32,36 @@ const errorResponse = (status: number, code: string, retryAfter?: string) =>
     status,
     headers: { 'content-type': 'application/json', ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) },
   });
+
+describe('client package', () => {
+  it('is exported as customers-api/client with types, and imports nothing at runtime but its own files', async () => {
+    const specifier = 'customers-api/client';
+    const exported = (await import(specifier)) as { CustomersClient: unknown; CustomersApiError: unknown };
+    expect(typeof exported.CustomersClient).toBe('function');
+    expect(typeof exported.CustomersApiError).toBe('function');
+    const dir = new URL('../dist/client/', import.meta.url);
+    expect(fs.existsSync(new URL('index.d.ts', dir))).toBe(true);
+    // Every module the entry point loads, followed through its imports: only sibling files, no packages, no node: modules.
+    const seen = new Set<string>();
+    const queue = ['index.js'];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const source = fs.readFileSync(new URL(file, dir), 'utf8');
+      const imports = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
+        (m) => m[1]!,
+      );
+      expect(
+        imports.every((i) => i.startsWith('./')),
+        `${file} imports ${imports.join(', ')}`,
+      ).toBe(true);
+      expect(source).not.toMatch(/\bimport\(|require\(/);
+      queue.push(...imports.map((i) => i.slice(2)));
+    }
+    expect([...seen].sort()).toEqual(['errors.js', 'index.js', 'paging.js', 'transport.js']);
+  });
+});
 
 describe('client helpers', () => {
   it('parses Retry-After as seconds or an HTTP date', () => {
@@ -65,7 +103,10 @@ await describeEachBackend('client SDK', (backend) => {
 
   it('lists and gets organizations', async () => {
     const other = await server.createOrganization('Second');
-    const both = new CustomersClient({ baseUrl: server.baseUrl, token: await server.createToken([orgId, other.id], ['customers:read']) });
+    const both = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: await server.createToken([orgId, other.id], ['customers:read']),
+    });
     const organizations = await both.organizations.list({ limit: 1 }).toArray();
     expect(organizations.map((o) => o.id).sort()).toEqual([orgId, other.id].sort());
     const pages = [];
@@ -75,8 +116,18 @@ await describeEachBackend('client SDK', (backend) => {
   });
 
   it('creates, gets and updates customers, as the server stores them', async () => {
-    const created = await writer.customers.create(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'Ann@Example.com', phoneNumber: '0411 222 333' });
-    expect(created).toMatchObject({ firstName: 'Ann', lastName: 'Lee', email: 'Ann@Example.com', phoneNumber: '+61411222333' });
+    const created = await writer.customers.create(orgId, {
+      firstName: 'Ann',
+      lastName: 'Lee',
+      email: 'Ann@Example.com',
+      phoneNumber: '0411 222 333',
+    });
+    expect(created).toMatchObject({
+      firstName: 'Ann',
+      lastName: 'Lee',
+      email: 'Ann@Example.com',
+      phoneNumber: '+61411222333',
+    });
     expect(created.id).toMatch(ULID);
     expect(await client.customers.get(orgId, created.id)).toEqual(created);
 
@@ -101,7 +152,9 @@ await describeEachBackend('client SDK', (backend) => {
     expect(missing).toMatchObject({ status: 404, code: 'not_found' });
     expect((missing as CustomersApiError).instance).toMatch(ULID);
 
-    const invalid = (await writer.customers.create(orgId, { firstName: 'A', lastName: 'B', email: 'not-an-email' }).catch((e: unknown) => e)) as CustomersApiError;
+    const invalid = (await writer.customers
+      .create(orgId, { firstName: 'A', lastName: 'B', email: 'not-an-email' })
+      .catch((e: unknown) => e)) as CustomersApiError;
     expect(invalid).toMatchObject({ status: 400, code: 'bad_request' });
     expect(invalid.details).toEqual([{ field: 'email', message: 'must be a valid email address' }]);
 
@@ -110,14 +163,21 @@ await describeEachBackend('client SDK', (backend) => {
 
     const anonymous = new CustomersClient({ baseUrl: server.baseUrl, token: 'nope' });
     await expect(anonymous.organizations.get(orgId)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
-    const count = await server.store.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('first_name', '=', 'A').executeTakeFirstOrThrow();
+    const count = await server.store.db
+      .selectFrom('customers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('first_name', '=', 'A')
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
   });
 
   it('pages across 2,500 customers, by items and by pages', async () => {
     const org = (await server.createOrganization('Paging')).id;
     const rows = await insertCustomersDirectly(server.store, org, 2500);
-    const paging = new CustomersClient({ baseUrl: server.baseUrl, token: await server.createToken([org], ['customers:read']) });
+    const paging = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: await server.createToken([org], ['customers:read']),
+    });
 
     const ids: string[] = [];
     for await (const customer of paging.customers.list(org)) ids.push(customer.id);
@@ -144,7 +204,10 @@ await describeEachBackend('client SDK', (backend) => {
   });
 
   it('retries a GET on 503 and 429, waiting what Retry-After says', async () => {
-    const scripted = scriptedFetch([() => errorResponse(503, 'unavailable', '1'), () => errorResponse(429, 'rate_limited', '2')]);
+    const scripted = scriptedFetch([
+      () => errorResponse(503, 'unavailable', '1'),
+      () => errorResponse(429, 'rate_limited', '2'),
+    ]);
     const retries: RetryEvent[] = [];
     const retrying = new CustomersClient({
       baseUrl: server.baseUrl,
@@ -163,11 +226,36 @@ await describeEachBackend('client SDK', (backend) => {
     ]);
   });
 
+  it("waits out the server's own rate limit (429 with Retry-After) and succeeds", async () => {
+    const limited = await startTestServer(backend, { RATE_LIMIT_PER_MINUTE: '60' });
+    try {
+      const org = (await limited.createOrganization()).id;
+      const retries: RetryEvent[] = [];
+      const sdk = new CustomersClient({
+        baseUrl: limited.baseUrl,
+        token: await limited.createToken([org], ['customers:read']),
+        onRetry: (e) => retries.push(e),
+      });
+      for (let i = 0; i < 61; i++) expect((await sdk.organizations.get(org)).id).toBe(org);
+      expect(retries.length).toBeGreaterThan(0);
+      expect(retries[0]!.error).toMatchObject({ status: 429, code: 'rate_limited' });
+      expect(retries[0]!.delayMs).toBe(retries[0]!.error.retryAfter! * 1000);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('retries network errors with backoff, and gives up after `retries`', async () => {
     const failing = () => Promise.reject(new TypeError('fetch failed'));
     const scripted = scriptedFetch([failing, failing]);
     const retries: RetryEvent[] = [];
-    const retrying = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: scripted.fetch, retryBaseDelayMs: 10, onRetry: (e) => retries.push(e) });
+    const retrying = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: readToken,
+      fetch: scripted.fetch,
+      retryBaseDelayMs: 10,
+      onRetry: (e) => retries.push(e),
+    });
     expect((await retrying.organizations.get(orgId)).id).toBe(orgId);
     expect(retries.map((r) => r.error.code)).toEqual(['network_error', 'network_error']);
     expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(5);
@@ -176,7 +264,13 @@ await describeEachBackend('client SDK', (backend) => {
     expect(retries[1]!.delayMs).toBeLessThanOrEqual(20);
 
     const down = scriptedFetch([failing, failing, failing]);
-    const givingUp = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: down.fetch, retries: 2, retryBaseDelayMs: 1 });
+    const givingUp = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: readToken,
+      fetch: down.fetch,
+      retries: 2,
+      retryBaseDelayMs: 1,
+    });
     await expect(givingUp.organizations.get(orgId)).rejects.toMatchObject({ status: 0, code: 'network_error' });
     expect(down.calls).toHaveLength(3);
   });
@@ -184,35 +278,55 @@ await describeEachBackend('client SDK', (backend) => {
   it('does not retry a POST without an Idempotency-Key, nor a PATCH; retries a POST with one', async () => {
     const plain = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
     const once = new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: plain.fetch });
-    await expect(once.customers.create(orgId, { firstName: 'Once', lastName: 'Only' })).rejects.toMatchObject({ status: 503, code: 'unavailable', retryAfter: 0 });
+    await expect(once.customers.create(orgId, { firstName: 'Once', lastName: 'Only' })).rejects.toMatchObject({
+      status: 503,
+      code: 'unavailable',
+      retryAfter: 0,
+    });
     expect(plain.calls).toHaveLength(1);
 
     const target = await server.createCustomer(orgId);
     const patch = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
     await expect(
-      new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: patch.fetch }).customers.update(orgId, target.id, { firstName: 'X' }),
+      new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: patch.fetch }).customers.update(
+        orgId,
+        target.id,
+        { firstName: 'X' },
+      ),
     ).rejects.toMatchObject({ status: 503 });
     expect(patch.calls).toHaveLength(1);
     expect((await server.services.customers.getCustomer(orgId, target.id)).firstName).toBe(target.firstName);
 
     const keyed = scriptedFetch([() => errorResponse(503, 'unavailable', '0')]);
-    const created = await new CustomersClient({ baseUrl: server.baseUrl, token: writeToken, fetch: keyed.fetch }).customers.create(
-      orgId,
-      { firstName: 'Keyed', lastName: 'Post' },
-      { idempotencyKey: 'sdk-test-key-1' },
-    );
+    const created = await new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: writeToken,
+      fetch: keyed.fetch,
+    }).customers.create(orgId, { firstName: 'Keyed', lastName: 'Post' }, { idempotencyKey: 'sdk-test-key-1' });
     expect(keyed.calls.map((c) => c.method)).toEqual(['POST', 'POST']);
     expect(await server.services.customers.getCustomer(orgId, created.id)).toEqual(created);
   });
 
   it('times out a hung request and honours an AbortSignal', async () => {
     const hang: FetchLike = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    const slow = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: hang, timeoutMs: 20, retries: 0 });
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
+    const slow = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: readToken,
+      fetch: hang,
+      timeoutMs: 20,
+      retries: 0,
+    });
     await expect(slow.organizations.get(orgId)).rejects.toMatchObject({ status: 0, code: 'timeout' });
 
     const controller = new AbortController();
-    const pending = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: hang }).customers.get(orgId, 'x', { signal: controller.signal });
+    const pending = new CustomersClient({ baseUrl: server.baseUrl, token: readToken, fetch: hang }).customers.get(
+      orgId,
+      'x',
+      { signal: controller.signal },
+    );
     controller.abort(new Error('stopped by the caller'));
     await expect(pending).rejects.toThrow('stopped by the caller');
 
@@ -248,11 +362,11 @@ await describeEachBackend('client SDK', (backend) => {
       if (id !== undefined) expect((await update(id, `During${calls.length}`)).status).toBe(200);
       return response;
     };
-    const second = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken, fetch: interleaving }).sync.updatedSince(
-      org,
-      first.watermark,
-      { pageSize: 3 },
-    );
+    const second = await new CustomersClient({
+      baseUrl: server.baseUrl,
+      token: syncToken,
+      fetch: interleaving,
+    }).sync.updatedSince(org, first.watermark, { pageSize: 3 });
     const secondIds = second.customers.map((c) => c.id);
     expect(secondIds).toContain(fresh[0]!.id);
     expect(second.customers.find((c) => c.id === fresh[0]!.id)!.lastName).toBe('BeforeRun');
@@ -262,7 +376,10 @@ await describeEachBackend('client SDK', (backend) => {
     expect(calls.length).toBeLessThan(212 / 3);
     expect(second.customers.every((c) => Date.parse(c.updatedAt!) >= Date.parse(first.watermark!))).toBe(true);
 
-    const third = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, second.watermark);
+    const third = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+      org,
+      second.watermark,
+    );
     for (const [i, id] of duringRun.entries()) {
       const latest = third.customers.find((c) => c.id === id);
       expect(latest, `update ${i + 1} made during the second run`).toBeDefined();
@@ -271,14 +388,125 @@ await describeEachBackend('client SDK', (backend) => {
     expect(third.customers.some((c) => c.firstName.startsWith('old'))).toBe(false);
 
     // Nothing changed since: the watermark stays, and only the watermark's own second can come back.
-    const fourth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, third.watermark);
+    const fourth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+      org,
+      third.watermark,
+    );
     expect(fourth.watermark).toBe(third.watermark);
     expect(fourth.customers.every((c) => c.updatedAt === third.watermark)).toBe(true);
 
     // A Date watermark with milliseconds still includes customers updated earlier in that second.
     const precise = new Date(Date.parse(third.watermark!) + 999);
-    const fifth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, precise);
+    const fifth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+      org,
+      precise,
+    );
     expect(fifth.customers.map((c) => c.id).sort()).toEqual(fourth.customers.map((c) => c.id).sort());
     expect(fifth.customers.length).toBeGreaterThan(0);
+  });
+  it('covers the write extensions: If-Match, Idempotency-Key and erasure', async () => {
+    const created = await writer.customers.create(
+      orgId,
+      { firstName: 'Idem', lastName: 'Potent' },
+      { idempotencyKey: 'sdk-same-key' },
+    );
+    const replay = await writer.customers.create(
+      orgId,
+      { firstName: 'Idem', lastName: 'Potent' },
+      { idempotencyKey: 'sdk-same-key' },
+    );
+    expect(replay).toEqual(created);
+    expect(
+      await client.customers
+        .list(orgId)
+        .toArray()
+        .then((all) => all.filter((c) => c.lastName === 'Potent')),
+    ).toHaveLength(1);
+
+    const { etag } = await writer.customers.getWithETag(orgId, created.id);
+    expect(etag).toMatch(/^(W\/)?".+"$/);
+    const changed = await writer.customers.update(orgId, created.id, { firstName: 'Ida' }, { ifMatch: etag });
+    expect(changed.firstName).toBe('Ida');
+    const stale = (await writer.customers
+      .update(orgId, created.id, { firstName: 'Stale' }, { ifMatch: etag })
+      .catch((e: unknown) => e)) as CustomersApiError;
+    expect(stale).toMatchObject({ status: 412, code: 'precondition_failed', attempts: 1 });
+    expect((await client.customers.get(orgId, created.id)).firstName).toBe('Ida');
+
+    await writer.customers.delete(orgId, created.id);
+    await expect(client.customers.get(orgId, created.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('manages customer lists and their members', async () => {
+    const customer = await server.createCustomer(orgId, { email: 'member@example.com' });
+    const list = await writer.customerLists.create(orgId, { name: 'SDK list' });
+    expect(list).toMatchObject({ name: 'SDK list', memberCount: 0 });
+    expect(await client.customerLists.get(orgId, list.id)).toEqual(list);
+    expect((await writer.customerLists.update(orgId, list.id, { name: 'Renamed' })).name).toBe('Renamed');
+    await writer.customerLists.addMember(orgId, list.id, customer.id);
+    await writer.customerLists.addMember(orgId, list.id, customer.id);
+    const members = await client.customerLists.members(orgId, list.id).toArray();
+    expect(members).toEqual([
+      expect.objectContaining({ id: customer.id, email: 'member@example.com', firstName: customer.firstName }),
+    ]);
+    expect((await client.customerLists.get(orgId, list.id)).memberCount).toBe(1);
+    expect(await client.customers.memberships(orgId, customer.id).toArray()).toEqual([
+      { id: list.id, name: 'Renamed' },
+    ]);
+    expect((await client.customerLists.list(orgId).toArray()).map((l) => l.id)).toContain(list.id);
+    await writer.customerLists.removeMember(orgId, list.id, customer.id);
+    expect(await client.customerLists.members(orgId, list.id).toArray()).toEqual([]);
+    await writer.customerLists.delete(orgId, list.id);
+    await expect(client.customerLists.get(orgId, list.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('adjusts points and records spend, with typed conflicts', async () => {
+    const customer = await server.createCustomer(orgId);
+    await writer.points.adjust(orgId, customer.id, 'order-1', { amount: 120, notes: 'first order' });
+    await writer.points.adjust(orgId, customer.id, 'order-2', { amount: -20 });
+    const duplicate = await writer.points.adjust(orgId, customer.id, 'order-1', { amount: 5 }).catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({ status: 409, code: 'duplicate_point_record' });
+    await writer.spend.record(orgId, customer.id, 'order-1', { amount: 4599, occurredAt: '2024-05-06T07:08:09.000Z' });
+    let statistics = (await client.customers.get(orgId, customer.id)).statistics!;
+    expect(statistics).toMatchObject({
+      pointsBalance: 100,
+      totalPointsEarned: 120,
+      totalPointsRedeemed: 20,
+      totalSpend: 4599,
+      lastSpentAt: '2024-05-06T07:08:09.000Z',
+    });
+    await writer.points.reverse(orgId, customer.id, 'order-2');
+    await writer.spend.reverse(orgId, customer.id, 'order-1');
+    statistics = (await client.customers.get(orgId, customer.id)).statistics!;
+    expect(statistics).toMatchObject({ pointsBalance: 120, totalSpend: 0 });
+  });
+
+  it('lists the event feed and follows it as new events commit', async () => {
+    const org = (await server.createOrganization('Feed')).id;
+    const token = await server.createToken([org], ['customers:read', 'customers:write']);
+    const feed = new CustomersClient({ baseUrl: server.baseUrl, token });
+    const first = await feed.customers.create(org, { firstName: 'Feed', lastName: 'One' });
+    await feed.customers.update(org, first.id, { lastName: 'Two' });
+    const listed = await feed.events.list(org, { limit: 1 }).toArray();
+    expect(listed.map((e) => [e.sequence, e.event])).toEqual([
+      [1, 'customer.created'],
+      [2, 'customer.updated'],
+    ]);
+    expect(await feed.events.list(org, { afterSequence: 1 }).toArray()).toEqual([listed[1]]);
+
+    const controller = new AbortController();
+    const seen: { sequence: number; event: string }[] = [];
+    const following = (async () => {
+      for await (const event of feed.events.follow(org, { after: 1, pollIntervalMs: 20, signal: controller.signal })) {
+        seen.push({ sequence: event.sequence, event: event.event });
+        if (seen.length === 1) await feed.customers.create(org, { firstName: 'Feed', lastName: 'Three' });
+        if (seen.length === 2) controller.abort(new Error('done following'));
+      }
+    })();
+    await expect(following).rejects.toThrow('done following');
+    expect(seen).toEqual([
+      { sequence: 2, event: 'customer.updated' },
+      { sequence: 3, event: 'customer.created' },
+    ]);
   });
 });

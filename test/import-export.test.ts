@@ -94,14 +94,26 @@ await describeEachBackend('import and export CLI', (backend) => {
       const target = (await server.createOrganization(`Target ${format}`)).id;
       const imported = await runCli(['import', '--org', target, file, '--json'], env);
       expect(imported.code, imported.stderr).toBe(0);
-      expect(JSON.parse(imported.stdout)).toMatchObject({ rows: ROWS, inserted: ROWS, updated: 0, unchanged: 0, rejected: 0 });
+      expect(JSON.parse(imported.stdout)).toMatchObject({
+        rows: ROWS,
+        inserted: ROWS,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+      });
       expect(withoutUpdatedAt(await allCustomers(target))).toEqual(withoutUpdatedAt(original));
       // Each imported customer got its customer.created event in the same transaction.
       expect(await countRows('events', target)).toBe(ROWS);
 
       // Importing the export into its own organization changes nothing and duplicates nothing.
       const again = await runCli(['import', '--org', source, file, '--format', format, '--json'], env);
-      expect(JSON.parse(again.stdout)).toMatchObject({ rows: ROWS, inserted: 0, updated: 0, unchanged: ROWS, rejected: 0 });
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        rows: ROWS,
+        inserted: 0,
+        updated: 0,
+        unchanged: ROWS,
+        rejected: 0,
+      });
       expect(await allCustomers(source)).toEqual(original);
       expect(await countRows('events', source)).toBe(0);
     }, 120_000);
@@ -126,9 +138,12 @@ await describeEachBackend('import and export CLI', (backend) => {
       ].join('\n'),
     );
     const rejectsFile = path.join(dir, 'rejects.out');
-    const result = await runCli(['import', '--org', org, file, '--rejects', rejectsFile], env);
+    // In-process validation here (--threads 0); the other tests validate in worker threads.
+    const result = await runCli(['import', '--org', org, file, '--rejects', rejectsFile, '--threads', '0'], env);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/Imported 8 rows .*: 3 inserted, 0 updated, 0 unchanged, 5 rejected \(see .*rejects\.out\)/);
+    expect(result.stderr).toMatch(
+      /Imported 8 rows .*: 3 inserted, 0 updated, 0 unchanged, 5 rejected \(see .*rejects\.out\)/,
+    );
     const rejects = fs
       .readFileSync(rejectsFile, 'utf8')
       .trim()
@@ -143,14 +158,31 @@ await describeEachBackend('import and export CLI', (backend) => {
     ]);
     const stored = await allCustomers(org);
     expect(stored.map((c) => c.firstName).sort()).toEqual(['Ann', 'Last', 'Two\nLines']);
-    expect(stored.find((c) => c.firstName === 'Ann')).toMatchObject({ phoneNumber: '+61411222333', statistics: { totalSpend: 120 } });
+    expect(stored.find((c) => c.firstName === 'Ann')).toMatchObject({
+      phoneNumber: '+61411222333',
+      statistics: { totalSpend: 120 },
+    });
 
     const json = path.join(dir, 'rejects.ndjson');
-    fs.writeFileSync(json, ['{"firstName":"A","lastName":"B"}', '', '{oops', '{"firstName":"C","lastName":"D","nickname":"x"}', '[1]'].join('\n'));
+    fs.writeFileSync(
+      json,
+      ['{"firstName":"A","lastName":"B"}', '', '{oops', '{"firstName":"C","lastName":"D","nickname":"x"}', '[1]'].join(
+        '\n',
+      ),
+    );
     const ndjson = await runCli(['import', '--org', org, json, '--json'], env);
     expect(ndjson.code).toBe(4);
-    expect(JSON.parse(ndjson.stdout)).toMatchObject({ rows: 4, inserted: 1, rejected: 3, rejectsFile: `${json}.rejects.ndjson` });
-    const ndjsonRejects = fs.readFileSync(`${json}.rejects.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
+    expect(JSON.parse(ndjson.stdout)).toMatchObject({
+      rows: 4,
+      inserted: 1,
+      rejected: 3,
+      rejectsFile: `${json}.rejects.ndjson`,
+    });
+    const ndjsonRejects = fs
+      .readFileSync(`${json}.rejects.ndjson`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string });
     expect(ndjsonRejects.map((r) => r.line)).toEqual([3, 4, 5]);
     expect(ndjsonRejects[0]!.reason).toMatch(/^not valid JSON/);
     expect(ndjsonRejects[1]!.reason).toBe('nickname: is not a field of a customer');
@@ -172,7 +204,9 @@ await describeEachBackend('import and export CLI', (backend) => {
   it('re-running an interrupted import creates no duplicates, and an interruption leaves whole batches only', async () => {
     const org = (await server.createOrganization('Resume')).id;
     // A file from another system: no ids, so customers are matched by email on the re-run.
-    const lines = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ firstName: `R${i}`, lastName: 'Resume', email: `resume${i}@example.com` }));
+    const lines = Array.from({ length: ROWS }, (_, i) =>
+      JSON.stringify({ firstName: `R${i}`, lastName: 'Resume', email: `resume${i}@example.com` }),
+    );
     const full = path.join(dir, 'resume.ndjson');
     fs.writeFileSync(full, `${lines.join('\n')}\n`);
 
@@ -207,7 +241,12 @@ await describeEachBackend('import and export CLI', (backend) => {
 
   it('upserts by id, else by email, in one batch too, and keeps statistics the record does not carry', async () => {
     const org = (await server.createOrganization('Upsert')).id;
-    const existing = await server.createCustomer(org, { firstName: 'Old', lastName: 'Name', email: 'Match@Example.com', phoneNumber: '0411 000 111' });
+    const existing = await server.createCustomer(org, {
+      firstName: 'Old',
+      lastName: 'Name',
+      email: 'Match@Example.com',
+      phoneNumber: '0411 000 111',
+    });
     const byId = await server.createCustomer(org, { firstName: 'Id', lastName: 'Match' });
     await server.store.db.updateTable('customers').set({ total_spend: 500 }).where('id', '=', existing.id).execute();
     const file = path.join(dir, 'upsert.ndjson');
@@ -229,7 +268,10 @@ await describeEachBackend('import and export CLI', (backend) => {
     expect(matched).toMatchObject({ firstName: 'New', email: 'match@example.COM', statistics: { totalSpend: 500 } });
     // A record is the whole customer: the phone number it lacks is removed.
     expect(matched.phoneNumber).toBeUndefined();
-    expect(await server.services.customers.getCustomer(org, byId.id)).toMatchObject({ lastName: 'Changed', statistics: { pointsBalance: 9 } });
+    expect(await server.services.customers.getCustomer(org, byId.id)).toMatchObject({
+      lastName: 'Changed',
+      statistics: { pointsBalance: 9 },
+    });
     const given = await server.services.customers.getCustomer(org, '01JIMPORTEDID0000000000000');
     expect(given).toMatchObject({ firstName: 'Given', createdAt: '2020-01-02T03:04:05Z' });
     const fresh = (await allCustomers(org)).filter((c) => c.email?.toLowerCase() === 'fresh@example.com');
@@ -243,6 +285,12 @@ await describeEachBackend('import and export CLI', (backend) => {
       .orderBy('sequence')
       .execute();
     const imported = events.slice(2).map((e) => e.type);
-    expect(imported.sort()).toEqual(['customer.created', 'customer.created', 'customer.updated', 'customer.updated', 'customer.updated-statistics']);
+    expect(imported.sort()).toEqual([
+      'customer.created',
+      'customer.created',
+      'customer.updated',
+      'customer.updated',
+      'customer.updated-statistics',
+    ]);
   });
 });

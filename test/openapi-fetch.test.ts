@@ -18,7 +18,10 @@ it('test/generated/openapi-types.ts is what openapi-typescript makes of docs/ope
     const bin = new URL('../node_modules/.bin/openapi-typescript', import.meta.url).pathname;
     await promisify(execFile)(bin, [new URL('../docs/openapi.json', import.meta.url).pathname, '-o', out]);
     const committed = fs.readFileSync(new URL('./generated/openapi-types.ts', import.meta.url), 'utf8');
-    expect(committed === fs.readFileSync(out, 'utf8'), 'test/generated/openapi-types.ts is out of date: run npm run openapi').toBe(true);
+    expect(
+      committed === fs.readFileSync(out, 'utf8'),
+      'test/generated/openapi-types.ts is out of date: run npm run openapi',
+    ).toBe(true);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

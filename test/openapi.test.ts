@@ -61,7 +61,9 @@ describe('OpenAPI document', () => {
 
   it('is committed at docs/openapi.json and up to date', () => {
     const committed = fs.existsSync(COMMITTED) ? fs.readFileSync(COMMITTED, 'utf8') : '';
-    expect(committed === formatOpenApiDocument(document), 'docs/openapi.json is out of date: run npm run openapi').toBe(true);
+    expect(committed === formatOpenApiDocument(document), 'docs/openapi.json is out of date: run npm run openapi').toBe(
+      true,
+    );
   });
 
   it('is OpenAPI 3.1 with bearer auth required globally and servers', () => {
@@ -81,6 +83,7 @@ describe('OpenAPI document', () => {
       const isPublic = ['/healthz', '/readyz', '/metrics'].includes(path);
       expect(op.security, `${op.operationId} security`).toEqual(isPublic ? [] : undefined);
       if (!isPublic) expect(op['x-scope'], `${op.operationId} scope`).toMatch(/^(customers|webhooks):/);
+      if (!isPublic) expect(op.responses['429']?.description, `${op.operationId} 429`).toContain('`rate_limited`');
     }
   });
 
@@ -95,18 +98,30 @@ describe('OpenAPI document', () => {
   });
 
   it('turns the shared $id schemas into components referenced by $ref', () => {
-    for (const name of ['Customer', 'CustomerStatistics', 'CustomerTiny', 'CustomerListTiny', 'Organization', 'Error']) {
+    for (const name of [
+      'Customer',
+      'CustomerStatistics',
+      'CustomerTiny',
+      'CustomerListTiny',
+      'Organization',
+      'Error',
+    ]) {
       expect(document.components.schemas[name], name).toMatchObject({ type: 'object', title: name });
     }
     const customer = document.components.schemas.Customer as { properties: Record<string, unknown> };
     expect(customer.properties.statistics).toEqual({ $ref: '#/components/schemas/CustomerStatistics' });
     const get = document.paths['/organizations/{organizationId}/customers/{customerId}']!.get!;
-    expect(get.responses['200']!.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/Customer' });
+    expect(get.responses['200']!.content!['application/json']!.schema).toEqual({
+      $ref: '#/components/schemas/Customer',
+    });
     expect(get.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:customerId', 'path:organizationId']);
     const list = document.paths['/organizations/{organizationId}/customers']!.get!;
-    expect(list.parameters!.filter((p) => p.in === 'query').map((p) => p.name).sort()).toEqual(
-      ['after', 'email', 'limit', 'phoneNumber', 'sort'],
-    );
+    expect(
+      list
+        .parameters!.filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['after', 'email', 'limit', 'phoneNumber', 'sort']);
     expect(JSON.stringify(document)).not.toMatch(/def-\d/);
   });
 
@@ -117,7 +132,9 @@ describe('OpenAPI document', () => {
         if (Number(status) < 400) continue;
         errorResponses++;
         expect(response.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/Error' });
-        const codes = Object.entries(ERROR_CATALOG).filter(([, e]) => e.status === Number(status)).map(([code]) => code);
+        const codes = Object.entries(ERROR_CATALOG)
+          .filter(([, e]) => e.status === Number(status))
+          .map(([code]) => code);
         expect(codes.length, `status ${status} is in the catalog`).toBeGreaterThan(0);
         for (const code of codes) expect(response.description, `${op.operationId} ${status}`).toContain(`\`${code}\``);
       }
@@ -127,13 +144,17 @@ describe('OpenAPI document', () => {
     expect(conflict).toContain('`conflict`');
   });
 
-  it('passes Spectral\'s OpenAPI ruleset with no errors', async () => {
+  it("passes Spectral's OpenAPI ruleset with no errors", async () => {
     const run = promisify(execFile);
     const bin = new URL('../node_modules/.bin/spectral', import.meta.url).pathname;
     const config = new URL('../.spectral.yaml', import.meta.url).pathname;
-    const { stdout } = await run(bin, ['lint', COMMITTED.pathname, '--ruleset', config, '--format', 'json', '--quiet'], {
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '[]' }));
+    const { stdout } = await run(
+      bin,
+      ['lint', COMMITTED.pathname, '--ruleset', config, '--format', 'json', '--quiet'],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '[]' }));
     const problems = JSON.parse(stdout || '[]') as { severity: number; code: string; path: string[] }[];
     expect(problems.filter((p) => p.severity === 0)).toEqual([]);
   }, 60_000);

@@ -3,7 +3,9 @@
  * and line breaks; lines end in CRLF or LF. It yields each record with the
  * line it starts on, holding only the current record in memory.
  */
-export async function* readCsvRecords(chunks: AsyncIterable<string>): AsyncGenerator<{ line: number; fields: string[] }, void, undefined> {
+export async function* readCsvRecords(
+  chunks: AsyncIterable<string>,
+): AsyncGenerator<{ line: number; fields: string[] }, void, undefined> {
   let fields: string[] = [];
   let field = '';
   let inQuotes = false;
@@ -49,7 +51,8 @@ export async function* readCsvRecords(chunks: AsyncIterable<string>): AsyncGener
           start = i + 1;
           continue;
         }
-        if (chunk.slice(start, i).length > 0 || field.length > 0) throw new CsvError(line, 'a quote inside an unquoted field');
+        if (chunk.slice(start, i).length > 0 || field.length > 0)
+          throw new CsvError(line, 'a quote inside an unquoted field');
         inQuotes = true;
         recordHasContent = true;
         start = i + 1;

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
-import readline from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
 import type { Customer } from '../http/schemas/customers.js';
@@ -33,7 +32,12 @@ export const CSV_COLUMNS = [
   'statistics.lastPointsRedeemedAt',
   'statistics.lastSpentAt',
 ] as const;
-const NUMERIC_COLUMNS = new Set(['statistics.pointsBalance', 'statistics.totalPointsEarned', 'statistics.totalPointsRedeemed', 'statistics.totalSpend']);
+const NUMERIC_COLUMNS = new Set([
+  'statistics.pointsBalance',
+  'statistics.totalPointsEarned',
+  'statistics.totalPointsRedeemed',
+  'statistics.totalSpend',
+]);
 
 export function parseFormat(raw: string | undefined, file: string | undefined, fallback: FileFormat): FileFormat {
   if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : fallback;
@@ -65,40 +69,64 @@ function csvRecord(header: readonly string[], cells: readonly string[]): Record<
   return record;
 }
 
-async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
+const CHUNK_RECORDS = 1000;
+
+async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[], void, undefined> {
   let header: string[] | undefined;
+  let chunk: ImportRecord[] = [];
   for await (const { line, fields } of readCsvRecords(stream as AsyncIterable<string>)) {
     if (header === undefined) {
       header = fields.map((f) => f.trim());
       const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
-      if (unknown.length > 0) throw new ImportFileError(`unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`);
+      if (unknown.length > 0)
+        throw new ImportFileError(
+          `unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`,
+        );
       if (new Set(header).size !== header.length) throw new ImportFileError('the CSV header names a column twice');
       continue;
     }
-    if (fields.length !== header.length) {
-      yield { line, value: undefined, error: `has ${fields.length} cells where the header has ${header.length}` };
-      continue;
+    chunk.push(
+      fields.length === header.length
+        ? { line, value: csvRecord(header, fields) }
+        : { line, error: `has ${fields.length} cells where the header has ${header.length}` },
+    );
+    if (chunk.length >= CHUNK_RECORDS) {
+      yield chunk;
+      chunk = [];
     }
-    yield { line, value: csvRecord(header, fields) };
   }
+  if (chunk.length > 0) yield chunk;
 }
 
-async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord, void, undefined> {
-  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+/** NDJSON lines, a chunk of the file at a time; JSON is decoded later, by the validators. */
+async function* ndjsonRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[], void, undefined> {
+  let rest = '';
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      yield { line, value: JSON.parse(text) as unknown };
-    } catch (error) {
-      yield { line, value: undefined, error: `not valid JSON (${(error as Error).message})` };
+  const split = (text: string, final: boolean): ImportRecord[] => {
+    const records: ImportRecord[] = [];
+    const parts = text.split('\n');
+    rest = final ? '' : parts.pop()!;
+    for (const part of parts) {
+      line++;
+      const trimmed = part.endsWith('\r') ? part.slice(0, -1) : part;
+      if (trimmed.trim() !== '') records.push({ line, text: trimmed });
     }
+    return records;
+  };
+  for await (const data of stream as AsyncIterable<string>) {
+    const records = split(rest + data, false);
+    if (records.length > 0) yield records;
   }
+  const last = split(rest, true);
+  if (last.length > 0) yield last;
 }
 
 /** Reports progress on stderr: a redrawn bar with rows/s on a terminal, a plain line every few seconds otherwise. */
-export function createProgressReporter(stream: NodeJS.WriteStream, totalBytes: number | undefined, now: () => number = Date.now) {
+export function createProgressReporter(
+  stream: NodeJS.WriteStream,
+  totalBytes: number | undefined,
+  now: () => number = Date.now,
+) {
   const started = now();
   let lastDraw = 0;
   const tty = stream.isTTY === true;
@@ -113,11 +141,16 @@ export function createProgressReporter(stream: NodeJS.WriteStream, totalBytes: n
       if (tty) {
         const width = 30;
         const filled = fraction === undefined ? 0 : Math.round(fraction * width);
-        const bar = fraction === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
+        const bar =
+          fraction === undefined
+            ? ''
+            : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
         stream.write(`\r${bar}${totals.rows} rows, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\u001b[K`);
       } else {
         const percent = fraction === undefined ? '' : ` (${(fraction * 100).toFixed(1)}%)`;
-        stream.write(`import: ${totals.rows} rows${percent}, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\n`);
+        stream.write(
+          `import: ${totals.rows} rows${percent}, ${rate(totals.rows)} rows/s, ${totals.rejected} rejected\n`,
+        );
       }
     },
     finish(totals: ImportTotals) {
@@ -134,6 +167,7 @@ export interface ImportCommandOptions {
   format: FileFormat;
   rejectsFile: string | undefined;
   batchSize: number;
+  workers: number;
   progress: NodeJS.WriteStream;
 }
 
@@ -167,6 +201,7 @@ export async function runImport(services: Services, options: ImportCommandOption
   try {
     const totals = await services.customerImport.importCustomers(options.organizationId, source, {
       batchSize: options.batchSize,
+      workers: options.workers,
       onRejected,
       onProgress: (running) => progress.update(running, input.bytesRead),
     });
@@ -179,7 +214,7 @@ export async function runImport(services: Services, options: ImportCommandOption
     return { ...totals, ...timing, rejectsFile: rejectsStream ? rejectsPath : undefined };
   } finally {
     input.destroy();
-    (rejects)?.destroy();
+    rejects?.destroy();
   }
 }
 
@@ -209,11 +244,15 @@ function customerCsvLine(customer: Customer): string {
 }
 
 /** Streams every customer to `output`, a page at a time, waiting for the stream to drain (backpressure). */
-export async function runExport(services: Services, options: { organizationId: string; format: FileFormat; output: Writable }): Promise<number> {
+export async function runExport(
+  services: Services,
+  options: { organizationId: string; format: FileFormat; output: Writable },
+): Promise<number> {
   let count = 0;
   if (options.format === 'csv') await write(options.output, `${CSV_COLUMNS.join(',')}\n`);
   for await (const page of services.customerImport.exportCustomers(options.organizationId)) {
-    const lines = options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
+    const lines =
+      options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
     await write(options.output, `${lines.join('\n')}\n`);
     count += page.length;
   }

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import os from 'node:os';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runClusterPrimary, type ClusterLog } from '../cluster.js';
@@ -15,6 +16,7 @@ import { createServices, type Services } from '../services.js';
 import { countOrganizations, listAllOrganizations } from '../store/repositories/organization-repository.js';
 import { DatabaseConnectError, migrateToLatest, openStore, storeOptions } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
+import { runWebhooksCommand, WebhooksUsageError } from './webhooks-command.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -28,18 +30,23 @@ Commands:
   token list
   token revoke TOKEN_ID
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
-  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N]
+  import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N] [--threads N]
                                 upsert customers from a CSV or NDJSON file (by id, else by email), streaming
   export --org ORG [--format ndjson|csv] [--output FILE]
                                 stream every customer of the organization to stdout or a file
   openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
+  webhooks list --org ORG_ID
+  webhooks deliveries --org ORG_ID --ref REF      recent delivery attempts, newest first
+  webhooks retry --org ORG_ID --ref REF DELIVERY_ID   redeliver the event of a failed attempt
 
 Options:
   --json                        machine-readable output
   -h, --help                    this help
 
 Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION,
-  WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS.`;
+  WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS,
+  WEBHOOKS_ALLOW_PRIVATE_URLS, WEBHOOK_RETRY_BASE_MS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_DELIVERY_RETENTION_DAYS, WEBHOOK_DISPATCHER.`;
 
 class UsageError extends Error {}
 
@@ -144,6 +151,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       format: { type: 'string' },
       rejects: { type: 'string' },
       'batch-size': { type: 'string' },
+      threads: { type: 'string' },
+      ref: { type: 'string' },
     },
   });
   const out: Output = {
@@ -241,12 +250,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
         if (file === undefined || rest.length > 0) throw new UsageError('import needs exactly one FILE');
         const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
         if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) throw new UsageError('--batch-size must be an integer from 1 to 50000');
+        const threads = values.threads === undefined ? Math.min(4, Math.max(1, os.availableParallelism() - 1)) : Number(values.threads);
+        if (!Number.isInteger(threads) || threads < 0 || threads > 32) throw new UsageError('--threads must be an integer from 0 to 32');
         const result = await runImport(services, {
           organizationId,
           file,
           format: parseFileFormat(values.format, file),
           rejectsFile: values.rejects,
           batchSize,
+          // Validation (phone numbers above all) runs beside the writer on the other cores.
+          workers: threads,
           progress: process.stderr,
         });
         const summary =
@@ -278,6 +291,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
       else fs.writeFileSync(values.output, text);
       return 0;
     }
+    case 'webhooks':
+      return withServices(config, async (services) => {
+        try {
+          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: (human, data) => out.print(human, data) });
+        } catch (error) {
+          if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
+          throw error;
+        }
+      });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

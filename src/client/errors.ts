@@ -31,6 +31,8 @@ export class CustomersApiError extends Error {
   readonly details: ErrorDetail[] | undefined;
   /** Seconds the server asked to wait (Retry-After), when it did. */
   readonly retryAfter: number | undefined;
+  /** How many times the request was sent (more than 1 after retries). */
+  attempts = 1;
 
   constructor(init: {
     status: number;
@@ -50,7 +52,9 @@ export class CustomersApiError extends Error {
   }
 }
 
-function isErrorBody(value: unknown): value is { code: string; message: string; instance?: string; details?: ErrorDetail[] } {
+function isErrorBody(
+  value: unknown,
+): value is { code: string; message: string; instance?: string; details?: ErrorDetail[] } {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -60,7 +64,10 @@ function isErrorBody(value: unknown): value is { code: string; message: string; 
 }
 
 /** Builds the error of a non-2xx response; bodies that are not our error JSON (a proxy's HTML) still give a useful error. */
-export async function errorFromResponse(response: Response, retryAfter: number | undefined): Promise<CustomersApiError> {
+export async function errorFromResponse(
+  response: Response,
+  retryAfter: number | undefined,
+): Promise<CustomersApiError> {
   const text = await response.text().catch(() => '');
   let body: unknown;
   try {

@@ -1,3 +1,6 @@
+import type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
+import type { FeedEvent } from '../http/schemas/events.js';
+import type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
 import type { Organization } from '../http/schemas/organizations.js';
 import type {
   CreateCustomerBody,
@@ -6,14 +9,24 @@ import type {
   CustomerSort,
   UpdateCustomerBody,
 } from '../http/schemas/customers.js';
-import { PagedList, type Page } from './paging.js';
+import { PagedList } from './paging.js';
 import { Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
 
 export { CustomersApiError, type ErrorDetail } from './errors.js';
 export { PagedList, cursorFromNextPage, type Page } from './paging.js';
 export { isRetryable, parseRetryAfter, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
-export type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, CustomerStatistics, UpdateCustomerBody } from '../http/schemas/customers.js';
+export type {
+  CreateCustomerBody,
+  Customer,
+  CustomerListTiny,
+  CustomerSort,
+  CustomerStatistics,
+  UpdateCustomerBody,
+} from '../http/schemas/customers.js';
 export type { Organization } from '../http/schemas/organizations.js';
+export type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
+export type { FeedEvent } from '../http/schemas/events.js';
+export type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
 
 export interface CustomersClientOptions {
   /** Where the API is, e.g. `https://api.loke.global` or `http://127.0.0.1:3000`. */
@@ -65,18 +78,9 @@ export interface SyncResult {
   watermark: string | null;
 }
 
-/** An entry of the organization's change feed: the webhook payload plus its position. */
-export interface FeedEvent {
-  id: string;
-  sequence: number;
-  occurredAt: string;
-  event: string;
-  [payload: string]: unknown;
-}
-
 export interface FollowEventsOptions extends CallOptions {
-  /** Resume after this position: an `after` cursor or the `sequence` of the last event handled. */
-  after?: string | number;
+  /** Resume after the event with this `sequence` (default 0: from the start of the feed). */
+  after?: number;
   /** How long to wait before asking again once the feed is drained (default 1000 ms). */
   pollIntervalMs?: number;
   /** Page size, when the server supports the `limit` extension. */
@@ -146,7 +150,13 @@ export class CustomersClient {
      * const organizations = await client.organizations.list().toArray();
      */
     list: (options: CallOptions & { limit?: number } = {}): PagedList<Organization> =>
-      new PagedList(this.#transport, { method: 'GET', path: '/organizations', query: { limit: options.limit }, signal: options.signal, timeoutMs: options.timeoutMs }),
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: '/organizations',
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
 
     /**
      * One organization.
@@ -155,7 +165,13 @@ export class CustomersClient {
      * const { currency, timezone } = await client.organizations.get(orgId);
      */
     get: async (organizationId: string, options: CallOptions = {}): Promise<Organization> =>
-      (await this.#transport.request<Organization>({ method: 'GET', path: `/organizations/${enc(organizationId)}`, ...options })).body,
+      (
+        await this.#transport.request<Organization>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}`,
+          ...options,
+        })
+      ).body,
   };
 
   /** Customers of an organization. */
@@ -211,7 +227,11 @@ export class CustomersClient {
      * @example
      * for await (const list of client.customers.memberships(orgId, customerId)) console.log(list.name);
      */
-    memberships: (organizationId: string, customerId: string, options: CallOptions & { limit?: number } = {}): PagedList<CustomerListTiny> =>
+    memberships: (
+      organizationId: string,
+      customerId: string,
+      options: CallOptions & { limit?: number } = {},
+    ): PagedList<CustomerListTiny> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/memberships`,
@@ -227,7 +247,11 @@ export class CustomersClient {
      * const customer = await client.customers.create(orgId, { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
      *   { idempotencyKey: crypto.randomUUID() });
      */
-    create: async (organizationId: string, body: CreateCustomerBody, options: CreateCustomerOptions = {}): Promise<Customer> =>
+    create: async (
+      organizationId: string,
+      body: CreateCustomerBody,
+      options: CreateCustomerOptions = {},
+    ): Promise<Customer> =>
       (
         await this.#transport.request<Customer>({
           method: 'POST',
@@ -261,6 +285,248 @@ export class CustomersClient {
           timeoutMs: options.timeoutMs,
         })
       ).body,
+
+    /**
+     * Erases a customer (extension): their personal data, ledgers and memberships go; a `customer.deleted` event stays.
+     *
+     * @example
+     * await client.customers.delete(orgId, customerId);
+     */
+    delete: async (organizationId: string, customerId: string, options: CallOptions = {}): Promise<void> => {
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}`,
+        ...options,
+      });
+    },
+  };
+
+  /** Customer lists of an organization (LOKE platform). */
+  readonly customerLists = {
+    /**
+     * Every customer list, across pages.
+     *
+     * @example
+     * for await (const list of client.customerLists.list(orgId)) console.log(list.name, list.memberCount);
+     */
+    list: (organizationId: string, options: CallOptions & { limit?: number } = {}): PagedList<CustomerList> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customer-lists`,
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * Creates a list (not retried: a POST without an idempotency key).
+     *
+     * @example
+     * const vip = await client.customerLists.create(orgId, { name: 'VIP' });
+     */
+    create: async (organizationId: string, body: CustomerListBody, options: CallOptions = {}): Promise<CustomerList> =>
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'POST',
+          path: `/organizations/${enc(organizationId)}/customer-lists`,
+          body,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * One list.
+     *
+     * @example
+     * const { memberCount } = await client.customerLists.get(orgId, listId);
+     */
+    get: async (organizationId: string, listId: string, options: CallOptions = {}): Promise<CustomerList> =>
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Renames a list.
+     *
+     * @example
+     * await client.customerLists.update(orgId, listId, { name: 'Gold' });
+     */
+    update: async (
+      organizationId: string,
+      listId: string,
+      body: CustomerListBody,
+      options: CallOptions = {},
+    ): Promise<CustomerList> =>
+      (
+        await this.#transport.request<CustomerList>({
+          method: 'PUT',
+          path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+          body,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Deletes a list and its memberships.
+     *
+     * @example
+     * await client.customerLists.delete(orgId, listId);
+     */
+    delete: async (organizationId: string, listId: string, options: CallOptions = {}): Promise<void> => {
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}`,
+        ...options,
+      });
+    },
+
+    /**
+     * The members of a list, across pages.
+     *
+     * @example
+     * const members = await client.customerLists.members(orgId, listId).toArray();
+     */
+    members: (
+      organizationId: string,
+      listId: string,
+      options: CallOptions & { limit?: number } = {},
+    ): PagedList<CustomerListMember> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members`,
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * Adds a customer to a list; adding a member again changes nothing.
+     *
+     * @example
+     * await client.customerLists.addMember(orgId, listId, customerId);
+     */
+    addMember: async (
+      organizationId: string,
+      listId: string,
+      customerId: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'PUT',
+        path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members/${enc(customerId)}`,
+        ...options,
+      });
+    },
+
+    /**
+     * Removes a customer from a list.
+     *
+     * @example
+     * await client.customerLists.removeMember(orgId, listId, customerId);
+     */
+    removeMember: async (
+      organizationId: string,
+      listId: string,
+      customerId: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customer-lists/${enc(listId)}/members/${enc(customerId)}`,
+        ...options,
+      });
+    },
+  };
+
+  /** Points of a customer: adjustments keyed by your own reference. */
+  readonly points = {
+    /**
+     * Earns (positive amount) or redeems (negative) points. A reference is used once: if a retried call
+     * fails with 409 `duplicate_point_record` (see `error.attempts`), an earlier attempt was applied.
+     *
+     * @example
+     * await client.points.adjust(orgId, customerId, `order-${orderId}`, { amount: 120, notes: 'Order 42' });
+     */
+    adjust: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      body: PointsBody,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'PUT',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/points/${enc(reference)}`,
+        body,
+        ...options,
+      });
+    },
+
+    /**
+     * Reverses the adjustment made with `reference`.
+     *
+     * @example
+     * await client.points.reverse(orgId, customerId, `order-${orderId}`);
+     */
+    reverse: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/points/${enc(reference)}`,
+        ...options,
+      });
+    },
+  };
+
+  /** Spend of a customer (extension), feeding `totalSpend` and `lastSpentAt`. */
+  readonly spend = {
+    /**
+     * Records an amount spent, in cents, under your reference.
+     *
+     * @example
+     * await client.spend.record(orgId, customerId, `order-${orderId}`, { amount: 4599 });
+     */
+    record: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      body: SpendBody,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'PUT',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/spend/${enc(reference)}`,
+        body,
+        ...options,
+      });
+    },
+
+    /**
+     * Reverses the spend recorded with `reference`.
+     *
+     * @example
+     * await client.spend.reverse(orgId, customerId, `order-${orderId}`);
+     */
+    reverse: async (
+      organizationId: string,
+      customerId: string,
+      reference: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.#transport.request({
+        method: 'DELETE',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/spend/${enc(reference)}`,
+        ...options,
+      });
+    },
   };
 
   /** Incremental synchronisation. */
@@ -310,13 +576,32 @@ export class CustomersClient {
           if (latest === undefined || at > latest.at) latest = { at, text };
         }
       }
-      const previous = watermark instanceof Date ? new Date(since!).toISOString().replace('.000Z', 'Z') : (watermark ?? null);
+      const previous =
+        watermark instanceof Date ? new Date(since!).toISOString().replace('.000Z', 'Z') : (watermark ?? null);
       return { customers: [...changed.values()], watermark: latest?.text ?? previous };
     },
   };
 
-  /** The organization's durable change feed. */
+  /** The organization's durable change feed (extension). */
   readonly events = {
+    /**
+     * The events after `afterSequence` (default: from the start), oldest first, across pages, up to the current end.
+     *
+     * @example
+     * for await (const event of client.events.list(orgId, { afterSequence: 120 })) console.log(event.sequence, event.event);
+     */
+    list: (
+      organizationId: string,
+      options: CallOptions & { afterSequence?: number; limit?: number } = {},
+    ): PagedList<FeedEvent> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/events`,
+        query: { afterSequence: options.afterSequence, limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
     /**
      * Follows the change feed: yields every event after `after`, in order,
      * then keeps polling for new ones until the loop is left or the signal aborts.
@@ -330,26 +615,25 @@ export class CustomersClient {
      * }
      */
     follow: (organizationId: string, options: FollowEventsOptions = {}): AsyncIterable<FeedEvent> => {
-      const transport = this.#transport;
+      const events = this.events;
       const pollIntervalMs = options.pollIntervalMs ?? 1000;
       return {
         async *[Symbol.asyncIterator]() {
-          let after = options.after === undefined ? undefined : String(options.after);
+          let after = options.after ?? 0;
           for (;;) {
-            const page: Page<FeedEvent> = await new PagedList<FeedEvent>(transport, {
-              method: 'GET',
-              path: `/organizations/${enc(organizationId)}/events`,
-              query: { limit: options.limit },
+            // Each round reads to the current end of the feed, then waits; the sequence of the last event is the resume point.
+            let seen = false;
+            for await (const event of events.list(organizationId, {
+              afterSequence: after,
+              limit: options.limit,
               signal: options.signal,
               timeoutMs: options.timeoutMs,
-            }).page(after);
-            yield* page.items;
-            const last = page.items[page.items.length - 1];
-            if (page.next !== undefined) after = page.next;
-            else {
-              if (last !== undefined) after = String(last.sequence);
-              await waitOrAbort(pollIntervalMs, options.signal);
+            })) {
+              seen = true;
+              after = event.sequence;
+              yield event;
             }
+            if (!seen) await waitOrAbort(pollIntervalMs, options.signal);
           }
         },
       };

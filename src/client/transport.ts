@@ -105,7 +105,10 @@ export class Transport {
 
   async request<T>(request: ApiRequest): Promise<ApiResponse<T>> {
     const url = this.url(request.path, request.query);
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#options.token}` };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.#options.token}`,
+    };
     if (this.#options.userAgent !== undefined) headers['user-agent'] = this.#options.userAgent;
     for (const [key, value] of Object.entries(request.headers ?? {})) if (value !== undefined) headers[key] = value;
     let body: string | undefined;
@@ -128,22 +131,44 @@ export class Transport {
         attemptController.abort();
       }, timeoutMs);
       try {
-        const response = await this.#options.fetch(url, { method: request.method, headers, body, signal: attemptController.signal });
+        const response = await this.#options.fetch(url, {
+          method: request.method,
+          headers,
+          body,
+          signal: attemptController.signal,
+        });
         if (response.ok) {
           const text = await response.text();
-          return { status: response.status, headers: response.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
+          return {
+            status: response.status,
+            headers: response.headers,
+            body: (text === '' ? undefined : JSON.parse(text)) as T,
+          };
         }
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
         failure = await errorFromResponse(response, retryAfter);
         if (!RETRY_STATUSES.has(response.status)) throw failure;
       } catch (error) {
-        if (error instanceof CustomersApiError && !RETRY_STATUSES.has(error.status)) throw error;
+        if (error instanceof CustomersApiError && !RETRY_STATUSES.has(error.status)) {
+          error.attempts = attempt + 1;
+          throw error;
+        }
         if (request.signal?.aborted) throw request.signal.reason;
         if (error instanceof CustomersApiError) failure = error;
         else if (timedOut) {
-          failure = new CustomersApiError({ status: 0, code: 'timeout', message: `No response within ${timeoutMs} ms: ${request.method} ${url}`, cause: error });
+          failure = new CustomersApiError({
+            status: 0,
+            code: 'timeout',
+            message: `No response within ${timeoutMs} ms: ${request.method} ${url}`,
+            cause: error,
+          });
         } else if (error instanceof SyntaxError) {
-          throw new CustomersApiError({ status: 0, code: 'invalid_response', message: `The response is not JSON: ${request.method} ${url}`, cause: error });
+          throw new CustomersApiError({
+            status: 0,
+            code: 'invalid_response',
+            message: `The response is not JSON: ${request.method} ${url}`,
+            cause: error,
+          });
         } else {
           failure = new CustomersApiError({
             status: 0,
@@ -156,6 +181,7 @@ export class Transport {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onAbort);
       }
+      failure.attempts = attempt + 1;
       if (attempt >= retries) throw failure;
       const delayMs = this.retryDelay(attempt, failure.retryAfter);
       this.#options.onRetry?.({ attempt: attempt + 1, delayMs, error: failure, method: request.method, url });

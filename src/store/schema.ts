@@ -111,6 +111,57 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+export interface WebhookSubscriptionsTable {
+  organization_id: string;
+  ref: string;
+  id: string;
+  url: string;
+  secret: string;
+  /** JSON array of event names. */
+  events: string;
+  created_at: number;
+  updated_at: number;
+  /** Sequence of the last event this subscription is done with (delivered, given up on, or not subscribed to). */
+  cursor_sequence: number;
+  /** Failed attempts so far at the event after `cursor_sequence`. */
+  attempts: number;
+  /** Epoch ms before which the event after `cursor_sequence` is not retried. */
+  next_attempt_at: number;
+  /** The dispatcher that holds this subscription until `lease_until`. */
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  organization_id: string;
+  /** ULID; one row per attempt. */
+  id: string;
+  subscription_id: string;
+  event_sequence: number;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  /** `succeeded`, `retrying` (another attempt is scheduled) or `failed` (no more attempts). */
+  status: string;
+  response_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  next_attempt_at: number | null;
+  /** 1 when the attempt redelivers an event on an operator's request. */
+  replay: number;
+  created_at: number;
+}
+
+export interface WebhookReplaysTable {
+  organization_id: string;
+  id: string;
+  subscription_id: string;
+  event_sequence: number;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -122,4 +173,7 @@ export interface Database {
   point_records: PointRecordsTable;
   spend_records: SpendRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_replays: WebhookReplaysTable;
 }

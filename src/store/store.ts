@@ -1,4 +1,4 @@
-import type { Compilable, Expression, Kysely, RawBuilder } from 'kysely';
+import type { Compilable, Expression, Insertable, Kysely, RawBuilder, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A named placeholder inside a prepared query; replaced by the value of that name on each run. */
@@ -28,6 +28,12 @@ export interface CompiledStatement {
 /** The few SQL spellings that differ between dialects. */
 export interface DialectSql {
   greatest(a: Expression<number>, b: Expression<number>): RawBuilder<number>;
+  /**
+   * Locks the selected rows for the rest of the transaction, skipping rows
+   * another transaction holds (PostgreSQL `FOR UPDATE SKIP LOCKED`). A no-op
+   * on SQLite, where a write transaction already excludes every other writer.
+   */
+  lockSkipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /** Epoch milliseconds, read when the statement runs. */
   currentMillis(): RawBuilder<number>;
 }
@@ -41,11 +47,28 @@ export interface StoreOptions {
   onPoolError?: ((error: Error) => void) | undefined;
 }
 
+/** Rows whose key already exists overwrite `update` columns instead of failing. */
+export interface UpsertOptions<T extends keyof Database> {
+  conflict: readonly (keyof Database[T] & string)[];
+  update: readonly (keyof Database[T] & string)[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   readonly sql: DialectSql;
   prepare<R>(query: Compilable<R>): PreparedQuery<R>;
+  /**
+   * Inserts many rows (all with the same columns) inside `trx`, the fastest
+   * way the dialect allows: cached single-row statements on SQLite,
+   * multi-row statements on PostgreSQL. For bulk paths such as imports.
+   */
+  insertMany<T extends keyof Database>(
+    trx: Transaction<Database>,
+    table: T,
+    rows: readonly Insertable<Database[T]>[],
+    upsert?: UpsertOptions<T>,
+  ): Promise<void>;
   /**
    * Runs `run` (Kysely's migrator) on a handle fit for migrations: one that
    * waits as long as another process's migration takes, under a lock that

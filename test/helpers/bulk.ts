@@ -40,13 +40,21 @@ export async function insertCustomersDirectly(
 }
 
 /** Creates customer lists with the customer as a member of each, straight in the database. */
-export async function insertMemberships(store: Store, organizationId: string, customerId: string, lists: number): Promise<string[]> {
+export async function insertMemberships(
+  store: Store,
+  organizationId: string,
+  customerId: string,
+  lists: number,
+): Promise<string[]> {
   const ids: string[] = [];
   await store.db.transaction().execute(async (trx) => {
     for (let i = 0; i < lists; i++) {
       const id = newId();
       ids.push(id);
-      await trx.insertInto('customer_lists').values({ organization_id: organizationId, id, name: `List ${i}`, created_at: Date.now(), member_count: 1 }).execute();
+      await trx
+        .insertInto('customer_lists')
+        .values({ organization_id: organizationId, id, name: `List ${i}`, created_at: Date.now(), member_count: 1 })
+        .execute();
       await trx
         .insertInto('customer_list_members')
         .values({ organization_id: organizationId, list_id: id, customer_id: customerId, added_at: Date.now() })

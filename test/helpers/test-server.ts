@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Scope } from '../../src/domain/auth/token-service.js';
 import type { CreateCustomerBody, Customer } from '../../src/http/schemas/customers.js';
 import type { Organization } from '../../src/http/schemas/organizations.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
 import { migrateToLatest, openStore, storeOptions } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { Backend } from './backends.js';
@@ -43,12 +43,16 @@ export interface TestServer {
 let counter = 0;
 
 /** Builds the app on a fresh database of the backend and listens on an ephemeral loopback port. */
-export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  backend: Backend,
+  env: Record<string, string> = {},
+  overrides: ServiceOverrides = {},
+): Promise<TestServer> {
   const database = await backend.createDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TOKEN_CACHE_TTL_MS: '200', ...env });
   const store = await openStore(config.database, storeOptions(config));
   await migrateToLatest(store);
-  const services = createServices(store, config);
+  const services = createServices(store, config, overrides);
   const app = await buildApp({ config, services });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -1,30 +1,35 @@
-import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
-import { AppError, notFound } from '../../errors.js';
-import { CreateCustomerBodySchema, type Customer } from '../../http/schemas/customers.js';
-import { findCustomersByEmails, findCustomersByIds, upsertCustomerRows } from '../../store/repositories/customer-import-repository.js';
+import { notFound } from '../../errors.js';
+import type { Customer } from '../../http/schemas/customers.js';
+import {
+  appendEventsInBulk,
+  findCustomersByEmails,
+  findCustomersByIds,
+  upsertCustomerRows,
+} from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
-import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
+import { advanceOrganizationClock, reserveEventSequences } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
-import { customerCreated, customerStatisticsUpdated, customerUpdated, recordEvents, type DomainEvent } from '../events/event-log.js';
+import {
+  customerCreated,
+  customerStatisticsUpdated,
+  customerUpdated,
+  eventPayload,
+  type DomainEvent,
+} from '../events/event-log.js';
 import { newId } from '../ids.js';
-import { parseTimestamp } from '../time.js';
-import { parseCreateCustomer } from './customer-input.js';
+import { createValidationPool } from './import-validation-pool.js';
+import {
+  STATISTIC_COLUMNS,
+  validateImportChunk,
+  type ImportRecord,
+  type ImportRejection,
+  type ValidatedChunk,
+  type ValidRecord,
+} from './import-validation.js';
 import { customerRowToCustomer } from './customer-mapper.js';
 
-/** One record of an import file, already decoded from its format (CSV cells or an NDJSON object). */
-export interface ImportRecord {
-  /** Line of the file the record starts on, 1-based, for rejects. */
-  line: number;
-  value: unknown;
-  /** Why the record could not be decoded (bad JSON, wrong number of CSV cells); it is rejected with this reason. */
-  error?: string;
-}
-
-export interface ImportRejection {
-  line: number;
-  reason: string;
-}
+export type { ImportRecord, ImportRejection } from './import-validation.js';
 
 export interface ImportTotals {
   rows: number;
@@ -40,124 +45,8 @@ export interface ImportOptions {
   onRejected?: (rejection: ImportRejection) => void;
   /** Called after each committed batch with the running totals. */
   onProgress?: (totals: ImportTotals) => void;
-}
-
-/** Fields a record may carry: the Customer resource as the API and `export` write it. */
-const RECORD_FIELDS = new Set([
-  'id',
-  'firstName',
-  'lastName',
-  'email',
-  'phoneNumber',
-  'dob',
-  'gender',
-  'hasAgreedToMarketing',
-  'createdAt',
-  'updatedAt',
-  'statistics',
-]);
-const STATISTIC_COUNTS = ['pointsBalance', 'totalPointsEarned', 'totalPointsRedeemed', 'totalSpend'] as const;
-const STATISTIC_TIMES = ['lastPointsEarnedAt', 'lastPointsRedeemedAt', 'lastSpentAt'] as const;
-const STATISTIC_COLUMNS = {
-  pointsBalance: 'points_balance',
-  totalPointsEarned: 'total_points_earned',
-  totalPointsRedeemed: 'total_points_redeemed',
-  totalSpend: 'total_spend',
-  lastPointsEarnedAt: 'last_points_earned_at',
-  lastPointsRedeemedAt: 'last_points_redeemed_at',
-  lastSpentAt: 'last_spent_at',
-} as const;
-type StatisticsPatch = Partial<Pick<CustomerRow, (typeof STATISTIC_COLUMNS)[keyof typeof STATISTIC_COLUMNS]>>;
-
-const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
-const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
-
-/** A record that passed validation: the customer fields as stored, and how to find an existing customer. */
-interface ValidRecord {
-  line: number;
-  id: string | undefined;
-  profile: Pick<
-    CustomerRow,
-    'first_name' | 'last_name' | 'email' | 'email_normalized' | 'phone_number' | 'dob' | 'gender' | 'has_agreed_to_marketing'
-  >;
-  createdAt: number | undefined;
-  statistics: StatisticsPatch | undefined;
-}
-
-class Rejected extends Error {}
-
-function describeAppError(error: AppError): string {
-  return error.details?.length ? error.details.map((d) => `${d.field}: ${d.message}`).join('; ') : error.message;
-}
-
-function parseStatistics(value: unknown): StatisticsPatch | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new Rejected('statistics: must be an object');
-  const patch: StatisticsPatch = {};
-  for (const [key, raw] of Object.entries(value)) {
-    if (raw === null || raw === undefined) continue;
-    if ((STATISTIC_COUNTS as readonly string[]).includes(key)) {
-      if (typeof raw !== 'number' || !Number.isSafeInteger(raw)) throw new Rejected(`statistics.${key}: must be an integer`);
-      if (key !== 'pointsBalance' && raw < 0) throw new Rejected(`statistics.${key}: must not be negative`);
-      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_COUNTS)[number]]] = raw;
-    } else if ((STATISTIC_TIMES as readonly string[]).includes(key)) {
-      const at = typeof raw === 'string' ? parseTimestamp(raw) : undefined;
-      if (at === undefined) throw new Rejected(`statistics.${key}: must be an RFC 3339 timestamp`);
-      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_TIMES)[number]]] = at;
-    } else {
-      throw new Rejected(`statistics.${key}: is not a statistic`);
-    }
-  }
-  return patch;
-}
-
-/**
- * Validates one record with the rules of `POST /customers` (the same TypeBox
- * schema, then the same normalization), plus `id` and `statistics`.
- */
-export function validateImportRecord(value: unknown, line: number, region: CountryCode): ValidRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Rejected('the record is not an object');
-  const record = value as Record<string, unknown>;
-  const body: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(record)) {
-    if (!RECORD_FIELDS.has(key)) throw new Rejected(`${key}: is not a field of a customer`);
-    if (field === null || field === undefined || key === 'id' || key === 'statistics' || key === 'updatedAt') continue;
-    body[key] = field;
-  }
-  const id = record.id ?? undefined;
-  if (id !== undefined && (typeof id !== 'string' || !ID_PATTERN.test(id))) {
-    throw new Rejected('id: must be 1 to 64 letters, digits, _ or -');
-  }
-  if (!createBodyCheck.Check(body)) {
-    const first = createBodyCheck.Errors(body).First();
-    const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'record';
-    const message = first?.type === ValueErrorType.ObjectRequiredProperty ? 'is required' : (first?.message.toLowerCase() ?? 'is invalid');
-    throw new Rejected(`${field}: ${message}`);
-  }
-  let parsed: ReturnType<typeof parseCreateCustomer>;
-  try {
-    parsed = parseCreateCustomer(body, region);
-  } catch (error) {
-    if (error instanceof AppError) throw new Rejected(describeAppError(error));
-    throw error;
-  }
-  const { fields } = parsed;
-  return {
-    line,
-    id,
-    profile: {
-      first_name: fields.first_name,
-      last_name: fields.last_name,
-      email: fields.email ?? null,
-      email_normalized: fields.email_normalized ?? null,
-      phone_number: fields.phone_number ?? null,
-      dob: fields.dob ?? null,
-      gender: fields.gender ?? null,
-      has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
-    },
-    createdAt: parsed.createdAt,
-    statistics: parseStatistics(record.statistics),
-  };
+  /** Validates in this many worker threads while the main thread writes (default 0: in this thread). */
+  workers?: number;
 }
 
 const COMPARED_COLUMNS = [
@@ -199,7 +88,13 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       const now = tick.now;
 
       const ids = [...new Set(batch.flatMap((r) => (r.id === undefined ? [] : [r.id])))];
-      const emails = [...new Set(batch.flatMap((r) => (r.id === undefined && r.profile.email_normalized !== null ? [r.profile.email_normalized] : [])))];
+      const emails = [
+        ...new Set(
+          batch.flatMap((r) =>
+            r.id === undefined && r.profile.email_normalized !== null ? [r.profile.email_normalized] : [],
+          ),
+        ),
+      ];
       const byId = new Map<string, CustomerRow>();
       for (const row of await findCustomersByIds(trx, organizationId, ids)) byId.set(row.id, row);
       const byEmail = new Map<string, Set<string>>();
@@ -221,7 +116,10 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         else if (record.profile.email_normalized !== null) {
           const matches = [...(byEmail.get(record.profile.email_normalized) ?? [])];
           if (matches.length > 1) {
-            rejections.push({ line: record.line, reason: `email: ${matches.length} customers have this email; give the id` });
+            rejections.push({
+              line: record.line,
+              reason: `email: ${matches.length} customers have this email; give the id`,
+            });
             continue;
           }
           if (matches.length === 1) current = byId.get(matches[0]!);
@@ -250,7 +148,9 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         else counts.updated++;
         const previous = written.get(next.id);
         const created = previous?.created ?? current === undefined;
-        const statisticsChanged = (previous?.statisticsChanged ?? false) || (current !== undefined && !sameColumns(current, next, STAT_COLUMNS));
+        const statisticsChanged =
+          (previous?.statisticsChanged ?? false) ||
+          (current !== undefined && !sameColumns(current, next, STAT_COLUMNS));
         if (current?.email_normalized != null && current.email_normalized !== next.email_normalized) {
           byEmail.get(current.email_normalized)?.delete(current.id);
         }
@@ -260,13 +160,32 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       }
 
       const rows = [...written.values()];
-      await upsertCustomerRows(trx, rows.map((w) => w.row));
+      await upsertCustomerRows(
+        trx,
+        store,
+        rows.map((w) => w.row),
+      );
       const events: DomainEvent[] = [];
       for (const w of rows) {
         events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
-      await recordEvents(trx, organizationId, now, events);
+      if (events.length > 0) {
+        const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+        await appendEventsInBulk(
+          trx,
+          store,
+          organizationId,
+          firstSequence,
+          events.map((event) => ({
+            id: newId(now),
+            type: event.type,
+            occurredAt: now,
+            payload: JSON.stringify(eventPayload(organizationId, event)),
+            customerId: event.customerId,
+          })),
+        );
+      }
     });
     for (const rejection of rejections) reject(rejection);
     counts.rejected = rejections.length;
@@ -281,7 +200,11 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
      * not at all, and records upsert by id, else by email, so running an
      * interrupted import again creates no duplicates.
      */
-    async importCustomers(organizationId: string, records: AsyncIterable<ImportRecord>, options: ImportOptions = {}): Promise<ImportTotals> {
+    async importCustomers(
+      organizationId: string,
+      chunks: AsyncIterable<readonly ImportRecord[]>,
+      options: ImportOptions = {},
+    ): Promise<ImportTotals> {
       const batchSize = options.batchSize ?? 1000;
       const totals: ImportTotals = { rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 };
       const reject = (rejection: ImportRejection) => {
@@ -289,6 +212,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         options.onRejected?.(rejection);
       };
       if (!(await createOrganizationExists(store, organizationId))) throw notFound('Organization');
+      const pool = options.workers ? await createValidationPool(options.workers, region) : undefined;
       let batch: ValidRecord[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
@@ -299,18 +223,32 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         batch = [];
         options.onProgress?.({ ...totals });
       };
-      for await (const record of records) {
-        totals.rows++;
-        try {
-          if (record.error !== undefined) throw new Rejected(record.error);
-          batch.push(validateImportRecord(record.value, record.line, region));
-        } catch (error) {
-          if (!(error instanceof Rejected)) throw error;
-          reject({ line: record.line, reason: error.message });
+      const consume = async (validated: ValidatedChunk) => {
+        for (const rejection of validated.rejected) reject(rejection);
+        for (const record of validated.valid) {
+          batch.push(record);
+          if (batch.length >= batchSize) await flush();
         }
-        if (batch.length >= batchSize) await flush();
+      };
+      // In order, with a bounded number of chunks in flight: reading waits for writing (backpressure).
+      const inFlight: Promise<ValidatedChunk>[] = [];
+      try {
+        for await (const chunk of chunks) {
+          totals.rows += chunk.length;
+          if (!pool) {
+            await consume(validateImportChunk(chunk, region));
+            continue;
+          }
+          inFlight.push(pool.validate(chunk));
+          if (inFlight.length >= pool.size * 2) await consume(await inFlight.shift()!);
+        }
+        while (inFlight.length > 0) await consume(await inFlight.shift()!);
+        await flush();
+      } finally {
+        // Settle what is still running before the pool goes, so no rejection is left unhandled.
+        await Promise.allSettled(inFlight);
+        await pool?.close();
       }
-      await flush();
       options.onProgress?.({ ...totals });
       return totals;
     },
@@ -325,7 +263,15 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       let afterAt: number = FIRST_PAGE_KEY.at;
       let afterId: string = FIRST_PAGE_KEY.id;
       for (;;) {
-        const rows = await reads.listPage({ organizationId, sort: 'created_at', filter: 'none', value: '', afterAt, afterId, limit: pageSize });
+        const rows = await reads.listPage({
+          organizationId,
+          sort: 'created_at',
+          filter: 'none',
+          value: '',
+          afterAt,
+          afterId,
+          limit: pageSize,
+        });
         if (rows.length > 0) yield rows.map(customerRowToCustomer);
         if (rows.length < pageSize) return;
         const last = rows[rows.length - 1]!;
@@ -338,6 +284,10 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
 export type CustomerImportService = ReturnType<typeof createCustomerImportService>;
 
 async function createOrganizationExists(store: Store, organizationId: string): Promise<boolean> {
-  const row = await store.db.selectFrom('organizations').select('id').where('id', '=', organizationId).executeTakeFirst();
+  const row = await store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', organizationId)
+    .executeTakeFirst();
   return row !== undefined;
 }

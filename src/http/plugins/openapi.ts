@@ -2,9 +2,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+import { ErrorSchema } from '../schemas/common.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
-export const SEED_OPERATIONS: ReadonlySet<string> = new Set(['getCustomer', 'listCustomers', 'listCustomerMemberships']);
+export const SEED_OPERATIONS: ReadonlySet<string> = new Set([
+  'getCustomer',
+  'listCustomers',
+  'listCustomerMemberships',
+]);
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
@@ -44,7 +49,9 @@ absolute URL of the next page.`;
 function headerMap(headers: unknown): Record<string, unknown> | undefined {
   if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
   const properties = (headers as { properties?: unknown }).properties;
-  return properties !== undefined && typeof properties === 'object' ? (properties as Record<string, unknown>) : (headers as Record<string, unknown>);
+  return properties !== undefined && typeof properties === 'object'
+    ? (properties as Record<string, unknown>)
+    : (headers as Record<string, unknown>);
 }
 
 interface RouteSchema {
@@ -58,7 +65,10 @@ interface RouteSchema {
  * registered before them), `GET /openapi.json` and the UI at `/docs`. The
  * document itself is built lazily on the first request, so buildApp stays cheap.
  */
-export async function registerOpenApi(app: FastifyInstance, options: { publicUrl: string | undefined; version: string }) {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  options: { publicUrl: string | undefined; version: string },
+) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -67,7 +77,6 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
         version: options.version,
         description: DESCRIPTION,
         license: { name: 'MIT', identifier: 'MIT' },
-        contact: { name: 'customers-api maintainers', url: 'https://github.com/customers-api/customers-api' },
       },
       servers: [
         options.publicUrl !== undefined
@@ -114,17 +123,24 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       else transformed['x-scope'] = scope;
       const isSeed = source.operationId !== undefined && SEED_OPERATIONS.has(source.operationId);
       if (!isSeed && source['x-extension'] === undefined) transformed['x-extension'] = true;
-      if (source.description === undefined && typeof source.summary === 'string') transformed.description = `${source.summary}.`;
+      if (source.description === undefined && typeof source.summary === 'string')
+        transformed.description = `${source.summary}.`;
       if (source.response) {
         const responses: Record<string, unknown> = {};
-        for (const [status, response] of Object.entries(source.response)) {
+        // Any authenticated request can meet the per-token rate limit (RATE_LIMIT_PER_MINUTE).
+        const declared =
+          scope === undefined || '429' in source.response
+            ? source.response
+            : { ...source.response, 429: { $ref: ErrorSchema.$id } };
+        for (const [status, response] of Object.entries(declared)) {
           const code = Number(status);
-          const declared = (response as { description?: unknown }).description;
+          const own = (response as { description?: unknown }).description;
           const description =
-            code >= 400 ? describeErrorStatus(code) : typeof declared === 'string' ? declared : (SUCCESS_TEXT[code] ?? 'Success');
+            code >= 400 ? describeErrorStatus(code) : typeof own === 'string' ? own : (SUCCESS_TEXT[code] ?? 'Success');
           // A $ref response takes its description from a sibling; an inline schema from the x- key, which is not left in the schema.
           const key = '$ref' in (response as object) ? 'description' : 'x-response-description';
-          const headers = code === 429 || code === 503 ? RETRY_AFTER : headerMap((response as { headers?: unknown }).headers);
+          const headers =
+            code === 429 || code === 503 ? RETRY_AFTER : headerMap((response as { headers?: unknown }).headers);
           responses[status] = { ...(response as object), [key]: description, ...(headers ? { headers } : {}) };
         }
         transformed.response = responses;

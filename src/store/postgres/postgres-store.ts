@@ -111,6 +111,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     db,
     sql: {
       greatest: (a, b) => sql<number>`greatest(${a}, ${b})`,
+      lockSkipLocked: (query) => query.forUpdate().skipLocked(),
       // The database's clock, read when the statement runs (after any row lock it waited for), so all
       // processes on all machines share one clock.
       currentMillis: () => sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`,
@@ -124,6 +125,20 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
         return result.rows as R[];
       };
       return { all, first: async (params) => (await all(params))[0] };
+    },
+    async insertMany(trx, table, rows, upsert) {
+      if (rows.length === 0) return;
+      // PostgreSQL allows 65535 bound parameters a statement.
+      const chunk = Math.max(1, Math.floor(60_000 / Object.keys(rows[0]!).length));
+      for (let i = 0; i < rows.length; i += chunk) {
+        let query = trx.insertInto(table).values(rows.slice(i, i + chunk) as never);
+        if (upsert) {
+          query = query.onConflict((oc) =>
+            oc.columns(upsert.conflict as never).doUpdateSet(Object.fromEntries(upsert.update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
+          );
+        }
+        await query.execute();
+      }
     },
     async ping(timeoutMs = 2000) {
       await withTimeout(pool.query('select 1'), timeoutMs, `PostgreSQL at ${redactUrl(url)} did not answer within ${timeoutMs} ms`);

@@ -1,14 +1,19 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import type { EventToAppend } from './event-repository.js';
 import type { CustomerRow } from './customer-repository.js';
 
 type Trx = Transaction<Database>;
 
 // Well below both limits on bound parameters per statement (SQLite 32766, PostgreSQL 65535).
 const LOOKUP_CHUNK = 900;
-const WRITE_CHUNK = 500;
 
-export async function findCustomersByIds(trx: Trx, organizationId: string, ids: readonly string[]): Promise<CustomerRow[]> {
+export async function findCustomersByIds(
+  trx: Trx,
+  organizationId: string,
+  ids: readonly string[],
+): Promise<CustomerRow[]> {
   const rows: CustomerRow[] = [];
   for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     rows.push(
@@ -23,7 +28,11 @@ export async function findCustomersByIds(trx: Trx, organizationId: string, ids: 
   return rows;
 }
 
-export async function findCustomersByEmails(trx: Trx, organizationId: string, emailsNormalized: readonly string[]): Promise<CustomerRow[]> {
+export async function findCustomersByEmails(
+  trx: Trx,
+  organizationId: string,
+  emailsNormalized: readonly string[],
+): Promise<CustomerRow[]> {
   const rows: CustomerRow[] = [];
   for (let i = 0; i < emailsNormalized.length; i += LOOKUP_CHUNK) {
     rows.push(
@@ -58,18 +67,42 @@ const UPDATABLE_COLUMNS = [
   'last_spent_at',
 ] as const satisfies readonly (keyof CustomerRow)[];
 
+/** Writes whole customer rows: inserts the new ones and overwrites the existing ones (same organization and id). */
+export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {
+  await store.insertMany(trx, 'customers', rows, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
+}
+
 /**
- * Writes whole customer rows: inserts the new ones and overwrites the
- * existing ones (same organization and id), a few hundred rows a statement.
+ * Appends events like `appendEvents` of the event repository (same rows, the
+ * sequences reserved by the caller), through the store's bulk insert: imports
+ * append one or two events per row.
  */
-export async function upsertCustomerRows(trx: Trx, rows: readonly CustomerRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-    await trx
-      .insertInto('customers')
-      .values(rows.slice(i, i + WRITE_CHUNK))
-      .onConflict((oc) =>
-        oc.columns(['organization_id', 'id']).doUpdateSet((eb) => Object.fromEntries(UPDATABLE_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))),
-      )
-      .execute();
-  }
+export async function appendEventsInBulk(
+  trx: Trx,
+  store: Store,
+  organizationId: string,
+  firstSequence: number,
+  events: readonly EventToAppend[],
+): Promise<void> {
+  await store.insertMany(
+    trx,
+    'events',
+    events.map((event, i) => ({
+      organization_id: organizationId,
+      sequence: firstSequence + i,
+      id: event.id,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      payload: event.payload,
+    })),
+  );
+  await store.insertMany(
+    trx,
+    'event_customers',
+    events.flatMap((event, i) =>
+      event.customerId === null
+        ? []
+        : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
+    ),
+  );
 }

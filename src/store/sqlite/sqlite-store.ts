@@ -113,6 +113,7 @@ export function createSqliteStore(file: string): Store {
   // A second connection serves prepared reads: in WAL mode it sees only committed data, never a write in progress.
   const reader = file === ':memory:' ? writer : openConnection(file, true);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cacheStatements(writer) }) });
+  const writeStatements = new Map<string, BetterSqlite3.Statement>();
   optimize(writer);
   const optimizer = setInterval(() => optimize(writer), OPTIMIZE_EVERY_MS);
   optimizer.unref();
@@ -122,6 +123,7 @@ export function createSqliteStore(file: string): Store {
     db,
     sql: {
       greatest: (a, b) => sql<number>`max(${a}, ${b})`,
+      lockSkipLocked: (query) => query,
       // Write transactions begin IMMEDIATE, so by the time a statement is built the write lock is held.
       currentMillis: () => sql<number>`${Date.now()}`,
     },
@@ -164,6 +166,29 @@ export function createSqliteStore(file: string): Store {
           }
         },
       };
+    },
+    insertMany(_trx, table, rows, upsert) {
+      // Kysely's SQLite driver runs the open transaction on this same single writer connection and
+      // holds it for the transaction's callback, so these statements run inside that transaction.
+      if (rows.length === 0) return Promise.resolve();
+      try {
+        const columns = Object.keys(rows[0]!);
+        const key = `${table}\u0000${columns.join(',')}\u0000${upsert ? `${upsert.conflict.join(',')}\u0000${upsert.update.join(',')}` : ''}`;
+        let statement = writeStatements.get(key);
+        if (!statement) {
+          const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+          let text = `insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+          if (upsert) {
+            text += ` on conflict (${upsert.conflict.map(quoted).join(', ')}) do update set ${upsert.update.map((c) => `${quoted(c)} = excluded.${quoted(c)}`).join(', ')}`;
+          }
+          statement = writer.prepare(text);
+          writeStatements.set(key, statement);
+        }
+        for (const row of rows) statement.run(...columns.map((c) => (row as Record<string, unknown>)[c]));
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
     },
     async withMigrationDb(run) {
       writer.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);

@@ -1,0 +1,184 @@
+import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { AppError } from '../../errors.js';
+import { CreateCustomerBodySchema } from '../../http/schemas/customers.js';
+import type { CustomerRow } from '../../store/repositories/customer-repository.js';
+import { parseTimestamp } from '../time.js';
+import { parseCreateCustomer } from './customer-input.js';
+
+// Validation of import records, apart from the import itself so that worker threads load only this.
+
+/** One record of an import file: a decoded value (CSV cells as an object), or the JSON text of an NDJSON line. */
+export interface ImportRecord {
+  /** Line of the file the record starts on, 1-based, for rejects. */
+  line: number;
+  value?: unknown;
+  /** JSON text, decoded during validation (so that a validation worker does it). */
+  text?: string;
+  /** Why the record could not be decoded (wrong number of CSV cells); it is rejected with this reason. */
+  error?: string;
+}
+
+export interface ImportRejection {
+  line: number;
+  reason: string;
+}
+
+/** Fields a record may carry: the Customer resource as the API and `export` write it. */
+const RECORD_FIELDS = new Set([
+  'id',
+  'firstName',
+  'lastName',
+  'email',
+  'phoneNumber',
+  'dob',
+  'gender',
+  'hasAgreedToMarketing',
+  'createdAt',
+  'updatedAt',
+  'statistics',
+]);
+const STATISTIC_COUNTS = ['pointsBalance', 'totalPointsEarned', 'totalPointsRedeemed', 'totalSpend'] as const;
+const STATISTIC_TIMES = ['lastPointsEarnedAt', 'lastPointsRedeemedAt', 'lastSpentAt'] as const;
+export const STATISTIC_COLUMNS = {
+  pointsBalance: 'points_balance',
+  totalPointsEarned: 'total_points_earned',
+  totalPointsRedeemed: 'total_points_redeemed',
+  totalSpend: 'total_spend',
+  lastPointsEarnedAt: 'last_points_earned_at',
+  lastPointsRedeemedAt: 'last_points_redeemed_at',
+  lastSpentAt: 'last_spent_at',
+} as const;
+type StatisticsPatch = Partial<Pick<CustomerRow, (typeof STATISTIC_COLUMNS)[keyof typeof STATISTIC_COLUMNS]>>;
+
+const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
+const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
+
+/** A record that passed validation: the customer fields as stored, and how to find an existing customer. */
+export interface ValidRecord {
+  line: number;
+  id: string | undefined;
+  profile: Pick<
+    CustomerRow,
+    | 'first_name'
+    | 'last_name'
+    | 'email'
+    | 'email_normalized'
+    | 'phone_number'
+    | 'dob'
+    | 'gender'
+    | 'has_agreed_to_marketing'
+  >;
+  createdAt: number | undefined;
+  statistics: StatisticsPatch | undefined;
+}
+
+class Rejected extends Error {}
+
+function describeAppError(error: AppError): string {
+  return error.details?.length ? error.details.map((d) => `${d.field}: ${d.message}`).join('; ') : error.message;
+}
+
+function parseStatistics(value: unknown): StatisticsPatch | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Rejected('statistics: must be an object');
+  const patch: StatisticsPatch = {};
+  for (const [key, raw] of Object.entries(value)) {
+    if (raw === null || raw === undefined) continue;
+    if ((STATISTIC_COUNTS as readonly string[]).includes(key)) {
+      if (typeof raw !== 'number' || !Number.isSafeInteger(raw))
+        throw new Rejected(`statistics.${key}: must be an integer`);
+      if (key !== 'pointsBalance' && raw < 0) throw new Rejected(`statistics.${key}: must not be negative`);
+      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_COUNTS)[number]]] = raw;
+    } else if ((STATISTIC_TIMES as readonly string[]).includes(key)) {
+      const at = typeof raw === 'string' ? parseTimestamp(raw) : undefined;
+      if (at === undefined) throw new Rejected(`statistics.${key}: must be an RFC 3339 timestamp`);
+      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_TIMES)[number]]] = at;
+    } else {
+      throw new Rejected(`statistics.${key}: is not a statistic`);
+    }
+  }
+  return patch;
+}
+
+/**
+ * Validates one record with the rules of `POST /customers` (the same TypeBox
+ * schema, then the same normalization), plus `id` and `statistics`.
+ */
+export function validateImportRecord(value: unknown, line: number, region: CountryCode): ValidRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Rejected('the record is not an object');
+  const record = value as Record<string, unknown>;
+  const body: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(record)) {
+    if (!RECORD_FIELDS.has(key)) throw new Rejected(`${key}: is not a field of a customer`);
+    if (field === null || field === undefined || key === 'id' || key === 'statistics' || key === 'updatedAt') continue;
+    body[key] = field;
+  }
+  const id = record.id ?? undefined;
+  if (id !== undefined && (typeof id !== 'string' || !ID_PATTERN.test(id))) {
+    throw new Rejected('id: must be 1 to 64 letters, digits, _ or -');
+  }
+  if (!createBodyCheck.Check(body)) {
+    const first = createBodyCheck.Errors(body).First();
+    const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'record';
+    const message =
+      first?.type === ValueErrorType.ObjectRequiredProperty
+        ? 'is required'
+        : (first?.message.toLowerCase() ?? 'is invalid');
+    throw new Rejected(`${field}: ${message}`);
+  }
+  let parsed: ReturnType<typeof parseCreateCustomer>;
+  try {
+    parsed = parseCreateCustomer(body, region);
+  } catch (error) {
+    if (error instanceof AppError) throw new Rejected(describeAppError(error));
+    throw error;
+  }
+  const { fields } = parsed;
+  return {
+    line,
+    id,
+    profile: {
+      first_name: fields.first_name,
+      last_name: fields.last_name,
+      email: fields.email ?? null,
+      email_normalized: fields.email_normalized ?? null,
+      phone_number: fields.phone_number ?? null,
+      dob: fields.dob ?? null,
+      gender: fields.gender ?? null,
+      has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
+    },
+    createdAt: parsed.createdAt,
+    statistics: parseStatistics(record.statistics),
+  };
+}
+
+export interface ValidatedChunk {
+  valid: ValidRecord[];
+  rejected: ImportRejection[];
+}
+
+/** Decodes and validates a chunk of records; pure, so worker threads can run it. */
+export function validateImportChunk(records: readonly ImportRecord[], region: CountryCode): ValidatedChunk {
+  const valid: ValidRecord[] = [];
+  const rejected: ImportRejection[] = [];
+  for (const record of records) {
+    try {
+      if (record.error !== undefined) throw new Rejected(record.error);
+      let value = record.value;
+      if (record.text !== undefined) {
+        try {
+          value = JSON.parse(record.text);
+        } catch (error) {
+          throw new Rejected(`not valid JSON (${(error as Error).message})`);
+        }
+      }
+      valid.push(validateImportRecord(value, record.line, region));
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+      rejected.push({ line: record.line, reason: error.message });
+    }
+  }
+  return { valid, rejected };
+}
