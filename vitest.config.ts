@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // Benchmarks run only through `npm run bench`.
+    exclude: [...configDefaults.exclude, 'bench/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,0 +1,333 @@
+/**
+ * The physical baseline: a bare node:http server answering the benchmark's
+ * requests with one prepared statement each and JSON.stringify. No framework,
+ * no auth, no validation beyond what the SQL needs, no logging. It produces
+ * the same JSON shapes as customers-api, so the difference between the two is
+ * what the framework, auth, logging, validation and mapping cost.
+ *
+ *   node bench/.build/bench/baseline/server.js <sqlite:/path/to.db | postgres://...> <port>
+ */
+import http from 'node:http';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { monotonicFactory } from 'ulidx';
+
+interface Row {
+  organization_id: string;
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  phone_number: string | null;
+  dob: string | null;
+  gender: string | null;
+  has_agreed_to_marketing: number | null;
+  created_at: number;
+  updated_at: number;
+  points_balance: number;
+  total_points_earned: number;
+  total_points_redeemed: number;
+  total_spend: number;
+  last_points_earned_at: number | null;
+  last_points_redeemed_at: number | null;
+  last_spent_at: number | null;
+}
+
+interface Driver {
+  byId(org: string, id: string): Promise<Row | undefined>;
+  page(sort: 'created' | 'updated', filter: 'none' | 'email' | 'phone', params: unknown[]): Promise<Row[]>;
+  create?(
+    org: string,
+    fields: Omit<Row, 'organization_id' | 'id' | 'created_at' | 'updated_at'> & { email_normalized: string | null },
+  ): Row | undefined;
+  /** Records a points adjustment: 204, or 404 (no customer), 409 (reference taken) or 422-ish (balance too low). */
+  adjustPoints?(org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400;
+}
+
+const PAGE = 1000;
+const FIRST_AT = Number.MAX_SAFE_INTEGER;
+const FIRST_ID = '\u{10FFFF}';
+
+function pageSql(
+  sort: 'created' | 'updated',
+  filter: 'none' | 'email' | 'phone',
+  placeholder: (n: number) => string,
+): string {
+  const column = sort === 'updated' ? 'updated_at' : 'created_at';
+  const where =
+    filter === 'email'
+      ? ` and email_normalized = ${placeholder(4)}`
+      : filter === 'phone'
+        ? ` and phone_number = ${placeholder(4)}`
+        : '';
+  const limit = placeholder(filter === 'none' ? 4 : 5);
+  return `select * from customers where organization_id = ${placeholder(1)} and (${column}, id) < (${placeholder(2)}, ${placeholder(3)})${where} order by ${column} desc, id desc limit ${limit}`;
+}
+
+function sqliteDriver(file: string): Driver {
+  const reader = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  reader.pragma('cache_size = -65536');
+  const writer = new BetterSqlite3(file, { fileMustExist: true });
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('synchronous = NORMAL');
+  writer.pragma('busy_timeout = 5000');
+  const byId = reader.prepare('select * from customers where organization_id = ? and id = ?');
+  const pages = new Map<string, BetterSqlite3.Statement>();
+  for (const sort of ['created', 'updated'] as const) {
+    for (const filter of ['none', 'email', 'phone'] as const)
+      pages.set(`${sort}:${filter}`, reader.prepare(pageSql(sort, filter, () => '?')));
+  }
+  const tick = writer.prepare(
+    'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock',
+  );
+  const insert = writer.prepare(
+    `insert into customers (organization_id, id, first_name, last_name, email, email_normalized, phone_number, dob, gender,
+       has_agreed_to_marketing, created_at, updated_at, points_balance, total_points_earned, total_points_redeemed, total_spend,
+       last_points_earned_at, last_points_redeemed_at, last_spent_at)
+     values (@organization_id, @id, @first_name, @last_name, @email, @email_normalized, @phone_number, @dob, @gender,
+       @has_agreed_to_marketing, @created_at, @updated_at, 0, 0, 0, 0, null, null, null)`,
+  );
+  const nextId = monotonicFactory();
+  const customerForUpdate = writer.prepare('select * from customers where organization_id = ? and id = ?');
+  const pointRecordExists = writer.prepare(
+    'select 1 from point_records where organization_id = ? and customer_id = ? and reference = ?',
+  );
+  const insertPointRecord = writer.prepare(
+    'insert into point_records (organization_id, customer_id, reference, amount, notes, occurred_at) values (?, ?, ?, ?, null, ?)',
+  );
+  const updateStatistics = writer.prepare(
+    `update customers set points_balance = points_balance + @amount,
+       total_points_earned = total_points_earned + max(@amount, 0), total_points_redeemed = total_points_redeemed + max(-@amount, 0),
+       last_points_earned_at = case when @amount > 0 then @now else last_points_earned_at end,
+       last_points_redeemed_at = case when @amount < 0 then @now else last_points_redeemed_at end,
+       updated_at = @now
+     where organization_id = @org and id = @id returning *`,
+  );
+  const tickEvent = writer.prepare(
+    'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock, event_sequence',
+  );
+  const insertEvent = writer.prepare(
+    'insert into events (organization_id, sequence, id, type, occurred_at, payload) values (?, ?, ?, ?, ?, ?)',
+  );
+  const insertEventCustomer = writer.prepare(
+    'insert into event_customers (organization_id, customer_id, sequence) values (?, ?, ?)',
+  );
+  // The same work a points adjustment must do: commit order, ledger entry, statistics, and the change-feed event.
+  const adjust = writer.transaction(
+    (org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400 => {
+      const tick = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
+      if (!tick) return 404;
+      const customer = customerForUpdate.get(org, customerId) as Row | undefined;
+      if (!customer) return 404;
+      if (pointRecordExists.get(org, customerId, reference)) return 409;
+      if (customer.points_balance + amount < 0) return 400;
+      insertPointRecord.run(org, customerId, reference, amount, tick.clock);
+      const updated = updateStatistics.get({ amount, now: tick.clock, org, id: customerId }) as Row;
+      const payload = JSON.stringify({ event: 'customer.statistics.updated', customer: toCustomer(updated) });
+      insertEvent.run(org, tick.event_sequence, nextId(tick.clock), 'customer.statistics.updated', tick.clock, payload);
+      insertEventCustomer.run(org, customerId, tick.event_sequence);
+      return 204;
+    },
+  );
+  const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
+    const clock = tick.get(Date.now(), org) as { clock: number } | undefined;
+    if (!clock) return undefined;
+    const row = {
+      ...fields,
+      organization_id: org,
+      id: nextId(clock.clock),
+      created_at: clock.clock,
+      updated_at: clock.clock,
+    };
+    insert.run(row);
+    return row as Row;
+  });
+  return {
+    byId: (org, id) => Promise.resolve(byId.get(org, id) as Row | undefined),
+    page: (sort, filter, params) => Promise.resolve(pages.get(`${sort}:${filter}`)!.all(...params) as Row[]),
+    create: (org, fields) => create.immediate(org, fields),
+    adjustPoints: (org, customerId, reference, amount) => adjust.immediate(org, customerId, reference, amount),
+  };
+}
+
+function postgresDriver(url: string): Driver {
+  const INT8 = 20;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8
+          ? (value: string) => Number(value)
+          : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const run = async (name: string, text: string, values: unknown[]) =>
+    (await pool.query<Row>({ name, text, values })).rows;
+  const byIdSql = 'select * from customers where organization_id = $1 and id = $2';
+  return {
+    byId: async (org, id) => (await run('base_by_id', byIdSql, [org, id]))[0],
+    page: (sort, filter, params) =>
+      run(
+        `base_${sort}_${filter}`,
+        pageSql(sort, filter, (n) => `$${n}`),
+        params,
+      ),
+  };
+}
+
+function seconds(ms: number): string {
+  return `${new Date(ms - (ms % 1000)).toISOString().slice(0, 19)}Z`;
+}
+
+/** The Customer shape, keys in the same order as the API's schema. */
+function toCustomer(row: Row) {
+  const statistics: Record<string, string | number> = {};
+  if (row.last_points_earned_at !== null)
+    statistics.lastPointsEarnedAt = new Date(row.last_points_earned_at).toISOString();
+  if (row.last_points_redeemed_at !== null)
+    statistics.lastPointsRedeemedAt = new Date(row.last_points_redeemed_at).toISOString();
+  if (row.last_spent_at !== null) statistics.lastSpentAt = new Date(row.last_spent_at).toISOString();
+  statistics.pointsBalance = row.points_balance;
+  statistics.totalPointsEarned = row.total_points_earned;
+  statistics.totalPointsRedeemed = row.total_points_redeemed;
+  statistics.totalSpend = row.total_spend;
+  return {
+    createdAt: seconds(row.created_at),
+    dob: row.dob ?? undefined,
+    email: row.email ?? undefined,
+    firstName: row.first_name,
+    gender: row.gender ?? undefined,
+    hasAgreedToMarketing: row.has_agreed_to_marketing === null ? undefined : row.has_agreed_to_marketing === 1,
+    id: row.id,
+    lastName: row.last_name,
+    phoneNumber: row.phone_number ?? undefined,
+    statistics,
+    updatedAt: seconds(row.updated_at),
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+const POINTS = /^\/organizations\/([^/]+)\/customers\/([^/]+)\/points\/([^/]+)$/;
+const ITEM = /^\/organizations\/([^/]+)\/customers\/([^/]+)$/;
+const LIST = /^\/organizations\/([^/]+)\/customers$/;
+
+function createHandler(driver: Driver) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === '/healthz') return send(res, 200, { status: 'ok' });
+    let m = POINTS.exec(path);
+    if (m && req.method === 'PUT' && driver.adjustPoints) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { amount?: unknown };
+      if (typeof body.amount !== 'number' || !Number.isInteger(body.amount) || body.amount === 0) {
+        return send(res, 400, { code: 'invalid_request', message: 'amount' });
+      }
+      const status = driver.adjustPoints(
+        decodeURIComponent(m[1]!),
+        decodeURIComponent(m[2]!),
+        decodeURIComponent(m[3]!),
+        body.amount,
+      );
+      if (status === 204) {
+        res.writeHead(204);
+        return res.end();
+      }
+      return send(res, status, { code: String(status), message: 'points adjustment refused' });
+    }
+    m = ITEM.exec(path);
+    if (m && req.method === 'GET') {
+      const row = await driver.byId(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+      return row
+        ? send(res, 200, toCustomer(row))
+        : send(res, 404, { code: 'not_found', message: 'Customer not found' });
+    }
+    m = LIST.exec(path);
+    if (m && req.method === 'GET') {
+      const org = decodeURIComponent(m[1]!);
+      const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const sort = query.get('sort') === 'updated' ? 'updated' : 'created';
+      const email = query.get('email');
+      const phone = query.get('phoneNumber');
+      const filter = email !== null ? 'email' : phone !== null ? 'phone' : 'none';
+      let at = FIRST_AT;
+      let id = FIRST_ID;
+      const after = query.get('after');
+      if (after !== null) [at, id] = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as [number, string];
+      const params: unknown[] = [org, at, id];
+      if (filter === 'email') params.push(email!.trim().toLowerCase());
+      if (filter === 'phone') params.push(phone);
+      params.push(PAGE + 1);
+      const rows = await driver.page(sort, filter, params);
+      const headers: Record<string, string> = {};
+      if (rows.length > PAGE) {
+        const last = rows[PAGE - 1]!;
+        query.set(
+          'after',
+          Buffer.from(JSON.stringify([sort === 'updated' ? last.updated_at : last.created_at, last.id])).toString(
+            'base64url',
+          ),
+        );
+        headers['x-next-page'] = `http://${req.headers.host}${path}?${query.toString()}`;
+        rows.length = PAGE;
+      }
+      return send(res, 200, rows.map(toCustomer), headers);
+    }
+    if (m && req.method === 'POST' && driver.create) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      if (typeof body.firstName !== 'string' || typeof body.lastName !== 'string')
+        return send(res, 400, { code: 'invalid_request', message: 'names' });
+      const email = typeof body.email === 'string' ? body.email : null;
+      const row = driver.create(m[1]!, {
+        first_name: body.firstName,
+        last_name: body.lastName,
+        email,
+        email_normalized: email === null ? null : email.trim().toLowerCase(),
+        phone_number: typeof body.phoneNumber === 'string' ? body.phoneNumber : null,
+        dob: typeof body.dob === 'string' ? body.dob : null,
+        gender: typeof body.gender === 'string' ? body.gender : null,
+        has_agreed_to_marketing:
+          typeof body.hasAgreedToMarketing === 'boolean' ? (body.hasAgreedToMarketing ? 1 : 0) : null,
+        points_balance: 0,
+        total_points_earned: 0,
+        total_points_redeemed: 0,
+        total_spend: 0,
+        last_points_earned_at: null,
+        last_points_redeemed_at: null,
+        last_spent_at: null,
+      });
+      return row
+        ? send(res, 201, toCustomer(row))
+        : send(res, 404, { code: 'not_found', message: 'Organization not found' });
+    }
+    return send(res, 404, { code: 'not_found', message: 'Not found' });
+  };
+}
+
+const [target, port] = process.argv.slice(2);
+if (!target || !port) {
+  console.error('usage: baseline/server.js <sqlite:/path | postgres://...> <port>');
+  process.exit(2);
+}
+const driver = target.startsWith('sqlite:') ? sqliteDriver(target.slice('sqlite:'.length)) : postgresDriver(target);
+const handle = createHandler(driver);
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((error: unknown) => send(res, 500, { code: 'internal', message: (error as Error).message }));
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(port), '127.0.0.1', () => console.log(`baseline listening on ${port}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,135 @@
+import { customerIdsOf, type Dataset } from './data.js';
+import { runLoad, type LoadResult } from './load.js';
+import type { ServerProcess } from './processes.js';
+import type { Figure } from './report.js';
+
+export interface WriteBenchOptions {
+  pair: { ours: ServerProcess; base: ServerProcess; token: string };
+  /** An empty organization the writes go to, so the read dataset keeps its size. */
+  organizationId: string;
+  dataset: Dataset;
+  seconds: number;
+  warmup: number;
+  log: (message: string) => void;
+  notes: string[];
+}
+
+const WRITE_CONNECTIONS = 10;
+
+function createBodies() {
+  let n = 0;
+  return () => {
+    n++;
+    return JSON.stringify({
+      firstName: 'Bench',
+      lastName: `Writer ${n}`,
+      email: `bench.writer.${process.pid}.${Date.now()}.${n}@example.com`,
+      phoneNumber: `+6141${String(n % 10_000_000).padStart(7, '0')}`,
+      hasAgreedToMarketing: n % 2 === 0,
+    });
+  };
+}
+
+async function measure(
+  server: ServerProcess,
+  token: string | undefined,
+  method: 'POST' | 'PUT',
+  next: () => { path: string; body: string },
+  seconds: number,
+  warmup: number,
+): Promise<LoadResult> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  await runLoad({ url: server.url, method, next, headers, connections: WRITE_CONNECTIONS, seconds: warmup });
+  return runLoad({
+    url: server.url,
+    method,
+    next,
+    headers,
+    connections: WRITE_CONNECTIONS,
+    seconds,
+    cpuSeconds: () => server.cpuSeconds(),
+  });
+}
+
+/** Earn adjustments of 1..100 points under fresh references, spread over the given customers. */
+function pointAdjustments(organizationId: string, customerIds: string[], tag: string) {
+  let n = 0;
+  return () => {
+    n++;
+    const customerId = customerIds[Math.floor(Math.random() * customerIds.length)]!;
+    return {
+      path: `/organizations/${organizationId}/customers/${customerId}/points/bench-${tag}-${n}`,
+      body: JSON.stringify({ amount: 1 + (n % 100) }),
+    };
+  };
+}
+
+/** Customer creates (and points adjustments, once the points endpoint exists) with 10 concurrent clients. */
+export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Figure[]> {
+  const { pair, organizationId, seconds, warmup } = options;
+  const path = `/organizations/${organizationId}/customers`;
+  const oursBodies = createBodies();
+  const baseBodies = createBodies();
+  const ours = await measure(pair.ours, pair.token, 'POST', () => ({ path, body: oursBodies() }), seconds, warmup);
+  const base = await measure(pair.base, undefined, 'POST', () => ({ path, body: baseBodies() }), seconds, warmup);
+  for (const [name, result] of [
+    ['customers-api', ours],
+    ['baseline', base],
+  ] as const) {
+    if (result.failures > 0) options.notes.push(`${name} creates: ${result.failures} failed of ${result.total}.`);
+  }
+  const figures: Figure[] = [
+    {
+      section: 'Writes (SQLite, 10 concurrent clients)',
+      name: 'create a customer',
+      ours: ours.rps,
+      base: base.rps,
+      cpu:
+        ours.cpuMicros === undefined || base.cpuMicros === undefined
+          ? undefined
+          : { ours: ours.cpuMicros, base: base.cpuMicros, unit: 'µs/request' },
+      unit: 'creates/s',
+      detail: `p50 ${ours.p50} ms / p99 ${ours.p99} ms (baseline ${base.p50} / ${base.p99} ms); each create is one transaction advancing the organization clock`,
+      target: { kind: 'info' },
+    },
+  ];
+  const customerIds = await customerIdsOf(options.dataset.databaseUrl, organizationId, 10_000);
+  const tag = `${process.pid}-${Date.now()}`;
+  const oursPoints = await measure(
+    pair.ours,
+    pair.token,
+    'PUT',
+    pointAdjustments(organizationId, customerIds, `${tag}-o`),
+    seconds,
+    warmup,
+  );
+  const basePoints = await measure(
+    pair.base,
+    undefined,
+    'PUT',
+    pointAdjustments(organizationId, customerIds, `${tag}-b`),
+    seconds,
+    warmup,
+  );
+  for (const [name, result] of [
+    ['customers-api', oursPoints],
+    ['baseline', basePoints],
+  ] as const) {
+    if (result.failures > 0)
+      options.notes.push(`${name} points adjustments: ${result.failures} failed of ${result.total}.`);
+  }
+  figures.push({
+    section: 'Writes (SQLite, 10 concurrent clients)',
+    name: 'points adjustment',
+    ours: oursPoints.rps,
+    base: basePoints.rps,
+    cpu:
+      oursPoints.cpuMicros === undefined || basePoints.cpuMicros === undefined
+        ? undefined
+        : { ours: oursPoints.cpuMicros, base: basePoints.cpuMicros, unit: 'µs/request' },
+    unit: 'adjustments/s',
+    detail: `p50 ${oursPoints.p50} ms / p99 ${oursPoints.p99} ms (baseline ${basePoints.p50} / ${basePoints.p99} ms); over ${customerIds.length.toLocaleString('en')} customers; ledger entry + statistics + change-feed event in one transaction`,
+    target: { kind: 'info' },
+  });
+  return figures;
+}
