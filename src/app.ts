@@ -35,6 +35,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     logger: logger ?? { level: config.logLevel },
     // One log line per request comes from registerRequestLogging instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // Request lines carry their own context (method, url, status, instance); a child logger per request would only add a reqId.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     // Requests the router refuses before any route runs (a path segment over 100 characters, a malformed URL)
