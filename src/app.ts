@@ -14,14 +14,21 @@ import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './http/schemas/common.js';
-import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './http/schemas/customers.js';
+import {
+  CustomerListTinySchema,
+  CustomerSchema,
+  CustomerStatisticsSchema,
+  CustomerTinySchema,
+} from './http/schemas/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
 import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
 import type { Services } from './services.js';
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface BuildAppOptions {
   config: Config;
@@ -43,7 +50,9 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     // still get the error JSON.
     frameworkErrors: (error, request, reply) => {
       const message =
-        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is longer than 100 characters' : 'The URL is malformed';
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path segment is longer than 100 characters'
+          : 'The URL is malformed';
       void sendError(request, reply, 'bad_request', message);
     },
     ajv: {
@@ -58,7 +67,17 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     },
   });
 
-  for (const schema of [ErrorSchema, CustomerStatisticsSchema, CustomerSchema, CustomerTinySchema, CustomerListTinySchema, OrganizationSchema, FeedEventSchema, CustomerListSchema, CustomerListMemberSchema]) {
+  for (const schema of [
+    ErrorSchema,
+    CustomerStatisticsSchema,
+    CustomerSchema,
+    CustomerTinySchema,
+    CustomerListTinySchema,
+    OrganizationSchema,
+    FeedEventSchema,
+    CustomerListSchema,
+    CustomerListMemberSchema,
+  ]) {
     app.addSchema(schema);
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);

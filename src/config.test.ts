@@ -4,7 +4,13 @@ import { ConfigError, loadConfig, redactUrl } from './config.js';
 describe('loadConfig', () => {
   it('has defaults that run on embedded SQLite', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', logLevel: 'info', defaultPhoneRegion: 'AU', publicUrl: undefined });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      defaultPhoneRegion: 'AU',
+      publicUrl: undefined,
+    });
     expect(config.database).toEqual({ kind: 'sqlite', path: expect.stringMatching(/data\/customers\.db$/) });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -74,9 +74,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
     }
     return { kind: 'postgres', url: raw };
   }
-  throw new ConfigError(
-    `DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(raw)}"`,
-  );
+  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(raw)}"`);
 }
 
 /** Hides the password of a connection URL so it can be printed in errors and logs. */
@@ -97,7 +95,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const region = (env.DEFAULT_PHONE_REGION ?? 'AU').trim().toUpperCase();
   if (!isSupportedCountry(region)) {
-    throw new ConfigError(`DEFAULT_PHONE_REGION must be an ISO 3166-1 alpha-2 region such as AU, got "${env.DEFAULT_PHONE_REGION}"`);
+    throw new ConfigError(
+      `DEFAULT_PHONE_REGION must be an ISO 3166-1 alpha-2 region such as AU, got "${env.DEFAULT_PHONE_REGION}"`,
+    );
   }
   let publicUrl: string | undefined;
   if (env.PUBLIC_URL !== undefined && env.PUBLIC_URL !== '') {
@@ -124,8 +124,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultPhoneRegion: region,
     workers: parseInteger('WORKERS', env.WORKERS, 1, 1, 256),
     databasePoolSize: parseInteger('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1, 1000),
-    databaseConnectTimeoutMs: parseInteger('DATABASE_CONNECT_TIMEOUT_MS', env.DATABASE_CONNECT_TIMEOUT_MS, 5000, 100, 600_000),
-    databaseQueryTimeoutMs: parseInteger('DATABASE_QUERY_TIMEOUT_MS', env.DATABASE_QUERY_TIMEOUT_MS, 15_000, 100, 3_600_000),
+    databaseConnectTimeoutMs: parseInteger(
+      'DATABASE_CONNECT_TIMEOUT_MS',
+      env.DATABASE_CONNECT_TIMEOUT_MS,
+      5000,
+      100,
+      600_000,
+    ),
+    databaseQueryTimeoutMs: parseInteger(
+      'DATABASE_QUERY_TIMEOUT_MS',
+      env.DATABASE_QUERY_TIMEOUT_MS,
+      15_000,
+      100,
+      3_600_000,
+    ),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
@@ -135,6 +147,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookTimeoutMs: parseInteger('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 1, 300_000),
     webhookPollIntervalMs: parseInteger('WEBHOOK_POLL_INTERVAL_MS', env.WEBHOOK_POLL_INTERVAL_MS, 250, 1, 60_000),
     webhookDispatcher: parseBoolean('WEBHOOK_DISPATCHER', env.WEBHOOK_DISPATCHER, true),
-    webhookDeliveryRetentionDays: parseInteger('WEBHOOK_DELIVERY_RETENTION_DAYS', env.WEBHOOK_DELIVERY_RETENTION_DAYS, 30, 1, 3650),
+    webhookDeliveryRetentionDays: parseInteger(
+      'WEBHOOK_DELIVERY_RETENTION_DAYS',
+      env.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      30,
+      1,
+      3650,
+    ),
   });
 }

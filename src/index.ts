@@ -6,5 +6,9 @@ export { openStore, migrateToLatest } from './store/open-store.js';
 export { AppError, ERROR_CATALOG, type ErrorCode } from './errors.js';
 export type { Customer, CustomerStatistics, CustomerTiny, CustomerListTiny } from './http/schemas/customers.js';
 export type { Organization } from './http/schemas/organizations.js';
-export { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/dispatcher.js';
+export {
+  createWebhookDispatcher,
+  type WebhookDispatcher,
+  type WebhookDispatcherOptions,
+} from './webhooks/dispatcher.js';
 export type { Webhook, WebhookDelivery } from './http/schemas/webhooks.js';

@@ -23,7 +23,10 @@ export interface StartServerOptions {
 /** Opens the database, applies migrations, and listens. */
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   let logPoolError = (error: Error): void => void error;
-  const store = await openStore(config.database, { ...storeOptions(config), onPoolError: (error) => logPoolError(error) });
+  const store = await openStore(config.database, {
+    ...storeOptions(config),
+    onPoolError: (error) => logPoolError(error),
+  });
   try {
     if (options.migrate !== false) await migrateToLatest(store);
   } catch (error) {

@@ -22,19 +22,32 @@ await describeEachBackend('auth', (backend) => {
   ];
   for (const [name, headers] of unauthorizedCases) {
     it(`401s with ${name}`, async () => {
-      for (const path of ['/organizations', `/organizations/${orgId}/customers`, `/organizations/${orgId}/customers/${customerId}`]) {
+      for (const path of [
+        '/organizations',
+        `/organizations/${orgId}/customers`,
+        `/organizations/${orgId}/customers/${customerId}`,
+      ]) {
         const res = await server.request('GET', path, { headers });
         expect(res.status).toBe(401);
-        expect(res.body).toMatchObject({ code: 'unauthorized', message: expect.any(String), instance: expect.any(String) });
+        expect(res.body).toMatchObject({
+          code: 'unauthorized',
+          message: expect.any(String),
+          instance: expect.any(String),
+        });
       }
-      const write = await server.request('POST', `/organizations/${orgId}/customers`, { headers, body: { firstName: 'A', lastName: 'B' } });
+      const write = await server.request('POST', `/organizations/${orgId}/customers`, {
+        headers,
+        body: { firstName: 'A', lastName: 'B' },
+      });
       expect(write.status).toBe(401);
     });
   }
 
   it('accepts the scheme case-insensitively', async () => {
     const token = await server.createToken([orgId], ['customers:read']);
-    const res = await server.request('GET', `/organizations/${orgId}/customers/${customerId}`, { headers: { authorization: `bearer ${token}` } });
+    const res = await server.request('GET', `/organizations/${orgId}/customers/${customerId}`, {
+      headers: { authorization: `bearer ${token}` },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -56,21 +69,40 @@ await describeEachBackend('auth', (backend) => {
       expect((denied.body as { code: string }).code).toBe('not_found');
       expect((denied.body as { message: string }).message).toBe((missing.body as { message: string }).message);
     }
-    const write = await server.request('PATCH', `/organizations/${other.id}/customers/${otherCustomer.id}`, { token, body: { firstName: 'Hacked' } });
+    const write = await server.request('PATCH', `/organizations/${other.id}/customers/${otherCustomer.id}`, {
+      token,
+      body: { firstName: 'Hacked' },
+    });
     expect(write.status).toBe(404);
-    const row = await server.store.db.selectFrom('customers').select('first_name').where('id', '=', otherCustomer.id).executeTakeFirstOrThrow();
+    const row = await server.store.db
+      .selectFrom('customers')
+      .select('first_name')
+      .where('id', '=', otherCustomer.id)
+      .executeTakeFirstOrThrow();
     expect(row.first_name).toBe(otherCustomer.firstName);
   });
 
   it('403s a write without customers:write and a read without customers:read, changing nothing', async () => {
     const readOnly = await server.createToken([orgId], ['customers:read']);
-    const before = await server.store.db.selectFrom('customers').selectAll().where('organization_id', '=', orgId).execute();
-    const create = await server.request('POST', `/organizations/${orgId}/customers`, { token: readOnly, body: { firstName: 'A', lastName: 'B' } });
+    const before = await server.store.db
+      .selectFrom('customers')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .execute();
+    const create = await server.request('POST', `/organizations/${orgId}/customers`, {
+      token: readOnly,
+      body: { firstName: 'A', lastName: 'B' },
+    });
     expect(create.status).toBe(403);
     expect(create.body).toMatchObject({ code: 'forbidden', message: expect.stringContaining('customers:write') });
-    const patch = await server.request('PATCH', `/organizations/${orgId}/customers/${customerId}`, { token: readOnly, body: { firstName: 'X' } });
+    const patch = await server.request('PATCH', `/organizations/${orgId}/customers/${customerId}`, {
+      token: readOnly,
+      body: { firstName: 'X' },
+    });
     expect(patch.status).toBe(403);
-    expect(await server.store.db.selectFrom('customers').selectAll().where('organization_id', '=', orgId).execute()).toEqual(before);
+    expect(
+      await server.store.db.selectFrom('customers').selectAll().where('organization_id', '=', orgId).execute(),
+    ).toEqual(before);
 
     const writeOnly = await server.createToken([orgId], ['customers:write']);
     const read = await server.request('GET', `/organizations/${orgId}/customers`, { token: writeOnly });
@@ -83,7 +115,11 @@ await describeEachBackend('auth', (backend) => {
     const path = `/organizations/${orgId}/customers/${customerId}`;
     expect((await server.request('GET', path, { token: created.token })).status).toBe(200);
     // Revoke behind the server's back (as the CLI of another process would): the cached entry still answers...
-    await server.store.db.updateTable('api_tokens').set({ revoked_at: Date.now() }).where('id', '=', created.id).execute();
+    await server.store.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: Date.now() })
+      .where('id', '=', created.id)
+      .execute();
     expect((await server.request('GET', path, { token: created.token })).status).toBe(200);
     // ...until the TTL (200 ms in tests, 5 s by default) passes.
     await new Promise((r) => setTimeout(r, 300));

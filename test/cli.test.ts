@@ -20,7 +20,10 @@ await describeEachBackend('operator CLI', (backend) => {
     expect(migrate.code, migrate.stderr).toBe(0);
     expect(JSON.parse(migrate.stdout)).toHaveProperty('applied');
 
-    const org = await runCli(['org', 'create', '--name', 'Acme Pty Ltd', '--currency', 'nzd', '--timezone', 'Pacific/Auckland', '--json'], env);
+    const org = await runCli(
+      ['org', 'create', '--name', 'Acme Pty Ltd', '--currency', 'nzd', '--timezone', 'Pacific/Auckland', '--json'],
+      env,
+    );
     expect(org.code, org.stderr).toBe(0);
     const organization = JSON.parse(org.stdout) as { id: string; name: string; currency: string; timezone: string };
     expect(organization).toMatchObject({ name: 'Acme Pty Ltd', currency: 'NZD', timezone: 'Pacific/Auckland' });
@@ -28,7 +31,10 @@ await describeEachBackend('operator CLI', (backend) => {
     const human = await runCli(['org', 'create', '--name', 'Second'], env);
     expect(human.stdout).toMatch(/^Created organization [0-9A-Z]{26} "Second"/);
 
-    const token = await runCli(['token', 'create', '--org', organization.id, '--scopes', 'customers:read,customers:write', '--json'], env);
+    const token = await runCli(
+      ['token', 'create', '--org', organization.id, '--scopes', 'customers:read,customers:write', '--json'],
+      env,
+    );
     expect(token.code, token.stderr).toBe(0);
     const created = JSON.parse(token.stdout) as { token: string; id: string };
     expect(created.token).toMatch(/^cat_[A-Za-z0-9_-]{43}$/);
@@ -43,7 +49,10 @@ await describeEachBackend('operator CLI', (backend) => {
     const again = await runCli(['token', 'revoke', created.id], env);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/not found/);
-    const listed = JSON.parse((await runCli(['token', 'list', '--json'], env)).stdout) as { id: string; revokedAt?: string }[];
+    const listed = JSON.parse((await runCli(['token', 'list', '--json'], env)).stdout) as {
+      id: string;
+      revokedAt?: string;
+    }[];
     expect(listed.find((t) => t.id === created.id)?.revokedAt).toBeDefined();
   });
 
@@ -69,7 +78,12 @@ await describeEachBackend('operator CLI', (backend) => {
   it('seeds demo data with a working read token', async () => {
     const demo = await runCli(['demo', '--customers', '300', '--json'], env);
     expect(demo.code, demo.stderr).toBe(0);
-    const result = JSON.parse(demo.stdout) as { organization: { id: string }; customers: number; readToken: string; curl: string };
+    const result = JSON.parse(demo.stdout) as {
+      organization: { id: string };
+      customers: number;
+      readToken: string;
+      curl: string;
+    };
     expect(result.customers).toBe(300);
     expect(result.curl).toContain(result.readToken);
   });
@@ -90,7 +104,9 @@ describe('configuration errors', () => {
     const port = await freePort();
     const result = await runCli(['migrate'], { DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${port}/db` });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`Cannot connect to PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/db`));
+    expect(result.stderr).toMatch(
+      new RegExp(`Cannot connect to PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/db`),
+    );
     expect(result.stderr).not.toContain('hunter2');
   });
 });
@@ -99,7 +115,11 @@ describe('serve on an empty embedded database', () => {
   it('seeds a demo organization, prints a token and a curl line that work, and drains on SIGTERM', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'customers-api-serve-'));
     const port = await freePort();
-    const server = startServe([], { DATABASE_URL: `sqlite:${path.join(dir, 'customers.db')}`, PORT: String(port), LOG_LEVEL: 'info' });
+    const server = startServe([], {
+      DATABASE_URL: `sqlite:${path.join(dir, 'customers.db')}`,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
     try {
       const [, token] = await server.waitFor(/read token \(customers:read\):\s+(cat_\S+)/);
       const [, url] = await server.waitFor(/curl -H 'Authorization: Bearer cat_\S+' '([^']+)'/);
@@ -110,7 +130,9 @@ describe('serve on an empty embedded database', () => {
       const customers = (await res.json()) as unknown[];
       expect(customers).toHaveLength(2);
       expect(res.headers.get('x-next-page')).toContain('after=');
-      const orgs = (await (await fetch(`http://127.0.0.1:${port}/organizations`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
+      const orgs = (await (
+        await fetch(`http://127.0.0.1:${port}/organizations`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as unknown[];
       expect(orgs).toHaveLength(1);
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);

@@ -49,7 +49,14 @@ await describeEachBackend('seed read endpoints', (backend) => {
 
       const minimal = await server.createCustomer(org.id, { firstName: 'Ann', lastName: 'Lee' });
       const got = await server.request<Customer>('GET', `/organizations/${org.id}/customers/${minimal.id}`, { token });
-      expect(Object.keys(got.body).sort()).toEqual(['createdAt', 'firstName', 'id', 'lastName', 'statistics', 'updatedAt']);
+      expect(Object.keys(got.body).sort()).toEqual([
+        'createdAt',
+        'firstName',
+        'id',
+        'lastName',
+        'statistics',
+        'updatedAt',
+      ]);
       expect(got.text).not.toContain('null');
     });
 
@@ -89,9 +96,15 @@ await describeEachBackend('seed read endpoints', (backend) => {
       const orgB = await server.createOrganization();
       const token = await server.createToken([orgA.id, orgB.id], ['customers:read']);
       const inB = await server.createCustomer(orgB.id);
-      const unknown = await server.request('GET', `/organizations/${orgA.id}/customers/01FCCGYZA9JPQ97HBSTKW0KT7P`, { token });
+      const unknown = await server.request('GET', `/organizations/${orgA.id}/customers/01FCCGYZA9JPQ97HBSTKW0KT7P`, {
+        token,
+      });
       expect(unknown.status).toBe(404);
-      expect(unknown.body).toMatchObject({ code: 'not_found', message: expect.any(String), instance: expect.any(String) });
+      expect(unknown.body).toMatchObject({
+        code: 'not_found',
+        message: expect.any(String),
+        instance: expect.any(String),
+      });
       const cross = await server.request('GET', `/organizations/${orgA.id}/customers/${inB.id}`, { token });
       expect(cross.status).toBe(404);
       expect(cross.body).toMatchObject({ code: 'not_found' });
@@ -118,7 +131,11 @@ await describeEachBackend('seed read endpoints', (backend) => {
       let pages = 0;
       while (url) {
         const target: string = follow === 'new URL' ? new URL(url, server.baseUrl).toString() : url;
-        const res: Awaited<ReturnType<typeof server.request<Customer[]>>> = await server.request<Customer[]>('GET', target, { token });
+        const res: Awaited<ReturnType<typeof server.request<Customer[]>>> = await server.request<Customer[]>(
+          'GET',
+          target,
+          { token },
+        );
         expect(res.status).toBe(200);
         expect(Array.isArray(res.body)).toBe(true);
         seen.push(...res.body);
@@ -143,11 +160,15 @@ await describeEachBackend('seed read endpoints', (backend) => {
 
     it('defaults to sort=created and keeps every other parameter in X-Next-Page', async () => {
       const byDefault = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers`, { token });
-      const byCreated = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?sort=created`, { token });
+      const byCreated = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?sort=created`, {
+        token,
+      });
       expect(byDefault.body.map((c) => c.id)).toEqual(byCreated.body.map((c) => c.id));
       expect(byDefault.body).toHaveLength(1000);
 
-      const res = await server.request('GET', `/organizations/${orgId}/customers?sort=updated&limit=10&x-extra=1`, { token });
+      const res = await server.request('GET', `/organizations/${orgId}/customers?sort=updated&limit=10&x-extra=1`, {
+        token,
+      });
       const next = new URL(res.headers.get('x-next-page')!);
       expect(next.pathname).toBe(`/organizations/${orgId}/customers`);
       expect(next.searchParams.get('sort')).toBe('updated');
@@ -174,7 +195,9 @@ await describeEachBackend('seed read endpoints', (backend) => {
         const t = await other.createToken([org.id], ['customers:read']);
         await insertCustomerRows(other.store, org.id, 3);
         const res = await other.request('GET', `/organizations/${org.id}/customers?limit=1`, { token: t });
-        expect(res.headers.get('x-next-page')).toMatch(new RegExp(`^https://customers\\.example\\.com/organizations/${org.id}/customers\\?limit=1&after=`));
+        expect(res.headers.get('x-next-page')).toMatch(
+          new RegExp(`^https://customers\\.example\\.com/organizations/${org.id}/customers\\?limit=1&after=`),
+        );
       } finally {
         await other.close();
       }
@@ -197,7 +220,11 @@ await describeEachBackend('seed read endpoints', (backend) => {
         `${Buffer.from('{"v":1}').toString('base64url')}.AAAAAAAAAAAA`,
       ];
       for (const after of bad) {
-        const r = await server.request('GET', `/organizations/${orgId}/customers?sort=created&after=${encodeURIComponent(after)}`, { token });
+        const r = await server.request(
+          'GET',
+          `/organizations/${orgId}/customers?sort=created&after=${encodeURIComponent(after)}`,
+          { token },
+        );
         expect(r.status, after).toBe(400);
         expect(r.body).toMatchObject({ code: 'bad_request', instance: expect.any(String) });
       }
@@ -210,7 +237,9 @@ await describeEachBackend('seed read endpoints', (backend) => {
       // ... or with another organization.
       const other = await server.createOrganization();
       const both = await server.createToken([orgId, other.id], ['customers:read']);
-      const r = await server.request('GET', `/organizations/${other.id}/customers?sort=created&after=${cursor}`, { token: both });
+      const r = await server.request('GET', `/organizations/${other.id}/customers?sort=created&after=${cursor}`, {
+        token: both,
+      });
       expect(r.status).toBe(400);
     });
 
@@ -218,7 +247,10 @@ await describeEachBackend('seed read endpoints', (backend) => {
       for (const query of ['sort=name', 'sort=', 'sort=CREATED', 'limit=0', 'limit=1001', 'limit=abc', 'limit=-1']) {
         const r = await server.request('GET', `/organizations/${orgId}/customers?${query}`, { token });
         expect(r.status, query).toBe(400);
-        expect(r.body).toMatchObject({ code: 'bad_request', details: [expect.objectContaining({ field: expect.any(String) })] });
+        expect(r.body).toMatchObject({
+          code: 'bad_request',
+          details: [expect.objectContaining({ field: expect.any(String) })],
+        });
       }
     });
   });
@@ -233,29 +265,46 @@ await describeEachBackend('seed read endpoints', (backend) => {
       token = await server.createToken([org.id], ['customers:read']);
       const a = await server.createCustomer(org.id, { email: 'John.Smith@Example.com', phoneNumber: '0411 222 333' });
       const b = await server.createCustomer(org.id, { email: 'other@example.com', phoneNumber: '+61 411 222 333' });
-      const c = await server.createCustomer(org.id, { email: 'john.smith@example.com.au', phoneNumber: '+1 202 555 0123' });
+      const c = await server.createCustomer(org.id, {
+        email: 'john.smith@example.com.au',
+        phoneNumber: '+1 202 555 0123',
+      });
       ids = { a: a.id, b: b.id, c: c.id };
     });
 
     it('finds by email exactly and case-insensitively', async () => {
       for (const email of ['john.smith@example.com', 'JOHN.SMITH@EXAMPLE.COM', ' John.Smith@example.com ']) {
-        const r = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?email=${encodeURIComponent(email)}`, { token });
+        const r = await server.request<Customer[]>(
+          'GET',
+          `/organizations/${orgId}/customers?email=${encodeURIComponent(email)}`,
+          { token },
+        );
         expect(r.status).toBe(200);
         expect(r.body.map((c) => c.id)).toEqual([ids.a]);
         expect(r.body[0]!.email).toBe('John.Smith@Example.com');
       }
-      const none = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?email=john@example.com`, { token });
+      const none = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?email=john@example.com`, {
+        token,
+      });
       expect(none.body).toEqual([]);
     });
 
     it('finds by phone number in any common notation, normalized to E.164', async () => {
       for (const phone of ['0411 222 333', '+61 411 222 333', '+61411222333', '(04) 1122 2333']) {
-        const r = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?phoneNumber=${encodeURIComponent(phone)}`, { token });
+        const r = await server.request<Customer[]>(
+          'GET',
+          `/organizations/${orgId}/customers?phoneNumber=${encodeURIComponent(phone)}`,
+          { token },
+        );
         expect(r.status, phone).toBe(200);
         expect(r.body.map((c) => c.id).sort()).toEqual([ids.a, ids.b].sort());
         expect(r.body.every((c) => c.phoneNumber === '+61411222333')).toBe(true);
       }
-      const us = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?phoneNumber=%2B12025550123`, { token });
+      const us = await server.request<Customer[]>(
+        'GET',
+        `/organizations/${orgId}/customers?phoneNumber=%2B12025550123`,
+        { token },
+      );
       expect(us.body.map((c) => c.id)).toEqual([ids.c]);
     });
 
@@ -279,7 +328,11 @@ await describeEachBackend('seed read endpoints', (backend) => {
       await insertCustomerRows(server.store, org.id, 5, {
         row: () => ({ email: 'Shared@Example.com', email_normalized: 'shared@example.com' }),
       });
-      const first = await server.request<Customer[]>('GET', `/organizations/${org.id}/customers?email=shared%40example.com&limit=3`, { token: t });
+      const first = await server.request<Customer[]>(
+        'GET',
+        `/organizations/${org.id}/customers?email=shared%40example.com&limit=3`,
+        { token: t },
+      );
       expect(first.body).toHaveLength(3);
       const next = first.headers.get('x-next-page')!;
       expect(new URL(next).searchParams.get('email')).toBe('shared@example.com');
@@ -313,7 +366,9 @@ await describeEachBackend('seed read endpoints', (backend) => {
       let url: string | null = `/organizations/${org.id}/customers/${customer.id}/memberships`;
       const sizes: number[] = [];
       while (url) {
-        const r: Awaited<ReturnType<typeof server.request<CustomerListTiny[]>>> = await server.request<CustomerListTiny[]>('GET', url, { token });
+        const r: Awaited<ReturnType<typeof server.request<CustomerListTiny[]>>> = await server.request<
+          CustomerListTiny[]
+        >('GET', url, { token });
         expect(r.status).toBe(200);
         sizes.push(r.body.length);
         seen.push(...r.body);
@@ -322,21 +377,37 @@ await describeEachBackend('seed read endpoints', (backend) => {
       expect(sizes).toEqual([10, 10, 3]);
       expect(seen).toEqual(lists.map((l) => ({ id: l.id, name: l.name })));
 
-      const empty = await server.request('GET', `/organizations/${org.id}/customers/${loner.id}/memberships`, { token });
+      const empty = await server.request('GET', `/organizations/${org.id}/customers/${loner.id}/memberships`, {
+        token,
+      });
       expect(empty.status).toBe(200);
       expect(empty.body).toEqual([]);
       expect(empty.headers.get('x-next-page')).toBeNull();
 
-      const missing = await server.request('GET', `/organizations/${org.id}/customers/01FCCGYZA9JPQ97HBSTKW0KT7P/memberships`, { token });
+      const missing = await server.request(
+        'GET',
+        `/organizations/${org.id}/customers/01FCCGYZA9JPQ97HBSTKW0KT7P/memberships`,
+        { token },
+      );
       expect(missing.status).toBe(404);
       expect(missing.body).toMatchObject({ code: 'not_found' });
 
-      const badCursor = await server.request('GET', `/organizations/${org.id}/customers/${customer.id}/memberships?after=nope`, { token });
+      const badCursor = await server.request(
+        'GET',
+        `/organizations/${org.id}/customers/${customer.id}/memberships?after=nope`,
+        { token },
+      );
       expect(badCursor.status).toBe(400);
       // A memberships cursor of one customer does not work for another.
-      const page1 = await server.request('GET', `/organizations/${org.id}/customers/${customer.id}/memberships`, { token });
+      const page1 = await server.request('GET', `/organizations/${org.id}/customers/${customer.id}/memberships`, {
+        token,
+      });
       const cursor = new URL(page1.headers.get('x-next-page')!).searchParams.get('after')!;
-      const foreign = await server.request('GET', `/organizations/${org.id}/customers/${loner.id}/memberships?after=${cursor}`, { token });
+      const foreign = await server.request(
+        'GET',
+        `/organizations/${org.id}/customers/${loner.id}/memberships?after=${cursor}`,
+        { token },
+      );
       expect(foreign.status).toBe(400);
     });
   });
@@ -350,7 +421,13 @@ await describeEachBackend('seed read endpoints', (backend) => {
       const list = await server.request('GET', '/organizations', { token });
       expect(list.status).toBe(200);
       expect(list.body).toEqual([a, b].sort((x, y) => (x.id < y.id ? -1 : 1)));
-      expect(a).toEqual({ id: a.id, name: 'Alpha', currency: 'AUD', timezone: 'Australia/Melbourne', created: expect.stringMatching(RFC3339_SECONDS) });
+      expect(a).toEqual({
+        id: a.id,
+        name: 'Alpha',
+        currency: 'AUD',
+        timezone: 'Australia/Melbourne',
+        created: expect.stringMatching(RFC3339_SECONDS),
+      });
       const one = await server.request('GET', `/organizations/${a.id}`, { token });
       expect(one.status).toBe(200);
       expect(one.body).toEqual(a);
@@ -363,7 +440,10 @@ await describeEachBackend('seed read endpoints', (backend) => {
 
     it('pages the organization list', async () => {
       const orgs = await Promise.all(Array.from({ length: 5 }, (_, i) => server.createOrganization(`P${i}`)));
-      const token = await server.createToken(orgs.map((o) => o.id), ['customers:read']);
+      const token = await server.createToken(
+        orgs.map((o) => o.id),
+        ['customers:read'],
+      );
       const first = await server.request<{ id: string }[]>('GET', '/organizations?limit=3', { token });
       expect(first.body).toHaveLength(3);
       const second = await server.request<{ id: string }[]>('GET', first.headers.get('x-next-page')!, { token });

@@ -18,7 +18,12 @@ await describeEachBackend('customer writes', (backend) => {
   afterAll(async () => server?.close());
 
   async function storedCustomers() {
-    return server.store.db.selectFrom('customers').selectAll().where('organization_id', '=', orgId).orderBy('id').execute();
+    return server.store.db
+      .selectFrom('customers')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .orderBy('id')
+      .execute();
   }
 
   describe('POST customers', () => {
@@ -50,8 +55,17 @@ await describeEachBackend('customer writes', (backend) => {
         statistics: { pointsBalance: 0, totalPointsEarned: 0, totalPointsRedeemed: 0, totalSpend: 0 },
       });
       expect(res.body.createdAt).toBe(res.body.updatedAt);
-      const row = await server.store.db.selectFrom('customers').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ organization_id: orgId, email_normalized: 'jane.doe@example.com', phone_number: '+61411222333', has_agreed_to_marketing: 0 });
+      const row = await server.store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', res.body.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({
+        organization_id: orgId,
+        email_normalized: 'jane.doe@example.com',
+        phone_number: '+61411222333',
+        has_agreed_to_marketing: 0,
+      });
       const got = await server.request('GET', `/organizations/${orgId}/customers/${res.body.id}`, { token: reader });
       expect(got.body).toEqual(res.body);
     });
@@ -80,7 +94,11 @@ await describeEachBackend('customer writes', (backend) => {
       ['dob with time', { firstName: 'X', lastName: 'Y', dob: '2021-02-03T00:00:00Z' }, 'dob'],
       ['future dob', { firstName: 'X', lastName: 'Y', dob: '2999-01-01' }, 'dob'],
       ['invalid gender', { firstName: 'X', lastName: 'Y', gender: 'male' }, 'gender'],
-      ['non-boolean marketing', { firstName: 'X', lastName: 'Y', hasAgreedToMarketing: 'true' }, 'hasAgreedToMarketing'],
+      [
+        'non-boolean marketing',
+        { firstName: 'X', lastName: 'Y', hasAgreedToMarketing: 'true' },
+        'hasAgreedToMarketing',
+      ],
       ['number name', { firstName: 5, lastName: 'Y' }, 'firstName'],
       ['invalid createdAt', { firstName: 'X', lastName: 'Y', createdAt: 'yesterday' }, 'createdAt'],
       ['future createdAt', { firstName: 'X', lastName: 'Y', createdAt: '2999-01-01T00:00:00Z' }, 'createdAt'],
@@ -134,7 +152,11 @@ await describeEachBackend('customer writes', (backend) => {
 
   describe('PATCH customers', () => {
     it('updates only the given fields, advances updatedAt, and can remove optional fields with null', async () => {
-      const created = await server.createCustomer(orgId, { email: 'p@example.com', phoneNumber: '0411000111', gender: 'OTHER' }, writer);
+      const created = await server.createCustomer(
+        orgId,
+        { email: 'p@example.com', phoneNumber: '0411000111', gender: 'OTHER' },
+        writer,
+      );
       await new Promise((r) => setTimeout(r, 1100));
       const res = await server.request<Customer>('PATCH', `/organizations/${orgId}/customers/${created.id}`, {
         token: writer,
@@ -145,21 +167,42 @@ await describeEachBackend('customer writes', (backend) => {
       const { updatedAt: before, email: _removed, ...unchanged } = created;
       expect(rest).toEqual({ ...unchanged, lastName: 'Changed', hasAgreedToMarketing: true });
       expect(Date.parse(updatedAt!)).toBeGreaterThan(Date.parse(before!));
-      const row = await server.store.db.selectFrom('customers').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ last_name: 'Changed', email: null, email_normalized: null, has_agreed_to_marketing: 1 });
-      const search = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?email=p%40example.com`, { token: reader });
+      const row = await server.store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({
+        last_name: 'Changed',
+        email: null,
+        email_normalized: null,
+        has_agreed_to_marketing: 1,
+      });
+      const search = await server.request<Customer[]>(
+        'GET',
+        `/organizations/${orgId}/customers?email=p%40example.com`,
+        { token: reader },
+      );
       expect(search.body).toEqual([]);
     });
 
     it('leaves updatedAt alone when nothing changes', async () => {
       const created = await server.createCustomer(orgId, { firstName: 'Same' }, writer);
-      const row = await server.store.db.selectFrom('customers').select('updated_at').where('id', '=', created.id).executeTakeFirstOrThrow();
+      const row = await server.store.db
+        .selectFrom('customers')
+        .select('updated_at')
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
       const res = await server.request<Customer>('PATCH', `/organizations/${orgId}/customers/${created.id}`, {
         token: writer,
         body: { firstName: 'Same' },
       });
       expect(res.status).toBe(200);
-      const after = await server.store.db.selectFrom('customers').select('updated_at').where('id', '=', created.id).executeTakeFirstOrThrow();
+      const after = await server.store.db
+        .selectFrom('customers')
+        .select('updated_at')
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
       expect(after.updated_at).toBe(row.updated_at);
     });
 
@@ -178,7 +221,10 @@ await describeEachBackend('customer writes', (backend) => {
         { statistics: {} },
         { lastName: 'Fine', email: 'bad' },
       ]) {
-        const res = await server.request('PATCH', `/organizations/${orgId}/customers/${created.id}`, { token: writer, body });
+        const res = await server.request('PATCH', `/organizations/${orgId}/customers/${created.id}`, {
+          token: writer,
+          body,
+        });
         expect(res.status, JSON.stringify(body)).toBe(400);
         expect(res.body).toMatchObject({ code: 'bad_request', details: expect.any(Array) });
       }
@@ -189,11 +235,18 @@ await describeEachBackend('customer writes', (backend) => {
       const other = await server.createOrganization();
       const otherCustomer = await server.createCustomer(other.id);
       for (const id of ['01FCCGYZA9JPQ97HBSTKW0KT7P', otherCustomer.id]) {
-        const res = await server.request('PATCH', `/organizations/${orgId}/customers/${id}`, { token: writer, body: { firstName: 'X' } });
+        const res = await server.request('PATCH', `/organizations/${orgId}/customers/${id}`, {
+          token: writer,
+          body: { firstName: 'X' },
+        });
         expect(res.status).toBe(404);
         expect(res.body).toMatchObject({ code: 'not_found' });
       }
-      const untouched = await server.store.db.selectFrom('customers').selectAll().where('id', '=', otherCustomer.id).executeTakeFirstOrThrow();
+      const untouched = await server.store.db
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', otherCustomer.id)
+        .executeTakeFirstOrThrow();
       expect(untouched.first_name).toBe(otherCustomer.firstName);
     });
   });
@@ -206,14 +259,25 @@ await describeEachBackend('customer writes', (backend) => {
       await Promise.all(
         customers.flatMap((c, i) =>
           [1, 2, 3].map((n) =>
-            server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, { token, body: { firstName: `N${i}-${n}` } }),
+            server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, {
+              token,
+              body: { firstName: `N${i}-${n}` },
+            }),
           ),
         ),
       );
-      const rows = await server.store.db.selectFrom('customers').select(['updated_at']).where('organization_id', '=', org.id).execute();
+      const rows = await server.store.db
+        .selectFrom('customers')
+        .select(['updated_at'])
+        .where('organization_id', '=', org.id)
+        .execute();
       const stamps = rows.map((r) => r.updated_at);
       expect(new Set(stamps).size).toBe(stamps.length);
-      const orgRow = await server.store.db.selectFrom('organizations').select('clock').where('id', '=', org.id).executeTakeFirstOrThrow();
+      const orgRow = await server.store.db
+        .selectFrom('organizations')
+        .select('clock')
+        .where('id', '=', org.id)
+        .executeTakeFirstOrThrow();
       expect(orgRow.clock).toBe(Math.max(...stamps));
     });
   });

@@ -28,7 +28,11 @@ await describeEachBackend('errors', (backend) => {
       const res = await server.request(method, path);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ code: 'not_found', message: expect.any(String), instance: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+      expect(res.body).toEqual({
+        code: 'not_found',
+        message: expect.any(String),
+        instance: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      });
     }
   });
 
@@ -54,7 +58,11 @@ await describeEachBackend('errors', (backend) => {
   it('never leaks internals in a 500', async () => {
     const { buildApp } = await import('../src/app.js');
     const writes: string[] = [];
-    const app = await buildApp({ config: server.config, services: server.services, logger: { level: 'error', stream: { write: (l: string) => writes.push(l) } } });
+    const app = await buildApp({
+      config: server.config,
+      services: server.services,
+      logger: { level: 'error', stream: { write: (l: string) => writes.push(l) } },
+    });
     app.get('/boom', async () => {
       throw new Error('secret connection string postgres://user:pw@db');
     });

@@ -14,7 +14,8 @@ await describeEachBackend('rate limiting', (backend) => {
     const token = await server.createToken([org.id], ['customers:read']);
     const other = await server.createToken([org.id], ['customers:read']);
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await server.request('GET', `/organizations/${org.id}/customers`, { token })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await server.request('GET', `/organizations/${org.id}/customers`, { token })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const limited = await server.request('GET', `/organizations/${org.id}/customers`, { token });
     expect(limited.status).toBe(429);

@@ -53,7 +53,10 @@ await describeEachBackend('the seed sync recipe', (backend) => {
     await new Promise((r) => setTimeout(r, 1100));
     const toUpdate = [rows[3]!, rows[1500]!, rows[42]!, rows[2499]!, rows[0]!];
     for (const row of toUpdate) {
-      const res = await server.request('PATCH', `/organizations/${org.id}/customers/${row.id}`, { token, body: { firstName: 'Updated' } });
+      const res = await server.request('PATCH', `/organizations/${org.id}/customers/${row.id}`, {
+        token,
+        body: { firstName: 'Updated' },
+      });
       expect(res.status).toBe(200);
     }
 
@@ -84,7 +87,10 @@ await describeEachBackend('the seed sync recipe', (backend) => {
         await Promise.all(
           customers.map((c, i) =>
             (i + round) % 3 === 0
-              ? server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, { token, body: { lastName: `R${round}` } })
+              ? server.request('PATCH', `/organizations/${org.id}/customers/${c.id}`, {
+                  token,
+                  body: { lastName: `R${round}` },
+                })
               : Promise.resolve(),
           ),
         );
@@ -102,7 +108,11 @@ await describeEachBackend('the seed sync recipe', (backend) => {
     await writers;
     record((await getUpdatedCustomers(server.baseUrl, token, org.id, watermark)).customers);
 
-    const stored = await server.store.db.selectFrom('customers').select(['id', 'last_name']).where('organization_id', '=', org.id).execute();
+    const stored = await server.store.db
+      .selectFrom('customers')
+      .select(['id', 'last_name'])
+      .where('organization_id', '=', org.id)
+      .execute();
     for (const row of stored) expect(latestSeen.get(row.id)?.lastName, row.id).toBe(row.last_name);
     expect(runs).toBeGreaterThan(1);
   });

@@ -107,13 +107,20 @@ async function serve(config: Config, out: Output): Promise<number> {
     const seeded = await withServices(config, async (services) =>
       (await countOrganizations(services.store.db)) === 0 ? seedDemo(services) : undefined,
     );
-    if (seeded) printDemo(out, seeded, config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`);
+    if (seeded)
+      printDemo(
+        out,
+        seeded,
+        config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`,
+      );
   }
   if (config.workers > 1) {
     // Migrate once here, so the workers start on a ready schema instead of queueing on the migration lock.
     await withServices(config, async () => undefined);
     const log = primaryLogger(config);
-    log.info(`customers-api primary ${process.pid}: starting ${config.workers} workers on ${config.host}:${config.port} (${config.database.kind})`);
+    log.info(
+      `customers-api primary ${process.pid}: starting ${config.workers} workers on ${config.host}:${config.port} (${config.database.kind})`,
+    );
     return runClusterPrimary(config.workers, log);
   }
   const server = await startServer(config);
@@ -126,9 +133,13 @@ const LEVELS = { info: 30, warn: 40 } as const;
 
 /** Log lines of the cluster primary, in the same JSON shape as the workers' (pino) lines. */
 function primaryLogger(config: Config): ClusterLog {
-  const threshold = config.logLevel === 'silent' ? Infinity : ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const)[config.logLevel];
+  const threshold =
+    config.logLevel === 'silent'
+      ? Infinity
+      : ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const)[config.logLevel];
   const write = (level: keyof typeof LEVELS, msg: string) => {
-    if (LEVELS[level] >= threshold) console.log(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, msg }));
+    if (LEVELS[level] >= threshold)
+      console.log(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, msg }));
   };
   return { info: (msg) => write('info', msg), warn: (msg) => write('warn', msg) };
 }
@@ -193,7 +204,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
         if (sub === 'list') {
           const orgs = (await listAllOrganizations(services.store.db)).map(organizationRowToOrganization);
-          out.print(orgs.map((o) => `${o.id}  ${o.name}  ${o.currency}  ${o.timezone}`).join('\n') || 'No organizations', orgs);
+          out.print(
+            orgs.map((o) => `${o.id}  ${o.name}  ${o.currency}  ${o.timezone}`).join('\n') || 'No organizations',
+            orgs,
+          );
           return 0;
         }
         throw new UsageError(`unknown org command "${sub ?? ''}"; use org create or org list`);
@@ -202,9 +216,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return withServices(config, async (services) => {
         if (sub === 'create') {
           if (!values.org?.length) throw new UsageError('token create needs --org ORG_ID');
-          if (!values.scopes?.length) throw new UsageError('token create needs --scopes customers:read[,customers:write]');
+          if (!values.scopes?.length)
+            throw new UsageError('token create needs --scopes customers:read[,customers:write]');
           const created = await services.tokens.createToken({
-            organizationIds: values.org.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean),
+            organizationIds: values.org
+              .flatMap((o) => o.split(','))
+              .map((o) => o.trim())
+              .filter(Boolean),
             scopes: parseScopes(values.scopes),
             name: values.name,
           });
@@ -218,7 +236,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
           const tokens = await services.tokens.listTokens();
           out.print(
             tokens
-              .map((t) => `${t.id}  ${t.revokedAt ? 'revoked' : 'active '}  ${t.scopes.join(',')}  ${t.organizationIds.join(',')}  ${t.name ?? ''}`)
+              .map(
+                (t) =>
+                  `${t.id}  ${t.revokedAt ? 'revoked' : 'active '}  ${t.scopes.join(',')}  ${t.organizationIds.join(',')}  ${t.name ?? ''}`,
+              )
               .join('\n') || 'No tokens',
             tokens,
           );
@@ -249,9 +270,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
         const file = sub;
         if (file === undefined || rest.length > 0) throw new UsageError('import needs exactly one FILE');
         const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) throw new UsageError('--batch-size must be an integer from 1 to 50000');
-        const threads = values.threads === undefined ? Math.min(4, Math.max(1, os.availableParallelism() - 1)) : Number(values.threads);
-        if (!Number.isInteger(threads) || threads < 0 || threads > 32) throw new UsageError('--threads must be an integer from 0 to 32');
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000)
+          throw new UsageError('--batch-size must be an integer from 1 to 50000');
+        const threads =
+          values.threads === undefined
+            ? Math.min(4, Math.max(1, os.availableParallelism() - 1))
+            : Number(values.threads);
+        if (!Number.isInteger(threads) || threads < 0 || threads > 32)
+          throw new UsageError('--threads must be an integer from 0 to 32');
         const result = await runImport(services, {
           organizationId,
           file,
@@ -294,7 +320,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'webhooks':
       return withServices(config, async (services) => {
         try {
-          return await runWebhooksCommand(services, sub, rest, { organizationId: values.org?.[0], ref: values.ref, print: (human, data) => out.print(human, data) });
+          return await runWebhooksCommand(services, sub, rest, {
+            organizationId: values.org?.[0],
+            ref: values.ref,
+            print: (human, data) => out.print(human, data),
+          });
         } catch (error) {
           if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
           throw error;
@@ -313,7 +343,12 @@ export async function runCli(argv: string[]) {
     if (error instanceof UsageError) {
       console.error(`error: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof DatabaseConnectError || error instanceof ImportFileError || error instanceof CsvError) {
+    } else if (
+      error instanceof ConfigError ||
+      error instanceof DatabaseConnectError ||
+      error instanceof ImportFileError ||
+      error instanceof CsvError
+    ) {
       console.error(`error: ${error.message}`);
       process.exitCode = 1;
     } else if (error instanceof AppError) {

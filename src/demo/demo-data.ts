@@ -1,6 +1,11 @@
 import type { Organization } from '../http/schemas/organizations.js';
 import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
-import { insertPointRecords, insertSpendRecords, type PointRecordRow, type SpendRecordRow } from '../store/repositories/ledger-repository.js';
+import {
+  insertPointRecords,
+  insertSpendRecords,
+  type PointRecordRow,
+  type SpendRecordRow,
+} from '../store/repositories/ledger-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
 import { raiseOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Services } from '../services.js';
@@ -9,19 +14,114 @@ import { normalizeEmail } from '../domain/contact.js';
 import { customerCreated, listChanged, membershipChanged, recordEvents } from '../domain/events/event-log.js';
 
 const FIRST_NAMES = [
-  'Olivia', 'Noah', 'Charlotte', 'Oliver', 'Amelia', 'Jack', 'Isla', 'William', 'Mia', 'Leo', 'Ava', 'Henry', 'Grace',
-  'Lucas', 'Chloe', 'Thomas', 'Zoe', 'James', 'Ella', 'Ethan', 'Ruby', 'Harrison', 'Sophie', 'Lachlan', 'Matilda',
-  'Hamish', 'Isabella', 'Cooper', 'Harper', 'Archie', 'Evie', 'Mason', 'Sienna', 'Xavier', 'Willow', 'Liam', 'Aria',
-  'Hudson', 'Ivy', 'Samuel', 'Priya', 'Wei', 'Aisha', 'Mohammed', 'Yuki', 'Minh', 'Sofia', 'Mateo', 'Ngaio', 'Tane',
+  'Olivia',
+  'Noah',
+  'Charlotte',
+  'Oliver',
+  'Amelia',
+  'Jack',
+  'Isla',
+  'William',
+  'Mia',
+  'Leo',
+  'Ava',
+  'Henry',
+  'Grace',
+  'Lucas',
+  'Chloe',
+  'Thomas',
+  'Zoe',
+  'James',
+  'Ella',
+  'Ethan',
+  'Ruby',
+  'Harrison',
+  'Sophie',
+  'Lachlan',
+  'Matilda',
+  'Hamish',
+  'Isabella',
+  'Cooper',
+  'Harper',
+  'Archie',
+  'Evie',
+  'Mason',
+  'Sienna',
+  'Xavier',
+  'Willow',
+  'Liam',
+  'Aria',
+  'Hudson',
+  'Ivy',
+  'Samuel',
+  'Priya',
+  'Wei',
+  'Aisha',
+  'Mohammed',
+  'Yuki',
+  'Minh',
+  'Sofia',
+  'Mateo',
+  'Ngaio',
+  'Tane',
 ];
 const LAST_NAMES = [
-  'Smith', 'Jones', 'Williams', 'Brown', 'Wilson', 'Taylor', 'Johnson', 'White', 'Martin', 'Anderson', 'Thompson',
-  'Nguyen', 'Thomas', 'Walker', 'Harris', 'Lee', 'Ryan', 'Robinson', 'Kelly', 'King', 'Davis', 'Wright', 'Evans',
-  'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Patel', 'Khan', 'Chen', 'Wang', 'Singh', 'Tran',
-  "O'Brien", 'Murphy', 'Campbell', 'Stewart', 'Mitchell', 'Papadopoulos', 'Rossi', 'Kowalski', 'Le', 'Kim',
+  'Smith',
+  'Jones',
+  'Williams',
+  'Brown',
+  'Wilson',
+  'Taylor',
+  'Johnson',
+  'White',
+  'Martin',
+  'Anderson',
+  'Thompson',
+  'Nguyen',
+  'Thomas',
+  'Walker',
+  'Harris',
+  'Lee',
+  'Ryan',
+  'Robinson',
+  'Kelly',
+  'King',
+  'Davis',
+  'Wright',
+  'Evans',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Patel',
+  'Khan',
+  'Chen',
+  'Wang',
+  'Singh',
+  'Tran',
+  "O'Brien",
+  'Murphy',
+  'Campbell',
+  'Stewart',
+  'Mitchell',
+  'Papadopoulos',
+  'Rossi',
+  'Kowalski',
+  'Le',
+  'Kim',
 ];
 const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
-const LISTS = ['Loyal Customers', 'VIP', 'Newsletter', 'Lapsed 90 days', 'Birthday Club', 'Coffee Lovers', 'Weekend Regulars'];
+const LISTS = [
+  'Loyal Customers',
+  'VIP',
+  'Newsletter',
+  'Lapsed 90 days',
+  'Birthday Club',
+  'Coffee Lovers',
+  'Weekend Regulars',
+];
 
 /** A small seeded generator (mulberry32) so demo data is the same on every run. */
 function createRandom(seed: number) {
@@ -70,7 +170,10 @@ function ledgersFor(customers: CustomerRow[], random: ReturnType<typeof createRa
         reference: `demo-${prefix}-${i + 1}`,
         amount: sign * amount,
         // Earlier entries fall between creation and the last one.
-        occurred_at: i === amounts.length - 1 ? last : c.created_at + Math.floor(random.int(0, 1000) / 1000 * (last - c.created_at)),
+        occurred_at:
+          i === amounts.length - 1
+            ? last
+            : c.created_at + Math.floor((random.int(0, 1000) / 1000) * (last - c.created_at)),
       }));
     };
     for (const e of [
@@ -139,7 +242,9 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
       email,
       email_normalized: email === null ? null : normalizeEmail(email),
       // 04xx xxx xxx are Australian mobiles; 0491 570 xxx is reserved for fiction, but libphonenumber treats all 04 as valid.
-      phone_number: random.chance(0.75) ? `+614${random.int(10, 99)}${String(random.int(0, 999_999)).padStart(6, '0')}` : null,
+      phone_number: random.chance(0.75)
+        ? `+614${random.int(10, 99)}${String(random.int(0, 999_999)).padStart(6, '0')}`
+        : null,
       dob: random.chance(0.6)
         ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
         : null,
@@ -168,7 +273,12 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
   for (const customer of customers) {
     for (const list of lists) {
       if (random.chance(0.2)) {
-        members.push({ organization_id: orgId, list_id: list.id, customer_id: customer.id, added_at: customer.created_at });
+        members.push({
+          organization_id: orgId,
+          list_id: list.id,
+          customer_id: customer.id,
+          added_at: customer.created_at,
+        });
         list.member_count++;
       }
     }
@@ -192,19 +302,30 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     for (let i = 0; i < customers.length; i += 5000) {
       await recordEvents(trx, orgId, maxUpdated, customers.slice(i, i + 5000).map(customerCreated));
     }
-    await recordEvents(trx, orgId, maxUpdated, lists.map((list) => listChanged('customer-list.created', list)));
+    await recordEvents(
+      trx,
+      orgId,
+      maxUpdated,
+      lists.map((list) => listChanged('customer-list.created', list)),
+    );
     for (let i = 0; i < members.length; i += 5000) {
       const slice = members.slice(i, i + 5000);
       await recordEvents(
         trx,
         orgId,
         maxUpdated,
-        slice.map((m) => membershipChanged('customer-list.member-added', listsById.get(m.list_id)!, customersById.get(m.customer_id)!)),
+        slice.map((m) =>
+          membershipChanged('customer-list.member-added', listsById.get(m.list_id)!, customersById.get(m.customer_id)!),
+        ),
       );
     }
   });
 
-  const read = await services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'], name: 'demo read' });
+  const read = await services.tokens.createToken({
+    organizationIds: [orgId],
+    scopes: ['customers:read'],
+    name: 'demo read',
+  });
   const write = await services.tokens.createToken({
     organizationIds: [orgId],
     scopes: ['customers:read', 'customers:write'],

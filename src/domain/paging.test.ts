@@ -47,10 +47,24 @@ describe('parseLimit', () => {
 
 describe('toPage', () => {
   it('uses the extra row only to know that more exist', () => {
-    const page = toPage([1, 2, 3], 2, 'fp', (n) => [n], (n) => n * 10);
+    const page = toPage(
+      [1, 2, 3],
+      2,
+      'fp',
+      (n) => [n],
+      (n) => n * 10,
+    );
     expect(page.items).toEqual([10, 20]);
     expect(page.next).toBeDefined();
     expect(decodeCursor(page.next!, 'fp', ['number'])).toEqual([2]);
-    expect(toPage([1, 2], 2, 'fp', (n) => [n], (n) => n).next).toBeUndefined();
+    expect(
+      toPage(
+        [1, 2],
+        2,
+        'fp',
+        (n) => [n],
+        (n) => n,
+      ).next,
+    ).toBeUndefined();
   });
 });

@@ -38,9 +38,10 @@ export function decodeCursor(
   queryFingerprint: string,
   shape: readonly ('string' | 'number')[],
 ): CursorKey {
-  const invalid = () => badRequest('The after cursor is invalid; use the X-Next-Page URL as given', [
-    { field: 'after', message: 'invalid cursor' },
-  ]);
+  const invalid = () =>
+    badRequest('The after cursor is invalid; use the X-Next-Page URL as given', [
+      { field: 'after', message: 'invalid cursor' },
+    ]);
   const dot = cursor.indexOf('.');
   if (dot <= 0) throw invalid();
   const payload = cursor.slice(0, dot);

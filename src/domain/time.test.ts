@@ -13,7 +13,14 @@ describe('time formats', () => {
     expect(parseTimestamp('2021-10-20T14:51:16Z')).toBe(Date.parse('2021-10-20T14:51:16Z'));
     expect(parseTimestamp('2021-10-21T00:51:16+10:00')).toBe(Date.parse('2021-10-20T14:51:16Z'));
     expect(parseTimestamp('2021-10-20T14:51:16.123456Z')).toBe(Date.parse('2021-10-20T14:51:16.123Z'));
-    for (const bad of ['2021-10-20', '2021-10-20T14:51:16', '2021-02-30T00:00:00Z', '2021-10-20T24:00:00Z', 'now', '']) {
+    for (const bad of [
+      '2021-10-20',
+      '2021-10-20T14:51:16',
+      '2021-02-30T00:00:00Z',
+      '2021-10-20T24:00:00Z',
+      'now',
+      '',
+    ]) {
       expect(parseTimestamp(bad), bad).toBeUndefined();
     }
   });

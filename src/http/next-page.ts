@@ -5,7 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * with `after` replaced. Absolute so that both `new URL(header, base)` and a
  * bare `fetch(header)` work.
  */
-export function setNextPage(request: FastifyRequest, reply: FastifyReply, cursor: string | undefined, publicUrl: string | undefined) {
+export function setNextPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cursor: string | undefined,
+  publicUrl: string | undefined,
+) {
   if (cursor === undefined) return;
   const [path, query = ''] = request.url.split('?', 2) as [string, string?];
   const params = new URLSearchParams(query);

@@ -12,7 +12,9 @@ export class DatabaseConnectError extends Error {
 export type OpenStoreOptions = StoreOptions;
 
 /** The store options the configuration asks for. */
-export function storeOptions(config: Pick<Config, 'databasePoolSize' | 'databaseConnectTimeoutMs' | 'databaseQueryTimeoutMs'>): StoreOptions {
+export function storeOptions(
+  config: Pick<Config, 'databasePoolSize' | 'databaseConnectTimeoutMs' | 'databaseQueryTimeoutMs'>,
+): StoreOptions {
   return {
     poolSize: config.databasePoolSize,
     connectTimeoutMs: config.databaseConnectTimeoutMs,

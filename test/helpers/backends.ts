@@ -86,7 +86,9 @@ export function availableBackends(): Promise<Backend[]> {
     if (process.env.CI === 'true') {
       throw new Error(`CI=true but PostgreSQL is not reachable at ${url}; the PostgreSQL tests must not skip in CI`);
     }
-    console.warn(`\n[customers-api tests] PostgreSQL not reachable at ${url}: PostgreSQL tests are SKIPPED. Set TEST_POSTGRES_URL to run them.\n`);
+    console.warn(
+      `\n[customers-api tests] PostgreSQL not reachable at ${url}: PostgreSQL tests are SKIPPED. Set TEST_POSTGRES_URL to run them.\n`,
+    );
     return [sqliteBackend];
   })();
   return resolved;
@@ -98,10 +100,7 @@ export const BACKEND_NAMES: BackendName[] = ['sqlite', 'postgres'];
  * Runs a suite once per backend. A backend that is not available shows up as
  * a skipped suite, so its absence is visible in the report.
  */
-export async function describeEachBackend(
-  title: string,
-  suite: (backend: Backend) => void,
-): Promise<void> {
+export async function describeEachBackend(title: string, suite: (backend: Backend) => void): Promise<void> {
   const { describe } = await import('vitest');
   const backends = await availableBackends();
   for (const name of BACKEND_NAMES) {

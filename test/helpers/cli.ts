@@ -15,7 +15,10 @@ export interface CliResult {
 /** Runs the built CLI (`npm test` builds dist first) to completion. */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,9 +72,14 @@ export function startServe(args: string[], env: Record<string, string>): ServePr
             resolve(match);
           }
         };
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${out}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; output:\n${out}`)),
+          timeoutMs,
+        );
         waiters.push(check);
-        void exited.then(() => setTimeout(() => reject(new Error(`process exited before ${pattern}; output:\n${out}`)), 50));
+        void exited.then(() =>
+          setTimeout(() => reject(new Error(`process exited before ${pattern}; output:\n${out}`)), 50),
+        );
         check();
       });
     },

@@ -11,7 +11,11 @@ export async function insertCustomerRows(
   store: Store,
   organizationId: string,
   count: number,
-  options: { createdAt?: (i: number) => number; updatedAt?: (i: number) => number; row?: (i: number) => Partial<NewCustomerRow> } = {},
+  options: {
+    createdAt?: (i: number) => number;
+    updatedAt?: (i: number) => number;
+    row?: (i: number) => Partial<NewCustomerRow>;
+  } = {},
 ): Promise<NewCustomerRow[]> {
   const base = Date.UTC(2021, 0, 1);
   const rows: NewCustomerRow[] = [];

@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { badRequest, notFound } from '../../errors.js';
 import { findOrganizationsByIds } from '../../store/repositories/organization-repository.js';
-import { createTokenReads, insertToken, listTokens, revokeToken, type TokenRow } from '../../store/repositories/token-repository.js';
+import {
+  createTokenReads,
+  insertToken,
+  listTokens,
+  revokeToken,
+  type TokenRow,
+} from '../../store/repositories/token-repository.js';
 import type { Store } from '../../store/store.js';
 import { newId } from '../ids.js';
 
@@ -32,10 +38,13 @@ export function hashToken(token: string): string {
 }
 
 export function parseScopes(raw: string | readonly string[]): Scope[] {
-  const parts = (typeof raw === 'string' ? raw.split(',') : raw.flatMap((s) => s.split(','))).map((s) => s.trim()).filter(Boolean);
+  const parts = (typeof raw === 'string' ? raw.split(',') : raw.flatMap((s) => s.split(',')))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw badRequest(`scopes must list at least one of ${SCOPES.join(', ')}`);
   for (const part of parts) {
-    if (!(SCOPES as readonly string[]).includes(part)) throw badRequest(`unknown scope "${part}"; scopes are ${SCOPES.join(', ')}`);
+    if (!(SCOPES as readonly string[]).includes(part))
+      throw badRequest(`unknown scope "${part}"; scopes are ${SCOPES.join(', ')}`);
   }
   return [...new Set(parts)] as Scope[];
 }
@@ -71,7 +80,11 @@ export function createTokenService(store: Store, options: { cacheTtlMs: number }
   const cache = new Map<string, { principal: Principal | null; expires: number }>();
 
   return {
-    async createToken(input: { organizationIds: readonly string[]; scopes: readonly Scope[]; name?: string | undefined }) {
+    async createToken(input: {
+      organizationIds: readonly string[];
+      scopes: readonly Scope[];
+      name?: string | undefined;
+    }) {
       const organizationIds = [...new Set(input.organizationIds)];
       if (organizationIds.length === 0) throw badRequest('a token needs at least one organization (--org)');
       const found = await findOrganizationsByIds(store.db, organizationIds);

@@ -10,7 +10,14 @@ export const GENDERS = ['MALE', 'FEMALE', 'OTHER'] as const;
 /** Validated, normalized customer fields as stored. */
 export type CustomerFields = Pick<
   CustomerRowPatch,
-  'first_name' | 'last_name' | 'email' | 'email_normalized' | 'phone_number' | 'dob' | 'gender' | 'has_agreed_to_marketing'
+  | 'first_name'
+  | 'last_name'
+  | 'email'
+  | 'email_normalized'
+  | 'phone_number'
+  | 'dob'
+  | 'gender'
+  | 'has_agreed_to_marketing'
 >;
 
 class FieldErrors {
@@ -25,11 +32,7 @@ class FieldErrors {
   }
 }
 
-function normalizeFields(
-  input: UpdateCustomerBody,
-  region: CountryCode,
-  errors: FieldErrors,
-): CustomerFields {
+function normalizeFields(input: UpdateCustomerBody, region: CountryCode, errors: FieldErrors): CustomerFields {
   const fields: CustomerFields = {};
   for (const key of ['firstName', 'lastName'] as const) {
     const value = input[key];
@@ -65,7 +68,8 @@ function normalizeFields(
   }
   if (input.gender !== undefined) {
     if (input.gender === null) fields.gender = null;
-    else if (!(GENDERS as readonly string[]).includes(input.gender)) errors.add('gender', `must be one of ${GENDERS.join(', ')}`);
+    else if (!(GENDERS as readonly string[]).includes(input.gender))
+      errors.add('gender', `must be one of ${GENDERS.join(', ')}`);
     else fields.gender = input.gender;
   }
   if (input.hasAgreedToMarketing !== undefined) {
@@ -100,20 +104,29 @@ export function parseUpdateCustomer(input: UpdateCustomerBody, region: CountryCo
 
 export type SearchFilter = { kind: 'none'; value: '' } | { kind: 'email' | 'phone'; value: string };
 
-export function parseSearch(email: string | undefined, phoneNumber: string | undefined, region: CountryCode): SearchFilter {
+export function parseSearch(
+  email: string | undefined,
+  phoneNumber: string | undefined,
+  region: CountryCode,
+): SearchFilter {
   if (email !== undefined && phoneNumber !== undefined) {
     throw badRequest('Search by email or by phoneNumber, not both', [
       { field: 'phoneNumber', message: 'cannot be combined with email' },
     ]);
   }
   if (email !== undefined) {
-    if (!isValidEmail(email.trim())) throw badRequest('email must be a valid email address', [{ field: 'email', message: 'must be a valid email address' }]);
+    if (!isValidEmail(email.trim()))
+      throw badRequest('email must be a valid email address', [
+        { field: 'email', message: 'must be a valid email address' },
+      ]);
     return { kind: 'email', value: normalizeEmail(email) };
   }
   if (phoneNumber !== undefined) {
     const e164 = normalizePhoneNumber(phoneNumber, region);
     if (e164 === undefined) {
-      throw badRequest('phoneNumber must be a valid phone number', [{ field: 'phoneNumber', message: 'must be a valid phone number' }]);
+      throw badRequest('phoneNumber must be a valid phone number', [
+        { field: 'phoneNumber', message: 'must be a valid phone number' },
+      ]);
     }
     return { kind: 'phone', value: e164 };
   }

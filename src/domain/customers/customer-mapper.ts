@@ -32,7 +32,9 @@ export function customerRowToCustomer(row: CustomerRow): Customer {
   return customer;
 }
 
-export function customerRowToTiny(row: Pick<CustomerRow, 'id' | 'email' | 'first_name' | 'last_name' | 'phone_number'>): CustomerTiny {
+export function customerRowToTiny(
+  row: Pick<CustomerRow, 'id' | 'email' | 'first_name' | 'last_name' | 'phone_number'>,
+): CustomerTiny {
   const tiny: CustomerTiny = { firstName: row.first_name, id: row.id, lastName: row.last_name };
   if (row.email !== null) tiny.email = row.email;
   if (row.phone_number !== null) tiny.phoneNumber = row.phone_number;

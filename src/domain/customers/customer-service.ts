@@ -1,6 +1,12 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { conflict, notFound, preconditionFailed } from '../../errors.js';
-import type { CreateCustomerBody, Customer, CustomerListTiny, CustomerSort, UpdateCustomerBody } from '../../http/schemas/customers.js';
+import type {
+  CreateCustomerBody,
+  Customer,
+  CustomerListTiny,
+  CustomerSort,
+  UpdateCustomerBody,
+} from '../../http/schemas/customers.js';
 import {
   createCustomerReads,
   FIRST_PAGE_KEY,
@@ -21,7 +27,13 @@ import {
 } from '../../store/repositories/idempotency-repository.js';
 import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
 import type { Store } from '../../store/store.js';
-import { customerCreated, customerDeleted, customerUpdated, recordEvents, scrubEventPayload } from '../events/event-log.js';
+import {
+  customerCreated,
+  customerDeleted,
+  customerUpdated,
+  recordEvents,
+  scrubEventPayload,
+} from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
@@ -75,7 +87,11 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     return row;
   }
 
-  async function createCustomerRow(organizationId: string, body: CreateCustomerBody, options: CreateOptions): Promise<CreatedCustomer> {
+  async function createCustomerRow(
+    organizationId: string,
+    body: CreateCustomerBody,
+    options: CreateOptions,
+  ): Promise<CreatedCustomer> {
     const { fields, createdAt } = parseCreateCustomer(body, region);
     const key = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
     const requestHash = key === undefined ? '' : hashRequest(body);
@@ -191,7 +207,13 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       // The customer's existence is checked after the cursor so that a bad cursor is a 400 either way.
       await getCustomerRow(organizationId, customerId);
       const rows = await memberships.listMemberships(organizationId, customerId, afterListId, limit + 1);
-      return toPage(rows, limit, queryId, (row) => [row.id], (row) => ({ id: row.id, name: row.name }));
+      return toPage(
+        rows,
+        limit,
+        queryId,
+        (row) => [row.id],
+        (row) => ({ id: row.id, name: row.name }),
+      );
     },
 
     async createCustomer(organizationId: string, body: CreateCustomerBody): Promise<Customer> {

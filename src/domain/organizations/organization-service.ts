@@ -31,16 +31,21 @@ export interface NewOrganization {
 
 export function validateNewOrganization(input: NewOrganization): Required<NewOrganization> {
   const name = input.name.trim();
-  if (name === '' || name.length > 200) throw badRequest('name must be 1 to 200 characters', [{ field: 'name', message: 'must be 1 to 200 characters' }]);
+  if (name === '' || name.length > 200)
+    throw badRequest('name must be 1 to 200 characters', [{ field: 'name', message: 'must be 1 to 200 characters' }]);
   const currency = (input.currency ?? 'AUD').trim().toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency) || !Intl.supportedValuesOf('currency').includes(currency)) {
-    throw badRequest(`currency must be an ISO 4217 code such as AUD, got "${input.currency}"`, [{ field: 'currency', message: 'must be an ISO 4217 code' }]);
+    throw badRequest(`currency must be an ISO 4217 code such as AUD, got "${input.currency}"`, [
+      { field: 'currency', message: 'must be an ISO 4217 code' },
+    ]);
   }
   const timezone = (input.timezone ?? 'Australia/Melbourne').trim();
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
   } catch {
-    throw badRequest(`timezone must be an IANA time zone such as Australia/Melbourne, got "${timezone}"`, [{ field: 'timezone', message: 'must be an IANA time zone' }]);
+    throw badRequest(`timezone must be an IANA time zone such as Australia/Melbourne, got "${timezone}"`, [
+      { field: 'timezone', message: 'must be an IANA time zone' },
+    ]);
   }
   return { name, currency, timezone };
 }
@@ -70,7 +75,10 @@ export function createOrganizationService(store: Store) {
       const limit = options.limit ?? ORGANIZATION_PAGE_SIZE;
       const queryId = fingerprint('organizations');
       const [afterId] = options.after ? (decodeCursor(options.after, queryId, ['string']) as [string]) : [''];
-      const ids = [...grantedIds].filter((id) => id > afterId).sort().slice(0, limit + 1);
+      const ids = [...grantedIds]
+        .filter((id) => id > afterId)
+        .sort()
+        .slice(0, limit + 1);
       const rows = (await findOrganizationsByIds(store.db, ids)).sort((a, b) => (a.id < b.id ? -1 : 1));
       return toPage(rows, limit, queryId, (row) => [row.id], organizationRowToOrganization);
     },

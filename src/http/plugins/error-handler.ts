@@ -77,7 +77,9 @@ export function registerErrorHandler(app: FastifyInstance, store: Store) {
     }
     if (store.isUnavailableError(error)) {
       request.log.warn({ err: error }, 'database unavailable');
-      return sendError(request, reply, 'unavailable', 'The database is unavailable; retry later', undefined, { 'retry-after': '1' });
+      return sendError(request, reply, 'unavailable', 'The database is unavailable; retry later', undefined, {
+        'retry-after': '1',
+      });
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':

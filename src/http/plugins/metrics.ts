@@ -19,11 +19,19 @@ export function createMetrics() {
       h.count++;
     },
     render(): string {
-      const lines = ['# HELP http_requests_total HTTP requests by route and status.', '# TYPE http_requests_total counter'];
+      const lines = [
+        '# HELP http_requests_total HTTP requests by route and status.',
+        '# TYPE http_requests_total counter',
+      ];
       for (const [key, value] of requests) lines.push(`http_requests_total{${key}} ${value}`);
-      lines.push('# HELP http_request_duration_seconds HTTP request latency.', '# TYPE http_request_duration_seconds histogram');
+      lines.push(
+        '# HELP http_request_duration_seconds HTTP request latency.',
+        '# TYPE http_request_duration_seconds histogram',
+      );
       for (const [key, h] of durations) {
-        BUCKETS.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${key},le="${le}"} ${h.buckets[i]}`));
+        BUCKETS.forEach((le, i) =>
+          lines.push(`http_request_duration_seconds_bucket{${key},le="${le}"} ${h.buckets[i]}`),
+        );
         lines.push(`http_request_duration_seconds_bucket{${key},le="+Inf"} ${h.count}`);
         lines.push(`http_request_duration_seconds_sum{${key}} ${h.sum}`);
         lines.push(`http_request_duration_seconds_count{${key}} ${h.count}`);

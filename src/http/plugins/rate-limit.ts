@@ -34,9 +34,14 @@ export function registerRateLimit(app: FastifyInstance, perMinute: number) {
     bucket.updated = now;
     if (bucket.tokens < 1) {
       const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000));
-      throw new AppError('rate_limited', `Rate limit of ${perMinute} requests a minute exceeded; retry after ${retryAfter} s`, undefined, {
-        'retry-after': String(retryAfter),
-      });
+      throw new AppError(
+        'rate_limited',
+        `Rate limit of ${perMinute} requests a minute exceeded; retry after ${retryAfter} s`,
+        undefined,
+        {
+          'retry-after': String(retryAfter),
+        },
+      );
     }
     bucket.tokens -= 1;
     void reply.header('x-ratelimit-remaining', String(Math.floor(bucket.tokens)));

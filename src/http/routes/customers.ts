@@ -34,7 +34,10 @@ export interface CustomerRoutesOptions {
   publicUrl: string | undefined;
 }
 
-export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = async (app, { services, publicUrl }) => {
+export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = async (
+  app,
+  { services, publicUrl },
+) => {
   const { customers } = services;
 
   app.get(
@@ -53,7 +56,10 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const { customer, etag } = await customers.getCustomerWithETag(request.params.organizationId, request.params.customerId);
+      const { customer, etag } = await customers.getCustomerWithETag(
+        request.params.organizationId,
+        request.params.customerId,
+      );
       void reply.header('ETag', etag);
       return customer;
     },
@@ -177,7 +183,8 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         summary: 'Update a Customer (extension)',
         tags: ['Customers'],
         'x-extension': true,
-        description: 'With If-Match, the update applies only if the tag matches the current ETag (or is *); otherwise 412 and nothing changes.',
+        description:
+          'With If-Match, the update applies only if the tag matches the current ETag (or is *); otherwise 412 and nothing changes.',
         params: CustomerParams,
         headers: IfMatchHeaders,
         body: UpdateCustomerBodySchema,

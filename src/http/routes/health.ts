@@ -4,7 +4,10 @@ import type { Store } from '../../store/store.js';
 import type { Metrics } from '../plugins/metrics.js';
 import { errorResponses } from '../schemas/common.js';
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (app, { store, metrics }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
+  app,
+  { store, metrics },
+) => {
   app.get(
     '/healthz',
     {

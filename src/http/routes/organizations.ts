@@ -8,10 +8,10 @@ import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
 import { OrganizationSchema } from '../schemas/organizations.js';
 
-export const organizationRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
-  app,
-  { services, publicUrl },
-) => {
+export const organizationRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  publicUrl: string | undefined;
+}> = async (app, { services, publicUrl }) => {
   app.get(
     '/organizations',
     {

@@ -49,9 +49,7 @@ export function limitQuery(max: number) {
 }
 
 export const NextPageHeaders = {
-  'X-Next-Page': Type.Optional(
-    Type.String({ description: 'Absolute URL of the next page; absent on the last page.' }),
-  ),
+  'X-Next-Page': Type.Optional(Type.String({ description: 'Absolute URL of the next page; absent on the last page.' })),
 };
 
 /** A string enum as plain JSON Schema `enum` (TypeBox unions of literals give anyOf noise in errors and docs). */

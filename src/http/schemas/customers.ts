@@ -1,10 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './common.js';
 
-const Timestamp = (description: string) =>
-  Type.String({ description, examples: ['2021-10-20T14:51:16Z'] });
-const StatTimestamp = (description: string) =>
-  Type.String({ description, examples: ['2021-08-23T02:06:24.000Z'] });
+const Timestamp = (description: string) => Type.String({ description, examples: ['2021-10-20T14:51:16Z'] });
+const StatTimestamp = (description: string) => Type.String({ description, examples: ['2021-08-23T02:06:24.000Z'] });
 
 export const GenderSchema = Type.Union([Type.Literal('MALE'), Type.Literal('FEMALE'), Type.Literal('OTHER')]);
 
@@ -14,10 +12,16 @@ export const CustomerStatisticsSchema = Type.Object(
     lastPointsRedeemedAt: Type.Optional(StatTimestamp('Date and time of last redeemed points by the Customer')),
     lastSpentAt: Type.Optional(StatTimestamp('The date of the Customers last spend')),
     pointsBalance: Type.Optional(Type.Integer({ description: 'The Customers current points balance' })),
-    totalPointsEarned: Type.Optional(Type.Integer({ description: 'The total points earned over the Customers lifetime' })),
-    totalPointsRedeemed: Type.Optional(Type.Integer({ description: 'Total points redeemed over lifetime of the Customer' })),
+    totalPointsEarned: Type.Optional(
+      Type.Integer({ description: 'The total points earned over the Customers lifetime' }),
+    ),
+    totalPointsRedeemed: Type.Optional(
+      Type.Integer({ description: 'Total points redeemed over lifetime of the Customer' }),
+    ),
     totalSpend: Type.Optional(
-      Type.Integer({ description: 'The total spend amount of the Customer, in the lowest common denominator e.g. cents' }),
+      Type.Integer({
+        description: 'The total spend amount of the Customer, in the lowest common denominator e.g. cents',
+      }),
     ),
   },
   { $id: 'CustomerStatistics', title: 'CustomerStatistics' },

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type PostgresCursor,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from 'kysely';
 import { redactUrl } from '../../config.js';
 import type { Database } from '../schema.js';
 import { compileStatement, withTimeout, type PreparedQuery, type Store, type StoreOptions } from '../store.js';
@@ -17,7 +25,15 @@ const types = {
 
 // Connection-level failures: refused, reset, DNS, timeouts, the server going away (class 08, 57P0x),
 // too many connections (53300), and statements cancelled by statement_timeout (57014).
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 
 function isUnavailable(error: unknown): boolean {
@@ -38,7 +54,9 @@ export const POSTGRES_DEFAULTS = {
 } as const;
 
 function isCursor<R>(argument: unknown): argument is PostgresCursor<R> {
-  return typeof argument === 'object' && argument !== null && typeof (argument as { read?: unknown }).read === 'function';
+  return (
+    typeof argument === 'object' && argument !== null && typeof (argument as { read?: unknown }).read === 'function'
+  );
 }
 
 /**
@@ -66,10 +84,12 @@ function guardPool(pool: pg.Pool): PostgresPool {
       ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
         if (isCursor<R>(first)) return client.query(first as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
         if (broken) return Promise.reject(broken);
-        return (client.query(first, parameters as unknown[]) as unknown as Promise<PostgresQueryResult<R>>).catch((error: unknown) => {
-          if (isUnavailable(error)) broken ??= error as Error;
-          throw error;
-        });
+        return (client.query(first, parameters as unknown[]) as unknown as Promise<PostgresQueryResult<R>>).catch(
+          (error: unknown) => {
+            if (isUnavailable(error)) broken ??= error as Error;
+            throw error;
+          },
+        );
       }
       return {
         query,
@@ -134,14 +154,20 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
         let query = trx.insertInto(table).values(rows.slice(i, i + chunk) as never);
         if (upsert) {
           query = query.onConflict((oc) =>
-            oc.columns(upsert.conflict as never).doUpdateSet(Object.fromEntries(upsert.update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
+            oc
+              .columns(upsert.conflict as never)
+              .doUpdateSet(Object.fromEntries(upsert.update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
           );
         }
         await query.execute();
       }
     },
     async ping(timeoutMs = 2000) {
-      await withTimeout(pool.query('select 1'), timeoutMs, `PostgreSQL at ${redactUrl(url)} did not answer within ${timeoutMs} ms`);
+      await withTimeout(
+        pool.query('select 1'),
+        timeoutMs,
+        `PostgreSQL at ${redactUrl(url)} did not answer within ${timeoutMs} ms`,
+      );
     },
     async withMigrationDb(run) {
       // Migrations get their own connection without the request timeouts: waiting for another

@@ -20,7 +20,10 @@ export async function insertCustomer(trx: Db, row: NewCustomerRow): Promise<void
 export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<void> {
   // SQLite allows 32766 bound parameters per statement; 19 columns a row.
   for (let i = 0; i < rows.length; i += 500) {
-    await trx.insertInto('customers').values(rows.slice(i, i + 500)).execute();
+    await trx
+      .insertInto('customers')
+      .values(rows.slice(i, i + 500))
+      .execute();
   }
 }
 
@@ -80,7 +83,9 @@ export function createCustomerReads(store: Store) {
         .selectFrom('customers')
         .selectAll()
         .where('organization_id', '=', param<string>('org'))
-        .where(sql<boolean>`(${sql.ref(sort)}, ${sql.ref('id')}) < (${param<number>('afterAt')}, ${param<string>('afterId')})`);
+        .where(
+          sql<boolean>`(${sql.ref(sort)}, ${sql.ref('id')}) < (${param<number>('afterAt')}, ${param<string>('afterId')})`,
+        );
       if (filter === 'email') query = query.where('email_normalized', '=', param<string>('value'));
       if (filter === 'phone') query = query.where('phone_number', '=', param<string>('value'));
       pages.set(
@@ -95,7 +100,13 @@ export function createCustomerReads(store: Store) {
     /** Up to `limit` customers after the given key, most recent first. */
     listPage(q: CustomerPageQuery): Promise<CustomerRow[]> {
       const query = pages.get(`${q.sort}:${q.filter}`)!;
-      return query.all({ org: q.organizationId, afterAt: q.afterAt, afterId: q.afterId, value: q.value, limit: q.limit });
+      return query.all({
+        org: q.organizationId,
+        afterAt: q.afterAt,
+        afterId: q.afterId,
+        value: q.value,
+        limit: q.limit,
+      });
     },
   };
 }

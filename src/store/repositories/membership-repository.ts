@@ -15,7 +15,10 @@ export async function insertCustomerLists(db: Db, rows: Insertable<CustomerLists
 
 export async function insertListMembers(db: Db, rows: Insertable<CustomerListMembersTable>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
-    await db.insertInto('customer_list_members').values(rows.slice(i, i + 1000)).execute();
+    await db
+      .insertInto('customer_list_members')
+      .values(rows.slice(i, i + 1000))
+      .execute();
   }
 }
 

@@ -14,7 +14,10 @@ export async function listAllOrganizations(db: Db): Promise<OrganizationRow[]> {
 }
 
 export async function countOrganizations(db: Db): Promise<number> {
-  const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('organizations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -56,7 +59,12 @@ export async function advanceOrganizationClock(
 }
 
 /** Moves the organization's clock to at least `atLeast`, so later writes sort after imported history. */
-export async function raiseOrganizationClock(db: Db, store: Store, organizationId: string, atLeast: number): Promise<void> {
+export async function raiseOrganizationClock(
+  db: Db,
+  store: Store,
+  organizationId: string,
+  atLeast: number,
+): Promise<void> {
   await db
     .updateTable('organizations')
     .set((eb) => ({ clock: store.sql.greatest(eb.ref('clock'), eb.val(atLeast)) }))
@@ -65,9 +73,7 @@ export async function raiseOrganizationClock(db: Db, store: Store, organizationI
 }
 
 export function createOrganizationReads(store: Store) {
-  const byId = store.prepare(
-    store.db.selectFrom('organizations').selectAll().where('id', '=', param<string>('id')),
-  );
+  const byId = store.prepare(store.db.selectFrom('organizations').selectAll().where('id', '=', param<string>('id')));
   return {
     findById: (id: string) => byId.first({ id }),
   };
@@ -79,7 +85,11 @@ export type OrganizationReads = ReturnType<typeof createOrganizationReads>;
  * `advanceOrganizationClock` in the same transaction, so the organization is
  * already locked and sequences stay gapless and in commit order.
  */
-export async function reserveEventSequences(trx: Transaction<Database>, organizationId: string, count: number): Promise<number> {
+export async function reserveEventSequences(
+  trx: Transaction<Database>,
+  organizationId: string,
+  count: number,
+): Promise<number> {
   const row = await trx
     .updateTable('organizations')
     .set((eb) => ({ event_sequence: eb('event_sequence', '+', count) }))

@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
+import {
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type SqliteDatabase,
+} from 'kysely';
 import type { Database } from '../schema.js';
 import { compileStatement, type PreparedQuery, type Store } from '../store.js';
 
@@ -12,7 +20,12 @@ import { compileStatement, type PreparedQuery, type Store } from '../store.js';
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery({ sql: 'begin immediate', parameters: [], query: { kind: 'RawNode' } as never, queryId: { queryId: 'begin' } } as never);
+    await connection.executeQuery({
+      sql: 'begin immediate',
+      parameters: [],
+      query: { kind: 'RawNode' } as never,
+      queryId: { queryId: 'begin' },
+    } as never);
   }
 }
 
