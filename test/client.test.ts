@@ -192,6 +192,46 @@ await describeEachBackend('client SDK', (backend) => {
     expect(small).toEqual([700, 700, 700, 400]);
   });
 
+  it('prefetches at most one page ahead and cancels it when the loop stops early', async () => {
+    const org = (await server.createOrganization('Prefetch')).id;
+    const rows = await insertCustomersDirectly(server.store, org, 50);
+    const token = await server.createToken([org], ['customers:read']);
+    const requested: string[] = [];
+    const aborted: string[] = [];
+    let holdSecond = false;
+    const counting = new CustomersClient({
+      baseUrl: server.baseUrl,
+      token,
+      fetch: async (input, init) => {
+        const url = String(input);
+        requested.push(url);
+        init?.signal?.addEventListener('abort', () => aborted.push(url));
+        // Hold the prefetched page of the early-exit loop below so that it is still in flight when the loop stops.
+        if (holdSecond && requested.length === 2) await new Promise((r) => setTimeout(r, 300));
+        return fetch(input, init);
+      },
+    });
+
+    const pages: string[][] = [];
+    for await (const page of counting.customers.list(org, { limit: 10 }).pages({ prefetch: true })) {
+      pages.push(page.items.map((c) => c.id));
+      // A slow consumer: the client may have asked for the next page, never for the one after it.
+      await new Promise((r) => setTimeout(r, 30));
+      expect(requested.length).toBeLessThanOrEqual(pages.length + 1);
+    }
+    expect(pages.flat()).toEqual(rows.map((r) => r.id));
+    expect(requested).toHaveLength(5);
+
+    requested.length = 0;
+    holdSecond = true;
+    for await (const page of counting.customers.list(org, { limit: 10 }).pages({ prefetch: true })) {
+      expect(page.items).toHaveLength(10);
+      break;
+    }
+    expect(requested).toHaveLength(2);
+    expect(aborted).toEqual([requested[1]]);
+  });
+
   it('pages memberships ten at a time', async () => {
     const customer = await server.createCustomer(orgId);
     const listIds = await insertMemberships(server.store, orgId, customer.id, 12);

@@ -37,6 +37,8 @@ export interface ApiRequest extends CallOptions {
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
   headers?: Record<string, string | undefined> | undefined;
+  /** Called with the headers of a successful response before its body is read. */
+  onHeaders?: ((headers: Headers) => void) | undefined;
 }
 
 export interface ApiResponse<T> {
@@ -139,6 +141,7 @@ export class Transport {
           signal: attemptController.signal,
         });
         if (response.ok) {
+          request.onHeaders?.(response.headers);
           const text = await response.text();
           return {
             status: response.status,
