@@ -116,7 +116,10 @@ function openConnection(file: string, readonly: boolean): BetterSqlite3.Database
     // Erasure must not leave personal data behind in freed pages of the file.
     connection.pragma('secure_delete = ON');
   }
-  connection.pragma('cache_size = -65536');
+  // Reads (pages of 1000, searches) get a large page cache. The writer's pages come back from the OS page cache
+  // cheaply; measured on a 400,000-row import, a 16 MiB writer cache was as fast as 64 MiB and kept the import's
+  // peak RSS about 55 MB lower.
+  connection.pragma(readonly ? 'cache_size = -65536' : 'cache_size = -16384');
   return connection;
 }
 
