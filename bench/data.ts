@@ -11,130 +11,12 @@ import { createServices, type Services } from '../src/services.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import type { Store } from '../src/store/store.js';
+import { createRandom, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../src/demo/random-people.js';
 
 /** Bump when the generated data changes shape, so cached datasets are rebuilt. */
 const GENERATOR_VERSION = 2;
 
 export const DATA_DIR = path.resolve('bench/.data');
-
-const FIRST_NAMES = [
-  'Olivia',
-  'Noah',
-  'Charlotte',
-  'Oliver',
-  'Amelia',
-  'Jack',
-  'Isla',
-  'William',
-  'Mia',
-  'Leo',
-  'Ava',
-  'Henry',
-  'Grace',
-  'Lucas',
-  'Chloe',
-  'Thomas',
-  'Zoe',
-  'James',
-  'Ella',
-  'Ethan',
-  'Ruby',
-  'Harrison',
-  'Sophie',
-  'Lachlan',
-  'Matilda',
-  'Hamish',
-  'Isabella',
-  'Cooper',
-  'Harper',
-  'Archie',
-  'Evie',
-  'Mason',
-  'Sienna',
-  'Xavier',
-  'Willow',
-  'Liam',
-  'Aria',
-  'Hudson',
-  'Ivy',
-  'Samuel',
-  'Priya',
-  'Wei',
-  'Aisha',
-  'Mohammed',
-  'Yuki',
-  'Minh',
-  'Sofia',
-  'Mateo',
-  'Ngaio',
-  'Tane',
-];
-const LAST_NAMES = [
-  'Smith',
-  'Jones',
-  'Williams',
-  'Brown',
-  'Wilson',
-  'Taylor',
-  'Johnson',
-  'White',
-  'Martin',
-  'Anderson',
-  'Thompson',
-  'Nguyen',
-  'Thomas',
-  'Walker',
-  'Harris',
-  'Lee',
-  'Ryan',
-  'Robinson',
-  'Kelly',
-  'King',
-  'Davis',
-  'Wright',
-  'Evans',
-  'Roberts',
-  'Green',
-  'Hall',
-  'Wood',
-  'Jackson',
-  'Clarke',
-  'Patel',
-  'Khan',
-  'Chen',
-  'Wang',
-  'Singh',
-  'Tran',
-  "O'Brien",
-  'Murphy',
-  'Campbell',
-  'Stewart',
-  'Mitchell',
-  'Papadopoulos',
-  'Rossi',
-  'Kowalski',
-  'Le',
-  'Kim',
-];
-const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
-
-/** mulberry32: deterministic, so every run of one size loads the same customers. */
-function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 
 /**
  * Customer number `i` of `count`, created in ascending time order over three
@@ -150,7 +32,9 @@ function* generateCustomers(organizationId: string, count: number, now: number):
     const lastName = random.pick(LAST_NAMES);
     const createdAt = start + Math.floor(((i + random.next()) / count) * (span - 86_400_000));
     const updatedAt = Math.min(now - 1000, createdAt + Math.floor(random.next() ** 3 * (now - createdAt)));
-    const email = random.chance(0.9) ? `${firstName}.${lastName}.${i}@${random.pick(DOMAINS)}`.replace(/'/g, '') : null;
+    const email = random.chance(0.9)
+      ? `${firstName}.${lastName}.${i}@${random.pick(EMAIL_DOMAINS)}`.replace(/'/g, '')
+      : null;
     const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
     const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
     const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;

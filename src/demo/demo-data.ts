@@ -11,108 +11,9 @@ import { raiseOrganizationClock } from '../store/repositories/organization-repos
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
+import { createRandom, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, type Random } from './random-people.js';
 import { customerCreated, listChanged, membershipChanged, recordEvents } from '../domain/events/event-log.js';
 
-const FIRST_NAMES = [
-  'Olivia',
-  'Noah',
-  'Charlotte',
-  'Oliver',
-  'Amelia',
-  'Jack',
-  'Isla',
-  'William',
-  'Mia',
-  'Leo',
-  'Ava',
-  'Henry',
-  'Grace',
-  'Lucas',
-  'Chloe',
-  'Thomas',
-  'Zoe',
-  'James',
-  'Ella',
-  'Ethan',
-  'Ruby',
-  'Harrison',
-  'Sophie',
-  'Lachlan',
-  'Matilda',
-  'Hamish',
-  'Isabella',
-  'Cooper',
-  'Harper',
-  'Archie',
-  'Evie',
-  'Mason',
-  'Sienna',
-  'Xavier',
-  'Willow',
-  'Liam',
-  'Aria',
-  'Hudson',
-  'Ivy',
-  'Samuel',
-  'Priya',
-  'Wei',
-  'Aisha',
-  'Mohammed',
-  'Yuki',
-  'Minh',
-  'Sofia',
-  'Mateo',
-  'Ngaio',
-  'Tane',
-];
-const LAST_NAMES = [
-  'Smith',
-  'Jones',
-  'Williams',
-  'Brown',
-  'Wilson',
-  'Taylor',
-  'Johnson',
-  'White',
-  'Martin',
-  'Anderson',
-  'Thompson',
-  'Nguyen',
-  'Thomas',
-  'Walker',
-  'Harris',
-  'Lee',
-  'Ryan',
-  'Robinson',
-  'Kelly',
-  'King',
-  'Davis',
-  'Wright',
-  'Evans',
-  'Roberts',
-  'Green',
-  'Hall',
-  'Wood',
-  'Jackson',
-  'Clarke',
-  'Patel',
-  'Khan',
-  'Chen',
-  'Wang',
-  'Singh',
-  'Tran',
-  "O'Brien",
-  'Murphy',
-  'Campbell',
-  'Stewart',
-  'Mitchell',
-  'Papadopoulos',
-  'Rossi',
-  'Kowalski',
-  'Le',
-  'Kim',
-];
-const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
 const LISTS = [
   'Loyal Customers',
   'VIP',
@@ -123,26 +24,8 @@ const LISTS = [
   'Weekend Regulars',
 ];
 
-/** A small seeded generator (mulberry32) so demo data is the same on every run. */
-function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-
 /** Splits `total` into `parts` positive integers (parts <= total). */
-function split(total: number, parts: number, random: ReturnType<typeof createRandom>): number[] {
+function split(total: number, parts: number, random: Random): number[] {
   const amounts: number[] = [];
   let left = total;
   for (let i = parts; i > 1; i--) {
@@ -159,7 +42,7 @@ function split(total: number, parts: number, random: ReturnType<typeof createRan
  * amounts sum to the totals and the latest entry of each kind is at the
  * customer's last-earned, last-redeemed and last-spent time.
  */
-function ledgersFor(customers: CustomerRow[], random: ReturnType<typeof createRandom>) {
+function ledgersFor(customers: CustomerRow[], random: Random) {
   const points: PointRecordRow[] = [];
   const spend: SpendRecordRow[] = [];
   for (const c of customers) {
@@ -227,7 +110,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     let email: string | null = null;
     if (random.chance(0.9)) {
       const local = `${firstName}.${lastName}`.toLowerCase().replace(/[^a-z.]/g, '');
-      email = `${local}${emails.has(local) ? random.int(1, 9999) : ''}@${random.pick(DOMAINS)}`;
+      email = `${local}${emails.has(local) ? random.int(1, 9999) : ''}@${random.pick(EMAIL_DOMAINS)}`;
       emails.add(local);
     }
     const earned = random.chance(0.8) ? random.int(0, 8000) : 0;

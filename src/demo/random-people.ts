@@ -1,0 +1,123 @@
+/**
+ * Realistic names and a seeded generator, shared by the demo data and the benchmark datasets so both look
+ * like a real customer base and come out the same on every run.
+ */
+export const FIRST_NAMES = [
+  'Olivia',
+  'Noah',
+  'Charlotte',
+  'Oliver',
+  'Amelia',
+  'Jack',
+  'Isla',
+  'William',
+  'Mia',
+  'Leo',
+  'Ava',
+  'Henry',
+  'Grace',
+  'Lucas',
+  'Chloe',
+  'Thomas',
+  'Zoe',
+  'James',
+  'Ella',
+  'Ethan',
+  'Ruby',
+  'Harrison',
+  'Sophie',
+  'Lachlan',
+  'Matilda',
+  'Hamish',
+  'Isabella',
+  'Cooper',
+  'Harper',
+  'Archie',
+  'Evie',
+  'Mason',
+  'Sienna',
+  'Xavier',
+  'Willow',
+  'Liam',
+  'Aria',
+  'Hudson',
+  'Ivy',
+  'Samuel',
+  'Priya',
+  'Wei',
+  'Aisha',
+  'Mohammed',
+  'Yuki',
+  'Minh',
+  'Sofia',
+  'Mateo',
+  'Ngaio',
+  'Tane',
+];
+export const LAST_NAMES = [
+  'Smith',
+  'Jones',
+  'Williams',
+  'Brown',
+  'Wilson',
+  'Taylor',
+  'Johnson',
+  'White',
+  'Martin',
+  'Anderson',
+  'Thompson',
+  'Nguyen',
+  'Thomas',
+  'Walker',
+  'Harris',
+  'Lee',
+  'Ryan',
+  'Robinson',
+  'Kelly',
+  'King',
+  'Davis',
+  'Wright',
+  'Evans',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Patel',
+  'Khan',
+  'Chen',
+  'Wang',
+  'Singh',
+  'Tran',
+  "O'Brien",
+  'Murphy',
+  'Campbell',
+  'Stewart',
+  'Mitchell',
+  'Papadopoulos',
+  'Rossi',
+  'Kowalski',
+  'Le',
+  'Kim',
+];
+export const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example.com', 'inbox.example.net'];
+
+/** mulberry32: a small deterministic generator. */
+export function createRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    chance: (p: number) => next() < p,
+  };
+}
+export type Random = ReturnType<typeof createRandom>;
