@@ -11,10 +11,16 @@ import { createServices, type Services } from '../src/services.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import type { Store } from '../src/store/store.js';
-import { createRandom, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../src/demo/random-people.js';
+import {
+  createRandom,
+  EMAIL_DOMAINS,
+  FIRST_NAMES,
+  LAST_NAMES,
+  randomProfileAndStatistics,
+} from '../src/demo/random-people.js';
 
 /** Bump when the generated data changes shape, so cached datasets are rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 export const DATA_DIR = path.resolve('bench/.data');
 
@@ -35,10 +41,6 @@ function* generateCustomers(organizationId: string, count: number, now: number):
     const email = random.chance(0.9)
       ? `${firstName}.${lastName}.${i}@${random.pick(EMAIL_DOMAINS)}`.replace(/'/g, '')
       : null;
-    const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
-    const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
-    const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
-    const between = (from: number) => from + Math.floor(random.next() * (updatedAt - from));
     // i * 7919 mod 10^7 is a bijection on 0..10^7-1, so phones are unique up to 10 million customers;
     // +61 40x xxx xxx is a valid Australian mobile range.
     const phoneDigits = String((i * 7919) % 10_000_000).padStart(7, '0');
@@ -50,20 +52,9 @@ function* generateCustomers(organizationId: string, count: number, now: number):
       email,
       email_normalized: email === null ? null : normalizeEmail(email),
       phone_number: random.chance(0.75) ? `+6140${phoneDigits}` : null,
-      dob: random.chance(0.6)
-        ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
-        : null,
-      gender: random.chance(0.7) ? random.pick(['MALE', 'FEMALE', 'OTHER'] as const) : null,
-      has_agreed_to_marketing: random.chance(0.8) ? (random.chance(0.6) ? 1 : 0) : null,
       created_at: createdAt,
       updated_at: updatedAt,
-      points_balance: earned - redeemed,
-      total_points_earned: earned,
-      total_points_redeemed: redeemed,
-      total_spend: spend,
-      last_points_earned_at: earned > 0 ? between(createdAt) : null,
-      last_points_redeemed_at: redeemed > 0 ? between(createdAt) : null,
-      last_spent_at: spend > 0 ? between(createdAt) : null,
+      ...randomProfileAndStatistics(random, createdAt, updatedAt),
     };
   }
 }

@@ -5,6 +5,7 @@ import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/cust
 import type { Customer } from '../http/schemas/customers.js';
 import type { Services } from '../services.js';
 import { csvCell, readCsvRecords } from './csv.js';
+import { CUSTOMER_RECORD_FIELDS } from '../domain/customers/import-validation.js';
 
 export type FileFormat = 'csv' | 'ndjson';
 
@@ -13,25 +14,18 @@ export class ImportFileError extends Error {
 }
 
 /** The CSV columns, in export order; `statistics.x` columns hold the nested statistics. */
-export const CSV_COLUMNS = [
-  'id',
-  'firstName',
-  'lastName',
-  'email',
-  'phoneNumber',
-  'dob',
-  'gender',
-  'hasAgreedToMarketing',
-  'createdAt',
-  'updatedAt',
-  'statistics.pointsBalance',
-  'statistics.totalPointsEarned',
-  'statistics.totalPointsRedeemed',
-  'statistics.totalSpend',
-  'statistics.lastPointsEarnedAt',
-  'statistics.lastPointsRedeemedAt',
-  'statistics.lastSpentAt',
-] as const;
+export const CSV_COLUMNS: readonly string[] = [
+  ...CUSTOMER_RECORD_FIELDS.filter((field) => field !== 'statistics'),
+  ...[
+    'pointsBalance',
+    'totalPointsEarned',
+    'totalPointsRedeemed',
+    'totalSpend',
+    'lastPointsEarnedAt',
+    'lastPointsRedeemedAt',
+    'lastSpentAt',
+  ].map((key) => `statistics.${key}`),
+];
 const NUMERIC_COLUMNS = new Set([
   'statistics.pointsBalance',
   'statistics.totalPointsEarned',
@@ -77,7 +71,7 @@ async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[]
   for await (const { line, fields } of readCsvRecords(stream as AsyncIterable<string>)) {
     if (header === undefined) {
       header = fields.map((f) => f.trim());
-      const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
+      const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
       if (unknown.length > 0)
         throw new ImportFileError(
           `unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`,

@@ -11,7 +11,14 @@ import { raiseOrganizationClock } from '../store/repositories/organization-repos
 import type { Services } from '../services.js';
 import { newId } from '../domain/ids.js';
 import { normalizeEmail } from '../domain/contact.js';
-import { createRandom, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, type Random } from './random-people.js';
+import {
+  createRandom,
+  EMAIL_DOMAINS,
+  FIRST_NAMES,
+  LAST_NAMES,
+  randomProfileAndStatistics,
+  type Random,
+} from './random-people.js';
 import { customerCreated, listChanged, membershipChanged, recordEvents } from '../domain/events/event-log.js';
 
 const LISTS = [
@@ -113,10 +120,6 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
       email = `${local}${emails.has(local) ? random.int(1, 9999) : ''}@${random.pick(EMAIL_DOMAINS)}`;
       emails.add(local);
     }
-    const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
-    const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
-    const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
-    const between = (from: number) => from + Math.floor(random.next() * (updatedAt - from));
     customers.push({
       organization_id: orgId,
       id: newId(createdAt),
@@ -128,20 +131,9 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
       phone_number: random.chance(0.75)
         ? `+614${random.int(10, 99)}${String(random.int(0, 999_999)).padStart(6, '0')}`
         : null,
-      dob: random.chance(0.6)
-        ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
-        : null,
-      gender: random.chance(0.7) ? random.pick(['MALE', 'FEMALE', 'OTHER'] as const) : null,
-      has_agreed_to_marketing: random.chance(0.8) ? (random.chance(0.6) ? 1 : 0) : null,
       created_at: createdAt,
       updated_at: updatedAt,
-      points_balance: earned - redeemed,
-      total_points_earned: earned,
-      total_points_redeemed: redeemed,
-      total_spend: spend,
-      last_points_earned_at: earned > 0 ? between(createdAt) : null,
-      last_points_redeemed_at: redeemed > 0 ? between(createdAt) : null,
-      last_spent_at: spend > 0 ? between(createdAt) : null,
+      ...randomProfileAndStatistics(random, createdAt, updatedAt),
     });
   }
 

@@ -121,3 +121,28 @@ export function createRandom(seed: number) {
   };
 }
 export type Random = ReturnType<typeof createRandom>;
+
+/**
+ * The columns both generators make alike: date of birth, gender, marketing consent and statistics consistent with
+ * a customer created at `createdAt` and last updated at `updatedAt`.
+ */
+export function randomProfileAndStatistics(random: Random, createdAt: number, updatedAt: number) {
+  const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
+  const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
+  const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
+  const between = (from: number) => from + Math.floor(random.next() * (updatedAt - from));
+  return {
+    dob: random.chance(0.6)
+      ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
+      : null,
+    gender: random.chance(0.7) ? random.pick(['MALE', 'FEMALE', 'OTHER'] as const) : null,
+    has_agreed_to_marketing: random.chance(0.8) ? (random.chance(0.6) ? 1 : 0) : null,
+    points_balance: earned - redeemed,
+    total_points_earned: earned,
+    total_points_redeemed: redeemed,
+    total_spend: spend,
+    last_points_earned_at: earned > 0 ? between(createdAt) : null,
+    last_points_redeemed_at: redeemed > 0 ? between(createdAt) : null,
+    last_spent_at: spend > 0 ? between(createdAt) : null,
+  };
+}

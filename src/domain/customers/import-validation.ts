@@ -24,8 +24,8 @@ export interface ImportRejection {
   reason: string;
 }
 
-/** Fields a record may carry: the Customer resource as the API and `export` write it. */
-const RECORD_FIELDS = new Set([
+/** Fields a record may carry: the Customer resource as the API and `export` write it, in export order. */
+export const CUSTOMER_RECORD_FIELDS = [
   'id',
   'firstName',
   'lastName',
@@ -37,7 +37,8 @@ const RECORD_FIELDS = new Set([
   'createdAt',
   'updatedAt',
   'statistics',
-]);
+] as const;
+const RECORD_FIELDS = new Set<string>(CUSTOMER_RECORD_FIELDS);
 const STATISTIC_COUNTS = ['pointsBalance', 'totalPointsEarned', 'totalPointsRedeemed', 'totalSpend'] as const;
 const STATISTIC_TIMES = ['lastPointsEarnedAt', 'lastPointsRedeemedAt', 'lastSpentAt'] as const;
 export const STATISTIC_COLUMNS = {
