@@ -20,6 +20,16 @@ export interface Config {
   readonly databaseConnectTimeoutMs: number;
   /** Longest wait for one PostgreSQL statement before the request fails with 503 (DATABASE_QUERY_TIMEOUT_MS). */
   readonly databaseQueryTimeoutMs: number;
+  /** `transaction` when DATABASE_URL is a pooler in transaction mode such as PgBouncer (DATABASE_POOLER). */
+  readonly databasePooler: 'none' | 'transaction';
+  /** Where migrations run when not through DATABASE_URL, e.g. PostgreSQL itself behind the pooler (DATABASE_MIGRATION_URL). */
+  readonly databaseMigrationUrl: string | undefined;
+  /** Streaming replicas that serve read-only requests (DATABASE_REPLICA_URLS, comma-separated). */
+  readonly databaseReplicaUrls: readonly string[];
+  /** A replica further behind than this is skipped until it catches up (DATABASE_REPLICA_MAX_LAG_MS). */
+  readonly databaseReplicaMaxLagMs: number;
+  /** Longest wait for a replica to replay a read's consistency token before the primary serves it (DATABASE_REPLICA_WAIT_MS). */
+  readonly databaseReplicaWaitMs: number;
   readonly tokenCacheTtlMs: number;
   /** Requests a minute per token and process; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
@@ -60,7 +70,49 @@ function parseBoolean(name: string, raw: string | undefined, fallback: boolean):
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
-export function parseDatabaseUrl(raw: string): DatabaseTarget {
+function parsePostgresUrl(name: string, raw: string): string {
+  const target = parseDatabaseUrl(raw.trim(), name);
+  if (target.kind !== 'postgres') throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(raw)}"`);
+  return target.url;
+}
+
+function parseScaleOut(env: Record<string, string | undefined>, database: DatabaseTarget) {
+  const pooler = (env.DATABASE_POOLER ?? 'none').trim().toLowerCase() || 'none';
+  if (pooler !== 'none' && pooler !== 'transaction') {
+    throw new ConfigError(`DATABASE_POOLER must be none or transaction, got "${env.DATABASE_POOLER}"`);
+  }
+  const migrationUrl = env.DATABASE_MIGRATION_URL?.trim()
+    ? parsePostgresUrl('DATABASE_MIGRATION_URL', env.DATABASE_MIGRATION_URL)
+    : undefined;
+  const replicaUrls = (env.DATABASE_REPLICA_URLS ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '')
+    .map((url) => parsePostgresUrl('DATABASE_REPLICA_URLS', url));
+  if (database.kind !== 'postgres') {
+    const set = [
+      pooler !== 'none' && 'DATABASE_POOLER',
+      migrationUrl && 'DATABASE_MIGRATION_URL',
+      replicaUrls.length > 0 && 'DATABASE_REPLICA_URLS',
+    ].filter(Boolean);
+    if (set.length > 0) throw new ConfigError(`${set.join(', ')} need a postgres:// DATABASE_URL`);
+  }
+  return {
+    databasePooler: pooler,
+    databaseMigrationUrl: migrationUrl,
+    databaseReplicaUrls: Object.freeze(replicaUrls),
+    databaseReplicaMaxLagMs: parseInteger(
+      'DATABASE_REPLICA_MAX_LAG_MS',
+      env.DATABASE_REPLICA_MAX_LAG_MS,
+      5000,
+      0,
+      86_400_000,
+    ),
+    databaseReplicaWaitMs: parseInteger('DATABASE_REPLICA_WAIT_MS', env.DATABASE_REPLICA_WAIT_MS, 200, 0, 60_000),
+  };
+}
+
+export function parseDatabaseUrl(raw: string, name = 'DATABASE_URL'): DatabaseTarget {
   if (raw.startsWith('sqlite:')) {
     const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (file === '') throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/customers.db');
@@ -70,11 +122,11 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
     try {
       new URL(raw);
     } catch {
-      throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL: ${redactUrl(raw)}`);
+      throw new ConfigError(`${name} is not a valid PostgreSQL URL: ${redactUrl(raw)}`);
     }
     return { kind: 'postgres', url: raw };
   }
-  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(raw)}"`);
+  throw new ConfigError(`${name} must start with sqlite: or postgres://, got "${redactUrl(raw)}"`);
 }
 
 /** Hides the password of a connection URL so it can be printed in errors and logs. */
@@ -115,10 +167,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const host = (env.HOST ?? '127.0.0.1').trim();
   if (host === '') throw new ConfigError('HOST must not be empty');
 
+  const database = parseDatabaseUrl(env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+
   return Object.freeze({
     port: parseInteger('PORT', env.PORT, 3000, 0, 65535),
     host,
-    database: parseDatabaseUrl(env.DATABASE_URL ?? DEFAULT_DATABASE_URL),
+    database,
     publicUrl,
     logLevel: logLevel as Config['logLevel'],
     defaultPhoneRegion: region,
@@ -138,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       100,
       3_600_000,
     ),
+    ...parseScaleOut(env, database),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,

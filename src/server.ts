@@ -23,9 +23,11 @@ export interface StartServerOptions {
 /** Opens the database, applies migrations, and listens. */
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   let logPoolError = (error: Error): void => void error;
+  let logReplicaDown = (name: string, error: Error): void => void [name, error];
   const store = await openStore(config.database, {
     ...storeOptions(config),
     onPoolError: (error) => logPoolError(error),
+    onReplicaDown: (name, error) => logReplicaDown(name, error),
   });
   try {
     if (options.migrate !== false) await migrateToLatest(store);
@@ -36,6 +38,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const services = createServices(store, config);
   const app = await buildApp({ config, services });
   logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');
+  logReplicaDown = (name, error) =>
+    app.log.warn({ err: error, replica: name }, 'read replica unreachable; reads skip it until it answers again');
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

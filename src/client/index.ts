@@ -47,6 +47,12 @@ export interface CustomersClientOptions {
   userAgent?: string;
   /** Called before each retry wait, e.g. to log it. */
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * A consistency token to start from: `client.consistencyToken` of another client (another process) whose writes
+   * this client's reads must see. Each client keeps the latest token its responses carried and sends it with its
+   * reads, so on a server with read replicas it always reads its own writes.
+   */
+  consistencyToken?: string;
 }
 
 export interface ListCustomersOptions extends CallOptions {
@@ -123,7 +129,19 @@ export class CustomersClient {
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
       userAgent: options.userAgent,
       onRetry: options.onRetry,
+      consistencyToken: options.consistencyToken,
     });
+  }
+
+  /**
+   * The latest consistency token this client has seen (from write responses, and reads served from a known
+   * position); undefined before any. Pass it to another client to give it read-your-writes across processes.
+   *
+   * @example
+   * const reader = new CustomersClient({ baseUrl, token, consistencyToken: writer.consistencyToken });
+   */
+  get consistencyToken(): string | undefined {
+    return this.#transport.consistencyToken;
   }
 
   /** Organizations the token grants. */

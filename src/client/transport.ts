@@ -12,6 +12,8 @@ export interface TransportOptions {
   maxRetryDelayMs: number;
   userAgent: string | undefined;
   onRetry: ((event: RetryEvent) => void) | undefined;
+  /** A consistency token to start from (e.g. handed over by the process that wrote). */
+  consistencyToken?: string | undefined;
 }
 
 /** What `onRetry` hears before each wait: which retry (1-based), how long it waits, and why. */
@@ -48,6 +50,22 @@ export interface ApiResponse<T> {
 }
 
 const RETRY_STATUSES = new Set([429, 503]);
+const CONSISTENCY_TOKEN = 'x-consistency-token';
+
+/** A consistency token (a PostgreSQL WAL position, `16/B374D848`) as a number that orders them; undefined if not one. */
+function tokenOrder(token: string): bigint | undefined {
+  const match = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(token);
+  return match ? (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`) : undefined;
+}
+
+/** The later of two tokens; a token that cannot be ordered replaces the other (the server's format is its own). */
+export function laterToken(current: string | undefined, seen: string | null): string | undefined {
+  if (seen === null || seen === '') return current;
+  if (current === undefined) return seen;
+  const a = tokenOrder(current);
+  const b = tokenOrder(seen);
+  return a !== undefined && b !== undefined && a > b ? current : seen;
+}
 
 /**
  * A request may be sent again only when repeating it cannot apply it twice:
@@ -85,9 +103,16 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
 
 export class Transport {
   readonly #options: TransportOptions;
+  #consistencyToken: string | undefined;
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#consistencyToken = options.consistencyToken;
+  }
+
+  /** The latest consistency token any response carried. */
+  get consistencyToken(): string | undefined {
+    return this.#consistencyToken;
   }
 
   url(path: string, query?: ApiRequest['query']): string {
@@ -133,6 +158,11 @@ export class Transport {
         timedOut = true;
         attemptController.abort();
       }, timeoutMs);
+      // Read-your-writes on a server with read replicas: a read carrying the latest token is served by a replica
+      // only once it has replayed it. Read per attempt, so a retry carries whatever the client has seen since.
+      if (request.method === 'GET' && this.#consistencyToken !== undefined) {
+        headers[CONSISTENCY_TOKEN] = this.#consistencyToken;
+      }
       try {
         const response = await this.#options.fetch(url, {
           method: request.method,
@@ -140,6 +170,7 @@ export class Transport {
           body,
           signal: attemptController.signal,
         });
+        this.#consistencyToken = laterToken(this.#consistencyToken, response.headers.get(CONSISTENCY_TOKEN));
         if (response.ok) {
           request.onHeaders?.(response.headers);
           const text = await response.text();

@@ -13,12 +13,27 @@ export type OpenStoreOptions = StoreOptions;
 
 /** The store options the configuration asks for. */
 export function storeOptions(
-  config: Pick<Config, 'databasePoolSize' | 'databaseConnectTimeoutMs' | 'databaseQueryTimeoutMs'>,
+  config: Pick<
+    Config,
+    | 'databasePoolSize'
+    | 'databaseConnectTimeoutMs'
+    | 'databaseQueryTimeoutMs'
+    | 'databasePooler'
+    | 'databaseMigrationUrl'
+    | 'databaseReplicaUrls'
+    | 'databaseReplicaMaxLagMs'
+    | 'databaseReplicaWaitMs'
+  >,
 ): StoreOptions {
   return {
     poolSize: config.databasePoolSize,
     connectTimeoutMs: config.databaseConnectTimeoutMs,
     queryTimeoutMs: config.databaseQueryTimeoutMs,
+    pooler: config.databasePooler,
+    migrationUrl: config.databaseMigrationUrl,
+    replicaUrls: config.databaseReplicaUrls,
+    replicaMaxLagMs: config.databaseReplicaMaxLagMs,
+    replicaWaitMs: config.databaseReplicaWaitMs,
   };
 }
 

@@ -39,12 +39,57 @@ export interface DialectSql {
 }
 
 export interface StoreOptions {
-  /** PostgreSQL connections per process. */
+  /** PostgreSQL connections per process (per server: the primary and each replica). */
   poolSize?: number | undefined;
   connectTimeoutMs?: number | undefined;
   /** Longest wait for one statement; past it the request fails with 503 instead of hanging. */
   queryTimeoutMs?: number | undefined;
   onPoolError?: ((error: Error) => void) | undefined;
+  /**
+   * `transaction` when the PostgreSQL URLs point at a pooler in transaction mode (PgBouncer `pool_mode =
+   * transaction`): no named prepared statements, no session settings or session locks, since consecutive
+   * statements may run on different server sessions.
+   */
+  pooler?: 'none' | 'transaction' | undefined;
+  /** Where migrations run, when not through `url` (e.g. PostgreSQL itself while `url` is a pooler). */
+  migrationUrl?: string | undefined;
+  /** Streaming replicas that serve read scopes. */
+  replicaUrls?: readonly string[] | undefined;
+  /** A replica whose replay is further behind than this is skipped until it catches up. */
+  replicaMaxLagMs?: number | undefined;
+  /** Longest wait for a replica to replay a read's consistency token before the primary serves the read. */
+  replicaWaitMs?: number | undefined;
+  onReplicaDown?: ((name: string, error: Error) => void) | undefined;
+}
+
+export type ReplicaState = 'ok' | 'lagging' | 'down';
+
+export interface ReplicaStatus {
+  /** `replica-1`, `replica-2`, ... in the order of DATABASE_REPLICA_URLS. */
+  name: string;
+  /** Its URL without the password. */
+  url: string;
+  state: ReplicaState;
+  /** How far its replay is behind the primary (to the monitor's resolution); absent while down. */
+  lagMs: number | undefined;
+  /** The WAL position it had replayed when last checked. */
+  replayPosition: string | undefined;
+  error: string | undefined;
+}
+
+export interface ReadStats {
+  /** Read requests by the backend that served them (`primary`, `replica-1`, ...). */
+  readsServed: ReadonlyMap<string, number>;
+  /** Reads with a consistency token that a replica served after waiting for its replay. */
+  tokenWaitsServed: number;
+  /** Reads with a consistency token that went to the primary because no replica replayed it in time. */
+  tokenWaitsFellBack: number;
+}
+
+/** What served the current read scope, and a position its reads reflect at least (a token for the client). */
+export interface ReadServed {
+  backend: string;
+  position: string | undefined;
 }
 
 /** Rows whose key already exists overwrite `update` columns instead of failing. */
@@ -77,6 +122,22 @@ export interface Store {
   withMigrationDb<T>(run: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
+  /**
+   * Runs `work` (a read-only request) with its reads served by a streaming replica that has replayed
+   * `consistencyToken` when one is given (see `writePosition`). Without replicas (and on SQLite) it just runs
+   * `work`. Everything outside a read scope (every write and all it reads) uses the primary.
+   */
+  readScope<T>(consistencyToken: string | undefined, work: () => T): T;
+  /** What served the current read scope; undefined outside one or before its first read. */
+  readServed(): ReadServed | undefined;
+  /**
+   * A consistency token for the writes committed so far: PostgreSQL's flushed WAL position, asked after the
+   * commit. A read carrying it sees those writes, on any replica. Undefined on SQLite (one server, always current).
+   */
+  writePosition(): Promise<string | undefined>;
+  /** The replicas and their state: the monitor's last look, or asked now when `checkTimeoutMs` is given. */
+  replicaStatuses(checkTimeoutMs?: number): Promise<ReplicaStatus[]>;
+  readStats(): ReadStats | undefined;
   /** True for errors that mean the database cannot be reached (as opposed to a bad query). */
   isUnavailableError(error: unknown): boolean;
   /** True for a unique-constraint violation. */
@@ -109,4 +170,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const WAL_POSITION = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i;
+
+/** Whether `text` has the form of a consistency token (a PostgreSQL WAL position such as `16/B374D848`). */
+export function isConsistencyToken(text: string): boolean {
+  return WAL_POSITION.test(text);
 }

@@ -49,7 +49,7 @@ export async function startTestServer(
   overrides: ServiceOverrides = {},
 ): Promise<TestServer> {
   const database = await backend.createDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TOKEN_CACHE_TTL_MS: '200', ...env });
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...database.serverEnv, TOKEN_CACHE_TTL_MS: '200', ...env });
   const store = await openStore(config.database, storeOptions(config));
   await migrateToLatest(store);
   const services = createServices(store, config, overrides);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ReadStats, ReplicaStatus } from '../../store/store.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -44,6 +45,33 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Which backend served reads, and each replica's state and lag (nothing without replicas). */
+export function renderDatabaseMetrics(replicas: readonly ReplicaStatus[], stats: ReadStats | undefined): string {
+  if (!stats) return '';
+  const lines = [
+    '# HELP customers_api_db_read_requests_total Read requests by the database backend that served them.',
+    '# TYPE customers_api_db_read_requests_total counter',
+  ];
+  for (const [backend, count] of stats.readsServed) {
+    lines.push(`customers_api_db_read_requests_total{backend="${backend}"} ${count}`);
+  }
+  lines.push(
+    '# HELP customers_api_db_consistency_waits_total Reads with a consistency token that had to wait for a replica, by outcome.',
+    '# TYPE customers_api_db_consistency_waits_total counter',
+    `customers_api_db_consistency_waits_total{outcome="replica"} ${stats.tokenWaitsServed}`,
+    `customers_api_db_consistency_waits_total{outcome="primary"} ${stats.tokenWaitsFellBack}`,
+    '# HELP customers_api_db_replica_up Whether the replica answers (1) or is skipped as down (0).',
+    '# TYPE customers_api_db_replica_up gauge',
+    ...replicas.map((r) => `customers_api_db_replica_up{replica="${r.name}"} ${r.state === 'down' ? 0 : 1}`),
+    '# HELP customers_api_db_replica_lag_seconds How far the replica replay is behind the primary.',
+    '# TYPE customers_api_db_replica_lag_seconds gauge',
+    ...replicas
+      .filter((r) => r.lagMs !== undefined)
+      .map((r) => `customers_api_db_replica_lag_seconds{replica="${r.name}"} ${r.lagMs! / 1000}`),
+  );
+  return `${lines.join('\n')}\n`;
+}
 
 /** One log line per request (instead of Fastify's two), carrying the error instance when there is one. */
 export function registerRequestLogging(app: FastifyInstance, metrics: Metrics) {

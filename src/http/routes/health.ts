@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Store } from '../../store/store.js';
-import type { Metrics } from '../plugins/metrics.js';
+import { renderDatabaseMetrics, type Metrics } from '../plugins/metrics.js';
 import { errorResponses } from '../schemas/common.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
@@ -27,19 +27,35 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
     {
       schema: {
         operationId: 'ready',
-        summary: 'Readiness: the database answers',
+        summary: 'Readiness: the primary database answers; replicas are reported one by one',
+        description:
+          'Ready (200) while the primary answers. A read replica that is down or lags makes the process `degraded` ' +
+          '(still 200: its reads go to the other replicas or the primary); without the primary it is not ready (503).',
         tags: ['Operations'],
         'x-extension': true,
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok') }),
+          200: Type.Object({
+            status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')]),
+            database: Type.Literal('ok'),
+            primary: Type.Object({ state: Type.Literal('ok') }),
+            replicas: Type.Array(
+              Type.Object({
+                name: Type.String({ description: 'replica-1, replica-2, ... in the order of DATABASE_REPLICA_URLS' }),
+                state: Type.Union([Type.Literal('ok'), Type.Literal('lagging'), Type.Literal('down')]),
+                lagMs: Type.Optional(Type.Integer({ minimum: 0 })),
+                replayPosition: Type.Optional(Type.String()),
+              }),
+            ),
+          }),
           ...errorResponses(503),
         },
       },
     },
     async (request, reply) => {
+      let replicas: Awaited<ReturnType<Store['replicaStatuses']>>;
       try {
         // Bounded, so a hung database makes readiness fail fast instead of hanging the probe.
-        await store.ping(1000);
+        [, replicas] = await Promise.all([store.ping(1000), store.replicaStatuses(1000)]);
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check failed');
         return reply
@@ -47,7 +63,21 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
           .header('retry-after', '1')
           .send({ code: 'unavailable', message: `database not ready: ${(error as Error).message}`, instance: '' });
       }
-      return { status: 'ready' as const, database: 'ok' as const };
+      for (const replica of replicas) {
+        if (replica.state !== 'ok') request.log.warn({ replica: replica.name, error: replica.error }, 'replica not ok');
+      }
+      return {
+        status: replicas.every((r) => r.state === 'ok') ? ('ready' as const) : ('degraded' as const),
+        database: 'ok' as const,
+        primary: { state: 'ok' as const },
+        // Names and states only: this endpoint is public, the URLs and errors are in the log.
+        replicas: replicas.map(({ name, state, lagMs, replayPosition }) => ({
+          name,
+          state,
+          ...(lagMs === undefined ? {} : { lagMs: Math.round(lagMs) }),
+          ...(replayPosition === undefined ? {} : { replayPosition }),
+        })),
+      };
     },
   );
 
@@ -63,6 +93,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()),
+    async (_request, reply) =>
+      reply
+        .type('text/plain; version=0.0.4')
+        .send(metrics.render() + renderDatabaseMetrics(await store.replicaStatuses(), store.readStats())),
   );
 };

@@ -12,6 +12,9 @@ import {
 import { redactUrl } from '../../config.js';
 import type { Database } from '../schema.js';
 import { compileStatement, withTimeout, type PreparedQuery, type Store, type StoreOptions } from '../store.js';
+import { createReadRouter, type PgBackend, type ReadRouter } from './read-router.js';
+import { poolerMigrationDialect, withTransactionPrologue } from './transaction-dialect.js';
+import { parseWalPosition } from './wal-position.js';
 
 const INT8_OID = 20;
 
@@ -103,28 +106,110 @@ function guardPool(pool: pg.Pool): PostgresPool {
   };
 }
 
+/**
+ * Kysely's pool for a store with replicas: a connection taken inside a read scope comes from the replica the
+ * scope was given, every other one from the primary. A statement that fails on the replica because it cannot be
+ * reached (or for a replay conflict) outside a transaction is repeated on the primary, so a replica dying under
+ * load costs the reads in flight nothing but time.
+ */
+function routedPool(router: ReadRouter, guarded: ReadonlyMap<PgBackend, PostgresPool>): PostgresPool {
+  const poolOf = (backend: PgBackend) => guarded.get(backend)!;
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const backend = await router.backendForRead();
+      if (backend === router.primary) return poolOf(backend).connect();
+      let current: PostgresPoolClient;
+      try {
+        current = await poolOf(backend).connect();
+      } catch (error) {
+        const fallback = router.failover(backend, error);
+        if (!fallback) throw error;
+        return poolOf(fallback).connect();
+      }
+      let movedToPrimary = false;
+      let inTransaction = false;
+      function query<R>(sqlText: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+      function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+      function query<R>(
+        first: string | PostgresCursor<R>,
+        parameters?: ReadonlyArray<unknown>,
+      ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+        if (isCursor<R>(first)) return current.query(first);
+        const retryable = !movedToPrimary && !inTransaction;
+        // Kysely opens and ends transactions with these statements; inside one, a repeat elsewhere would be wrong.
+        if (/^\s*(begin|start transaction)\b/i.test(first)) inTransaction = true;
+        else if (/^\s*(commit|rollback)\b/i.test(first)) inTransaction = false;
+        return current.query<R>(first, parameters ?? []).catch(async (error: unknown) => {
+          const fallback = retryable ? router.failover(backend, error) : undefined;
+          if (!fallback) throw error;
+          current.release(true);
+          current = await poolOf(fallback).connect();
+          movedToPrimary = true;
+          return current.query<R>(first, parameters ?? []);
+        });
+      }
+      return { query, release: (destroy?: boolean) => current.release(destroy) };
+    },
+    end: () => Promise.resolve(),
+  };
+}
+
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
   const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs;
-  const poolConfig: pg.PoolConfig = {
-    connectionString: url,
+  const pooler = options.pooler === 'transaction';
+  // Slightly shorter than the client's wait, so a live but slow server cancels cleanly (and keeps the connection) first.
+  const statementTimeoutMs = Math.max(queryTimeoutMs - 500, Math.ceil(queryTimeoutMs / 2));
+  // A transaction left open by a crashed or partitioned client must not hold the organization's row lock forever.
+  const idleInTransactionMs = Math.max(queryTimeoutMs * 2, 10_000);
+  const poolConfigFor = (connectionString: string): pg.PoolConfig => ({
+    connectionString,
     max: options.poolSize ?? POSTGRES_DEFAULTS.poolSize,
     // Bounds every wait on the database, so a database that hangs or vanishes turns into 503s, never hung requests:
     // connecting, a query's answer (client side, covers a dead network), and the statement itself (server side).
     connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs,
     query_timeout: queryTimeoutMs,
-    // Slightly shorter, so a live but slow server cancels cleanly (and keeps the connection) first.
-    statement_timeout: Math.max(queryTimeoutMs - 500, Math.ceil(queryTimeoutMs / 2)),
-    // A transaction left open by a crashed or partitioned client must not hold the organization's row lock forever.
-    idle_in_transaction_session_timeout: Math.max(queryTimeoutMs * 2, 10_000),
+    // Session settings sent at connect; a pooler in transaction mode shares sessions (PgBouncer refuses these
+    // startup parameters), so there every transaction sets them for itself instead (below).
+    ...(pooler
+      ? {}
+      : { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: idleInTransactionMs }),
     keepAlive: true,
     idleTimeoutMillis: 30_000,
     application_name: 'customers-api',
     types,
+  });
+  const openPool = (connectionString: string) => {
+    const created = new pg.Pool(poolConfigFor(connectionString));
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    created.on('error', (error) => options.onPoolError?.(error));
+    return created;
   };
-  const pool = new pg.Pool(poolConfig);
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (error) => options.onPoolError?.(error));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPool(pool) }) });
+  const pool = openPool(url);
+  const primary: PgBackend = { name: 'primary', displayUrl: redactUrl(url), pool };
+  const replicas: PgBackend[] = (options.replicaUrls ?? []).map((replicaUrl, i) => ({
+    name: `replica-${i + 1}`,
+    displayUrl: redactUrl(replicaUrl),
+    pool: openPool(replicaUrl),
+  }));
+  const router = createReadRouter({
+    primary,
+    replicas,
+    maxLagMs: options.replicaMaxLagMs ?? 5000,
+    waitMs: options.replicaWaitMs ?? 200,
+    isUnavailable,
+    onReplicaDown: options.onReplicaDown,
+  });
+  const guarded = new Map([primary, ...replicas].map((backend) => [backend, guardPool(backend.pool)] as const));
+  const kyselyPool = replicas.length > 0 ? routedPool(router, guarded) : guarded.get(primary)!;
+  const dialect = new PostgresDialect({ pool: kyselyPool });
+  const db = new Kysely<Database>({
+    dialect: pooler
+      ? withTransactionPrologue(
+          dialect,
+          `set local statement_timeout = ${statementTimeoutMs}; set local idle_in_transaction_session_timeout = ${idleInTransactionMs}`,
+        )
+      : dialect,
+  });
 
   return {
     kind: 'postgres',
@@ -138,11 +223,21 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);
-      const name = `q_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
+      // Named statements live in one server session; behind a transaction pooler the next run may be in another.
+      const name = pooler ? undefined : `q_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
+      const run = async (on: pg.Pool, values: unknown[]) =>
+        (await on.query(name ? { name, text: compiled.sql, values } : { text: compiled.sql, values })).rows as R[];
       // pool.query releases its client with the error, so a failed connection is never reused.
       const all = async (params: Parameters<PreparedQuery<R>['all']>[0]) => {
-        const result = await pool.query({ name, text: compiled.sql, values: compiled.bind(params) });
-        return result.rows as R[];
+        const values = compiled.bind(params);
+        const backend = await router.backendForRead();
+        try {
+          return await run(backend.pool, values);
+        } catch (error) {
+          const fallback = router.failover(backend, error);
+          if (!fallback) throw error;
+          return run(fallback.pool, values);
+        }
       };
       return { all, first: async (params) => (await all(params))[0] };
     },
@@ -171,30 +266,50 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     },
     async withMigrationDb(run) {
       // Migrations get their own connection without the request timeouts: waiting for another
-      // process's migration (Kysely holds a PostgreSQL advisory lock) or building an index may take long.
+      // process's migration (a PostgreSQL advisory lock) or building an index may take long.
+      const direct = options.migrationUrl !== undefined || !pooler;
       const migrationPool = new pg.Pool({
-        ...poolConfig,
+        ...poolConfigFor(options.migrationUrl ?? url),
         max: 1,
         query_timeout: undefined,
-        statement_timeout: 0,
-        idle_in_transaction_session_timeout: 0,
+        ...(direct ? { statement_timeout: 0, idle_in_transaction_session_timeout: 0 } : {}),
       });
       migrationPool.on('error', (error) => options.onPoolError?.(error));
-      const migrationDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPool(migrationPool) }) });
+      const migrationDialect = new PostgresDialect({ pool: guardPool(migrationPool) });
+      const migrationDb = new Kysely<Database>({
+        // Through a transaction pooler, Kysely's session-level migration lock could be taken on one server session
+        // and the migrations run on another; there the lock is taken inside the migration transaction instead.
+        dialect: direct ? migrationDialect : poolerMigrationDialect(migrationDialect),
+      });
       try {
         return await run(migrationDb);
       } finally {
         await migrationDb.destroy();
       }
     },
+    readScope(consistencyToken, work) {
+      const minPosition = consistencyToken === undefined ? undefined : parseWalPosition(consistencyToken);
+      return router.readScope(minPosition, work);
+    },
+    readServed: () => router.served(),
+    async writePosition() {
+      // Asked after the commit: with synchronous_commit on (the default), the commit is flushed by then.
+      const result = await pool.query<{ position: string }>('select pg_current_wal_flush_lsn()::text as position');
+      return result.rows[0]!.position;
+    },
+    async replicaStatuses(checkTimeoutMs) {
+      return checkTimeoutMs === undefined ? router.statuses() : router.checkNow(checkTimeoutMs);
+    },
+    readStats: () => (router.hasReplicas ? router.stats() : undefined),
     isUnavailableError: isUnavailable,
     isUniqueViolation(error) {
       return (error as { code?: unknown } | null)?.code === '23505';
     },
     async close() {
+      await router.close();
       await db.destroy();
-      // Kysely ends the pool only if it ran a query itself; pings and prepared reads use the pool directly.
-      if (!pool.ended) await pool.end();
+      // Kysely ends no pool of ours (the routed pool's end is a no-op); pings and prepared reads use them directly.
+      for (const backend of [primary, ...replicas]) if (!backend.pool.ended) await backend.pool.end();
     },
   };
 }

@@ -218,6 +218,12 @@ export function createSqliteStore(file: string): Store {
       reader.prepare('select 1').get();
       await Promise.resolve();
     },
+    // One file, one server: every read is current, so there is nothing to route and no token to hand out.
+    readScope: (_token, work) => work(),
+    readServed: () => undefined,
+    writePosition: () => Promise.resolve(undefined),
+    replicaStatuses: () => Promise.resolve([]),
+    readStats: () => undefined,
     isUnavailableError(error) {
       const code = (error as { code?: unknown } | null)?.code;
       return code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL';

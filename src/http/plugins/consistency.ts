@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalidField } from '../../errors.js';
+import { isConsistencyToken, type Store } from '../../store/store.js';
+
+export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
+
+const isRead = (request: FastifyRequest) => request.method === 'GET' || request.method === 'HEAD';
+
+/**
+ * Read-your-writes with read replicas. An API read (a GET of a route that needs a scope) runs as the store's read
+ * scope, so a replica serves it, one that has replayed the request's `X-Consistency-Token` when it carries one.
+ * A successful write answers with the token of its commit (the primary's WAL position after it); a read served
+ * from a known position answers with that position, so a client that sends back the latest token it saw never
+ * reads older data than it already has.
+ */
+export function registerConsistency(app: FastifyInstance, store: Store) {
+  // preHandler: after auth (onRequest), so token checks stay on the primary, as does everything a write does.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (!isRead(request) || request.routeOptions.config.scope === undefined) return done();
+    const raw = request.headers[CONSISTENCY_TOKEN_HEADER];
+    const token = typeof raw === 'string' ? raw.trim() : undefined;
+    if (raw !== undefined && (token === undefined || !isConsistencyToken(token))) {
+      return done(
+        invalidField(
+          CONSISTENCY_TOKEN_HEADER,
+          'must be a consistency token from an earlier response, such as 0/16B3748',
+        ),
+      );
+    }
+    store.readScope(token, () => done());
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.config.scope === undefined) return payload;
+    if (isRead(request)) {
+      const position = store.readServed()?.position;
+      if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
+    } else if (reply.statusCode < 300) {
+      try {
+        const position = await store.writePosition();
+        if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
+      } catch (error) {
+        // The write is committed; without a token the client's next read may be served slightly stale.
+        request.log.warn({ err: error }, 'could not read the commit position for the consistency token');
+      }
+    }
+    return payload;
+  });
+}
