@@ -77,10 +77,11 @@ function parsePostgresUrl(name: string, raw: string): string {
 }
 
 function parseScaleOut(env: Record<string, string | undefined>, database: DatabaseTarget) {
-  const pooler = (env.DATABASE_POOLER ?? 'none').trim().toLowerCase() || 'none';
-  if (pooler !== 'none' && pooler !== 'transaction') {
+  const rawPooler = (env.DATABASE_POOLER ?? 'none').trim().toLowerCase() || 'none';
+  if (rawPooler !== 'none' && rawPooler !== 'transaction') {
     throw new ConfigError(`DATABASE_POOLER must be none or transaction, got "${env.DATABASE_POOLER}"`);
   }
+  const pooler: Config['databasePooler'] = rawPooler;
   const migrationUrl = env.DATABASE_MIGRATION_URL?.trim()
     ? parsePostgresUrl('DATABASE_MIGRATION_URL', env.DATABASE_MIGRATION_URL)
     : undefined;

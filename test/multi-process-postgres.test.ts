@@ -60,7 +60,7 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
   beforeAll(async () => {
     database = await postgres.createDatabase();
     // Both start (and migrate) at once.
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', TOKEN_CACHE_TTL_MS: '1000' };
+    const env = { ...database.serverEnv, DATABASE_POOL_SIZE: '4', TOKEN_CACHE_TTL_MS: '1000' };
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     store = await openStore(parseDatabaseUrl(database.url), { poolSize: 2 });
     services = createServices(store, { defaultPhoneRegion: 'AU', tokenCacheTtlMs: 0 });

@@ -7,7 +7,7 @@ import type { Organization } from '../../src/http/schemas/organizations.js';
 import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
 import { migrateToLatest, openStore, storeOptions } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import type { Backend } from './backends.js';
+import type { Backend, TestDatabase } from './backends.js';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -45,11 +45,12 @@ let counter = 0;
 /** Builds the app on a fresh database of the backend and listens on an ephemeral loopback port. */
 export async function startTestServer(
   backend: Backend,
-  env: Record<string, string> = {},
+  env: Record<string, string> | ((database: TestDatabase) => Record<string, string>) = {},
   overrides: ServiceOverrides = {},
 ): Promise<TestServer> {
   const database = await backend.createDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...database.serverEnv, TOKEN_CACHE_TTL_MS: '200', ...env });
+  const extra = typeof env === 'function' ? env(database) : env;
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...database.serverEnv, TOKEN_CACHE_TTL_MS: '200', ...extra });
   const store = await openStore(config.database, storeOptions(config));
   await migrateToLatest(store);
   const services = createServices(store, config, overrides);
