@@ -139,6 +139,6 @@ await describeEachBackend('auth', (backend) => {
     expect((await server.request('GET', '/healthz')).status).toBe(200);
     const ready = await server.request('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', database: 'ok' });
+    expect(ready.body).toEqual({ status: 'ready', database: 'ok', primary: { state: 'ok' }, replicas: [] });
   });
 });
