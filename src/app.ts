@@ -8,6 +8,7 @@ import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -95,7 +96,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   const metrics = createMetrics();
-  registerErrorHandler(app, services.store);
+  registerErrorHandler(app, services.store, config.publicUrl);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens);
   // Before the routes: it collects them as they are added.
@@ -107,6 +108,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   await app.register(healthRoutes, { store: services.store, metrics });
+  await app.register(errorDocsRoutes);
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });

@@ -431,18 +431,30 @@ export interface components {
         /** Error */
         Error: {
             /**
-             * @description Stable error code
-             * @example not_found
+             * @description Stable error code from the catalog
+             * @enum {string}
              */
-            code: string;
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
             instance: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the code's entry in the error catalog page this server serves (/docs/errors#<type>).
+             * @example http://127.0.0.1:3000/docs/errors#not_found
+             */
+            documentation: string;
             /** @description For validation errors: which field, and why. */
             details?: {
                 field: string;
                 message: string;
             }[];
+            /**
+             * @description Alias of type, kept for clients of earlier versions.
+             * @enum {string}
+             */
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {
@@ -695,7 +707,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -756,7 +768,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -768,7 +780,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -780,7 +792,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -792,7 +804,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -806,7 +818,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -843,7 +855,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -855,7 +867,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -867,7 +879,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -879,7 +891,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -893,7 +905,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -934,7 +946,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -946,7 +958,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -958,7 +970,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -970,7 +982,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -982,7 +994,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -996,7 +1008,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1033,7 +1045,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1045,7 +1057,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1057,7 +1069,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1069,7 +1081,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1083,7 +1095,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1146,7 +1158,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1158,7 +1170,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1170,7 +1182,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1182,7 +1194,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1194,7 +1206,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `precondition_failed`: If-Match does not match the current ETag.
              */
             412: {
@@ -1206,7 +1218,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1218,7 +1230,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1230,7 +1242,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1244,7 +1256,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1294,7 +1306,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1306,7 +1318,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1318,7 +1330,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1330,7 +1342,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1342,7 +1354,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1356,7 +1368,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1418,7 +1430,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1430,7 +1442,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1442,7 +1454,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1454,7 +1466,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1466,7 +1478,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -1480,7 +1492,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1492,7 +1504,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1504,7 +1516,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1518,7 +1530,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1564,7 +1576,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1576,7 +1588,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1588,7 +1600,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1600,7 +1612,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1612,7 +1624,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1626,7 +1638,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1672,7 +1684,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1684,7 +1696,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1696,7 +1708,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1708,7 +1720,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1720,7 +1732,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1734,7 +1746,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1778,7 +1790,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1790,7 +1802,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1802,7 +1814,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1814,7 +1826,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1826,7 +1838,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1840,7 +1852,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1884,7 +1896,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1896,7 +1908,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1908,7 +1920,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1920,7 +1932,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1932,7 +1944,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1944,7 +1956,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1956,7 +1968,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1970,7 +1982,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2009,7 +2021,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2021,7 +2033,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2033,7 +2045,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2045,7 +2057,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2059,7 +2071,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2105,7 +2117,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2117,7 +2129,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2129,7 +2141,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2141,7 +2153,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2153,7 +2165,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2165,7 +2177,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2177,7 +2189,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2191,7 +2203,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2228,7 +2240,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2240,7 +2252,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2252,7 +2264,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2264,7 +2276,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2278,7 +2290,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2324,7 +2336,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2336,7 +2348,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2348,7 +2360,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2360,7 +2372,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2372,7 +2384,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2386,7 +2398,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2425,7 +2437,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2437,7 +2449,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2449,7 +2461,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2461,7 +2473,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2475,7 +2487,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2514,7 +2526,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2526,7 +2538,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2538,7 +2550,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2550,7 +2562,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2564,7 +2576,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2612,7 +2624,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2624,7 +2636,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2636,7 +2648,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2648,7 +2660,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2660,7 +2672,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2674,7 +2686,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2686,7 +2698,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2698,7 +2710,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2712,7 +2724,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2751,7 +2763,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2763,7 +2775,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2775,7 +2787,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2787,7 +2799,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2801,7 +2813,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2815,7 +2827,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2866,7 +2878,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2878,7 +2890,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2890,7 +2902,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2902,7 +2914,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2914,7 +2926,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2928,7 +2940,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2940,7 +2952,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2952,7 +2964,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2966,7 +2978,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3005,7 +3017,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3017,7 +3029,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3029,7 +3041,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3041,7 +3053,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3055,7 +3067,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3113,7 +3125,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3125,7 +3137,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3137,7 +3149,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3149,7 +3161,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3161,7 +3173,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3173,7 +3185,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3185,7 +3197,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3199,7 +3211,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3236,7 +3248,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3248,7 +3260,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3260,7 +3272,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3272,7 +3284,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3284,7 +3296,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3298,7 +3310,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3342,7 +3354,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3354,7 +3366,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3366,7 +3378,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3378,7 +3390,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3390,7 +3402,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3404,7 +3416,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3450,7 +3462,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3462,7 +3474,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3474,7 +3486,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3486,7 +3498,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3498,7 +3510,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3512,7 +3524,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3559,7 +3571,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3571,7 +3583,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3583,7 +3595,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3595,7 +3607,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3607,7 +3619,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3621,7 +3633,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3635,7 +3647,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
