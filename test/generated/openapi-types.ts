@@ -3212,7 +3212,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3224,7 +3224,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3236,7 +3236,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3248,7 +3248,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3260,7 +3260,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3274,7 +3274,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3340,7 +3340,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3352,7 +3352,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3364,7 +3364,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3376,7 +3376,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3388,7 +3388,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3402,7 +3402,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3414,7 +3414,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3426,7 +3426,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3440,7 +3440,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3479,7 +3479,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3491,7 +3491,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3503,7 +3503,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3515,7 +3515,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3529,7 +3529,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3597,7 +3597,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3609,7 +3609,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3621,7 +3621,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3633,7 +3633,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3645,7 +3645,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3659,7 +3659,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3671,7 +3671,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3683,7 +3683,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3697,7 +3697,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
