@@ -32,8 +32,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database answers
-         * @description Readiness: the database answers.
+         * Readiness: the primary database answers; replicas are reported one by one
+         * @description Ready (200) while the primary answers. A read replica that is down or lags makes the process `degraded` (still 200: its reads go to the other replicas or the primary); without the primary it is not ready (503).
          */
         get: operations["ready"];
         put?: never;
@@ -798,10 +798,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        status: "ready";
+                        status: "ready" | "degraded";
                         /** @enum {string} */
                         database: "ok";
+                        primary: {
+                            /** @enum {string} */
+                            state: "ok";
+                        };
+                        replicas: {
+                            /** @description replica-1, replica-2, ... in the order of DATABASE_REPLICA_URLS */
+                            name: string;
+                            state: "ok" | "lagging" | "down";
+                            lagMs?: number;
+                            replayPosition?: string;
+                        }[];
                     };
                 };
             };
