@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
+import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
@@ -97,6 +98,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
+  registerControlCharacterCheck(app);
   registerAuth(app, services.tokens);
   // Before the routes: it collects them as they are added.
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });

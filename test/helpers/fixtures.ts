@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { ERROR_CATALOG, type ErrorCode } from '../../src/errors.js';
 import type { TestServer } from './test-server.js';
 
 export interface FeedEvent {
@@ -61,4 +62,34 @@ export function expectError(response: { status: number; body: unknown }, status:
   expect(response.body).toEqual(
     expect.objectContaining({ code, message: expect.any(String), instance: expect.any(String) }),
   );
+}
+
+/**
+ * The one definition, for the suite, of what every error response looks
+ * like: JSON, a catalog code whose status is the response's, a message and a
+ * ULID instance. `headers` may be absent for responses read off a raw socket
+ * that were checked for their content type already.
+ */
+export function expectErrorJson(
+  response: { status: number; headers: Headers; body: unknown; text?: string },
+  status?: number,
+): ErrorBody {
+  const context = `${response.status} ${response.text ?? JSON.stringify(response.body)}`;
+  if (status !== undefined) expect(response.status, context).toBe(status);
+  expect(response.headers.get('content-type'), context).toMatch(/^application\/json/);
+  const body = response.body as ErrorBody;
+  expect(body, context).toEqual(
+    expect.objectContaining({
+      code: expect.any(String),
+      message: expect.any(String),
+      instance: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+    }),
+  );
+  expect(ERROR_CATALOG[body.code as ErrorCode]?.status, context).toBe(response.status);
+  return body;
+}
+
+/** The fields a validation error names. */
+export function errorFields(body: ErrorBody): string[] {
+  return (body.details ?? []).map((d) => d.field);
 }
