@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestHost } from './host-header.js';
 
 /**
  * Sets `X-Next-Page` to the absolute URL of the next page: the original query
@@ -16,6 +17,6 @@ export function setNextPage(
   const params = new URLSearchParams(query);
   params.delete('after');
   params.append('after', cursor);
-  const base = publicUrl ?? `${request.protocol}://${request.host}`;
+  const base = publicUrl ?? `${request.protocol}://${requestHost(request)}`;
   void reply.header('X-Next-Page', `${base}${path}?${params.toString()}`);
 }

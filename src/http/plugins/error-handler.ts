@@ -43,6 +43,24 @@ function statusToCode(status: number): ErrorCode {
   return found ?? (status >= 500 ? 'internal' : 'bad_request');
 }
 
+export interface ErrorBodyOptions {
+  /** ULID of this occurrence; log it with the request. */
+  instance: string;
+  /** Public base URL of the server (PUBLIC_URL, else the request's origin). */
+  baseUrl?: string;
+  details?: ErrorDetail[] | undefined;
+}
+
+/**
+ * The one rendering of an error body, for the route error handler and for
+ * answers written where no Fastify reply exists (parser errors, timeouts).
+ */
+export function errorBody(code: ErrorCode, message: string, options: ErrorBodyOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = { code, message, instance: options.instance };
+  if (options.details && options.details.length > 0) body.details = options.details;
+  return body;
+}
+
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -54,8 +72,7 @@ export function sendError(
   const instance = newId();
   request.errorInstance = instance;
   if (headers) void reply.headers(headers);
-  const body: Record<string, unknown> = { code, message, instance };
-  if (details && details.length > 0) body.details = details;
+  const body = errorBody(code, message, { instance, details });
   return reply.code(ERROR_CATALOG[code].status).type('application/json; charset=utf-8').send(body);
 }
 
