@@ -99,6 +99,8 @@ await describeEachBackend('Host header', (backend) => {
       const error = expectErrorJson(response!, 400);
       expect(error.message).toMatch(/Host/);
       expect(response!.headers.get('x-next-page')).toBeNull();
+      // Not even in the error's documentation link: that is built on the address the request came in on.
+      expect(error.documentation).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${open.port}/docs/errors#`));
       expect(open.logs.some((line) => line.instance === error.instance)).toBe(true);
     }
     for (const [host, base] of [

@@ -35,14 +35,21 @@ export function isAllowedHost(host: { host: string; port: number | undefined }, 
   });
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's Host once the host check accepted it; undefined before, or when it was refused. */
+    checkedHost: string | undefined;
+  }
+}
+
 /**
  * The host[:port] to build absolute URLs on when PUBLIC_URL is unset: the
- * request's Host (the host check has validated it), or the address the
- * request came in on when an HTTP/1.0 client sent none.
+ * request's Host once the host check accepted it, else (an HTTP/1.0 request
+ * without one, a refused one, a request refused before the check ran) the
+ * address the request came in on, so no unchecked text reaches a URL.
  */
 export function requestHost(request: FastifyRequest): string {
-  const host = request.headers.host;
-  if (host !== undefined && host !== '') return host;
+  if (request.checkedHost !== undefined) return request.checkedHost;
   const { localAddress = '127.0.0.1', localPort } = request.raw.socket;
   return `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}${localPort === undefined ? '' : `:${localPort}`}`;
 }

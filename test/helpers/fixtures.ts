@@ -11,10 +11,12 @@ export interface FeedEvent {
 }
 
 export interface ErrorBody {
-  code: string;
+  type: string;
   message: string;
   instance: string;
+  documentation: string;
   details?: { field: string; message: string }[];
+  code: string;
 }
 
 /** A fresh organization with a read token and a read+write token. */
@@ -57,19 +59,33 @@ export async function lastSequence(server: TestServer, orgId: string, token: str
   return events.at(-1)?.sequence ?? 0;
 }
 
-export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.body).toEqual(
-    expect.objectContaining({ code, message: expect.any(String), instance: expect.any(String) }),
+/**
+ * The one definition, for the suite, of an error body: LOKE's `{type, message,
+ * instance, documentation}` with `code` as an alias of `type`, a catalog code
+ * whose status is the response's, `documentation` its entry on /docs/errors.
+ */
+function expectErrorBody(body: unknown, status: number, context: string): ErrorBody {
+  const error = body as ErrorBody;
+  expect(error, context).toEqual(
+    expect.objectContaining({
+      type: expect.any(String),
+      message: expect.any(String),
+      instance: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      documentation: expect.any(String),
+    }),
   );
+  expect(error.code, context).toBe(error.type);
+  expect(ERROR_CATALOG[error.type as ErrorCode]?.status, context).toBe(status);
+  expect(error.documentation, context).toMatch(new RegExp(`^https?://[^/]+/docs/errors#${error.type}$`));
+  return error;
 }
 
-/**
- * The one definition, for the suite, of what every error response looks
- * like: JSON, a catalog code whose status is the response's, a message and a
- * ULID instance. `headers` may be absent for responses read off a raw socket
- * that were checked for their content type already.
- */
+export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(expectErrorBody(response.body, status, JSON.stringify(response.body)).type).toBe(code);
+}
+
+/** Any error response, whatever its status: JSON, and the error body above. */
 export function expectErrorJson(
   response: { status: number; headers: Headers; body: unknown; text?: string },
   status?: number,
@@ -77,16 +93,7 @@ export function expectErrorJson(
   const context = `${response.status} ${response.text ?? JSON.stringify(response.body)}`;
   if (status !== undefined) expect(response.status, context).toBe(status);
   expect(response.headers.get('content-type'), context).toMatch(/^application\/json/);
-  const body = response.body as ErrorBody;
-  expect(body, context).toEqual(
-    expect.objectContaining({
-      code: expect.any(String),
-      message: expect.any(String),
-      instance: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
-    }),
-  );
-  expect(ERROR_CATALOG[body.code as ErrorCode]?.status, context).toBe(response.status);
-  return body;
+  return expectErrorBody(response.body, response.status, context);
 }
 
 /** The fields a validation error names. */

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { newId } from '../../domain/ids.js';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
-import { errorBody } from './error-handler.js';
+import { renderErrorBody } from './error-body.js';
 
 /** The in-flight response Node keeps on the socket (not in its typings). */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
@@ -52,7 +52,7 @@ function answerSocket(
   const inFlight = socket._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
     const body = JSON.stringify(
-      errorBody(failure.code, failure.message, { instance, baseUrl: socketBaseUrl(socket, publicUrl) }),
+      renderErrorBody(failure.code, failure.message, { instance, baseUrl: socketBaseUrl(socket, publicUrl) }),
     );
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -117,7 +117,7 @@ export function registerConnectionGuards(app: FastifyInstance, publicUrl: string
     const code = 'expectation_failed';
     app.log.info({ status: 417, code, instance, method: request.method, url: request.url }, 'request');
     const body = JSON.stringify(
-      errorBody(code, 'Only Expect: 100-continue is supported', {
+      renderErrorBody(code, 'Only Expect: 100-continue is supported', {
         instance,
         baseUrl: socketBaseUrl(request.socket, publicUrl),
       }),

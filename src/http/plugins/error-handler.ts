@@ -2,11 +2,17 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../../errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Store } from '../../store/store.js';
+import { requestOrigin } from '../next-page.js';
+import { renderErrorBody } from './error-body.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** ULID of the error this request ended with, logged with the request line. */
     errorInstance: string | undefined;
+  }
+  interface FastifyInstance {
+    /** `PUBLIC_URL` when configured: the base of absolute URLs the server sends (X-Next-Page, error documentation). */
+    publicUrl: string | undefined;
   }
 }
 
@@ -43,24 +49,6 @@ function statusToCode(status: number): ErrorCode {
   return found ?? (status >= 500 ? 'internal' : 'bad_request');
 }
 
-export interface ErrorBodyOptions {
-  /** ULID of this occurrence; log it with the request. */
-  instance: string;
-  /** Public base URL of the server (PUBLIC_URL, else the request's origin). */
-  baseUrl?: string;
-  details?: ErrorDetail[] | undefined;
-}
-
-/**
- * The one rendering of an error body, for the route error handler and for
- * answers written where no Fastify reply exists (parser errors, timeouts).
- */
-export function errorBody(code: ErrorCode, message: string, options: ErrorBodyOptions): Record<string, unknown> {
-  const body: Record<string, unknown> = { code, message, instance: options.instance };
-  if (options.details && options.details.length > 0) body.details = options.details;
-  return body;
-}
-
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -72,13 +60,18 @@ export function sendError(
   const instance = newId();
   request.errorInstance = instance;
   if (headers) void reply.headers(headers);
-  const body = errorBody(code, message, { instance, details });
+  const body = renderErrorBody(code, message, {
+    instance,
+    baseUrl: requestOrigin(request, request.server.publicUrl),
+    details,
+  });
   return reply.code(ERROR_CATALOG[code].status).type('application/json; charset=utf-8').send(body);
 }
 
-/** One place that turns every failure into `{code, message, instance}` with the right status. */
-export function registerErrorHandler(app: FastifyInstance, store: Store) {
+/** One place that turns every failure into LOKE's `{type, message, instance, documentation}` with the right status. */
+export function registerErrorHandler(app: FastifyInstance, store: Store, publicUrl: string | undefined) {
   app.decorateRequest('errorInstance', undefined);
+  app.decorate('publicUrl', publicUrl);
 
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),

@@ -14,6 +14,7 @@ export interface HostCheckOptions {
  * (RFC 9110 section 7.2). Register it before the other request hooks.
  */
 export function registerHostCheck(app: FastifyInstance, { publicUrl, allowedHosts }: HostCheckOptions) {
+  app.decorateRequest('checkedHost', undefined);
   app.addHook('onRequest', async (request) => {
     const raw = request.headers.host;
     if (raw === undefined || raw === '') {
@@ -26,5 +27,6 @@ export function registerHostCheck(app: FastifyInstance, { publicUrl, allowedHost
     if (allowedHosts !== undefined && !isAllowedHost(host, allowedHosts)) {
       throw badRequest(`The host ${host.host} is not served here (ALLOWED_HOSTS)`);
     }
+    request.checkedHost = raw;
   });
 }
