@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../../errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Store } from '../../store/store.js';
@@ -101,3 +102,10 @@ export function registerErrorHandler(app: FastifyInstance, store: Store) {
     return result;
   });
 }
+
+export const ERROR_HANDLER_PLUGIN = 'customers-api-error-handler';
+
+export const errorHandlerPlugin = fp<{ store: Store }>(async (app, { store }) => registerErrorHandler(app, store), {
+  name: ERROR_HANDLER_PLUGIN,
+  fastify: '5.x',
+});
