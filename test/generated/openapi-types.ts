@@ -340,6 +340,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{organizationId}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List locations
+         * @description List all or filtered locations for an organization, in creation order, paged by 100. Use X-Next-Page to retrieve the next page of results
+         */
+        get: operations["listLocations"];
+        put?: never;
+        /**
+         * Create a location (extension)
+         * @description The slug defaults to one made from the name and must be unique in the organization (409).
+         */
+        post: operations["createLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/locations/{locationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a location
+         * @description Get a location.
+         */
+        get: operations["getLocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a location (extension)
+         * @description Changes the given fields; null removes an optional one.
+         */
+        patch: operations["updateLocation"];
+        trace?: never;
+    };
     "/organizations/{organizationId}/webhooks/{ref}": {
         parameters: {
             query?: never;
@@ -638,6 +686,57 @@ export interface components {
             nextAttemptAt?: string;
             /** @description True when the attempt redelivers an event on request */
             replay: boolean;
+        };
+        /**
+         * Location
+         * @description A full organization location
+         */
+        Location: {
+            /** @description Country; ours are ISO 3166-1 alpha-2 codes (LOKE may send names) */
+            country?: string;
+            /** @description Unique Location ID */
+            id: string;
+            /**
+             * @description Latitude in decimal degrees
+             * @example -37.8236
+             */
+            latitude?: number;
+            /** @description Suburb, town or city */
+            locality?: string;
+            /**
+             * @description Longitude in decimal degrees
+             * @example 144.9913
+             */
+            longitude?: number;
+            /** @description Name of the location */
+            name: string;
+            /** @description Phone number of the location */
+            phoneNumber?: string;
+            /** @description Postal code */
+            postalCode?: string;
+            /** @description State or region */
+            region?: string;
+            /**
+             * @description URL-friendly name, unique within the organization
+             * @example richmond
+             */
+            slug: string;
+            /** @description Street address */
+            streetAddress?: string;
+            /** @description Second line of the street address */
+            streetAddress2?: string;
+            /**
+             * @description IANA time zone of the location
+             * @example Australia/Melbourne
+             */
+            timezone: string;
+        };
+        /** LocationTiny */
+        LocationTiny: {
+            /** @description Unique Location ID */
+            id: string;
+            /** @description Name of the location */
+            name: string;
         };
     };
     responses: never;
@@ -3033,6 +3132,537 @@ export interface operations {
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLocations: {
+        parameters: {
+            query?: {
+                /** @description A string to search for in the locations name (case-insensitive). */
+                query?: string;
+                /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
+                after?: string;
+                /** @description Extension: page size, 1..100 (default 100). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the next page; absent on the last page. */
+                    "X-Next-Page"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"][];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU */
+                    country?: string;
+                    /** @description Latitude, -90..90 */
+                    latitude?: number;
+                    /** @description Suburb, town or city */
+                    locality?: string;
+                    /** @description Longitude, -180..180 */
+                    longitude?: number;
+                    /** @description Name of the location */
+                    name: string;
+                    /** @description Phone number of the location */
+                    phoneNumber?: string;
+                    /** @description Postal code */
+                    postalCode?: string;
+                    /** @description State or region */
+                    region?: string;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409); defaults to one made from the name */
+                    slug?: string;
+                    /** @description Street address */
+                    streetAddress?: string;
+                    /** @description Second line of the street address */
+                    streetAddress2?: string;
+                    /** @description IANA time zone; defaults to the organization's */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU; null removes it */
+                    country?: string | null;
+                    /** @description Latitude, -90..90; null removes it */
+                    latitude?: number | null;
+                    /** @description Suburb, town or city; null removes it */
+                    locality?: string | null;
+                    /** @description Longitude, -180..180; null removes it */
+                    longitude?: number | null;
+                    /** @description Name of the location */
+                    name?: string;
+                    /** @description Phone number of the location; null removes it */
+                    phoneNumber?: string | null;
+                    /** @description Postal code; null removes it */
+                    postalCode?: string | null;
+                    /** @description State or region; null removes it */
+                    region?: string | null;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409) */
+                    slug?: string;
+                    /** @description Street address; null removes it */
+                    streetAddress?: string | null;
+                    /** @description Second line of the street address; null removes it */
+                    streetAddress2?: string | null;
+                    /** @description IANA time zone such as Australia/Melbourne */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `code` is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { demo } from './demo.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { location } from './location.js';
 import { migrate } from './migrate.js';
 import { openapi } from './openapi.js';
 import { org } from './org.js';
@@ -22,5 +23,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   import: importCommand,
   export: exportCommand,
   openapi,
+  location,
   webhooks,
 };
