@@ -2,7 +2,6 @@ import cluster from 'node:cluster';
 import { runClusterPrimary, type ClusterLog } from '../../cluster.js';
 import type { Config } from '../../config.js';
 import { seedDemo } from '../../demo/demo-data.js';
-import { closeOnSignals, startServer } from '../../server.js';
 import { countOrganizations } from '../../store/repositories/organization-repository.js';
 import type { Command } from '../command.js';
 import { printDemo } from './demo.js';
@@ -27,6 +26,8 @@ export const serve: Command = {
                                 --workers N (or WORKERS=N) runs N processes sharing the port`,
   options: { workers: { type: 'string' } },
   async run(context) {
+    // Loaded here, not at the top: the other commands start faster without Fastify and the routes.
+    const { closeOnSignals, startServer } = await import('../../server.js');
     const workers = context.string('workers');
     const config = context.config(workers === undefined ? {} : { WORKERS: workers });
     if (cluster.isWorker) {
