@@ -8,6 +8,7 @@ import { openApiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { locationRoutes } from './http/routes/locations.js';
@@ -98,7 +99,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   const metrics = createMetrics();
-  await app.register(errorHandlerPlugin, { store: services.store });
+  await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
   registerRequestLogging(app, metrics);
   await app.register(authPlugin, { tokens: services.tokens });
   await app.register(openApiPlugin, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
@@ -109,6 +110,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   await app.register(healthRoutes, { store: services.store, metrics });
+  await app.register(errorDocsRoutes);
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });

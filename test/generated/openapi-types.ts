@@ -479,18 +479,30 @@ export interface components {
         /** Error */
         Error: {
             /**
-             * @description Stable error code
-             * @example not_found
+             * @description Stable error code from the catalog
+             * @enum {string}
              */
-            code: string;
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
             instance: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the code's entry in the error catalog page this server serves (/docs/errors#<type>).
+             * @example http://127.0.0.1:3000/docs/errors#not_found
+             */
+            documentation: string;
             /** @description For validation errors: which field, and why. */
             details?: {
                 field: string;
                 message: string;
             }[];
+            /**
+             * @description Alias of type, kept for clients of earlier versions.
+             * @enum {string}
+             */
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {
@@ -794,7 +806,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -855,7 +867,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -867,7 +879,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -879,7 +891,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -891,7 +903,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -905,7 +917,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -942,7 +954,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -954,7 +966,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -966,7 +978,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -978,7 +990,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -992,7 +1004,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1033,7 +1045,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1045,7 +1057,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1057,7 +1069,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1069,7 +1081,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1081,7 +1093,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1095,7 +1107,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1132,7 +1144,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1144,7 +1156,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1156,7 +1168,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1168,7 +1180,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1182,7 +1194,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1245,7 +1257,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1257,7 +1269,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1269,7 +1281,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1281,7 +1293,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1293,7 +1305,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `precondition_failed`: If-Match does not match the current ETag.
              */
             412: {
@@ -1305,7 +1317,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1317,7 +1329,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1329,7 +1341,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1343,7 +1355,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1393,7 +1405,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1405,7 +1417,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1417,7 +1429,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1429,7 +1441,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1441,7 +1453,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1455,7 +1467,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1517,7 +1529,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1529,7 +1541,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1541,7 +1553,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1553,7 +1565,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1565,7 +1577,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -1579,7 +1591,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1591,7 +1603,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1603,7 +1615,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1617,7 +1629,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1663,7 +1675,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1675,7 +1687,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1687,7 +1699,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1699,7 +1711,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1711,7 +1723,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1725,7 +1737,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1771,7 +1783,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1783,7 +1795,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1795,7 +1807,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1807,7 +1819,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1819,7 +1831,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1833,7 +1845,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1877,7 +1889,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1889,7 +1901,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1901,7 +1913,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1913,7 +1925,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1925,7 +1937,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1939,7 +1951,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1983,7 +1995,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1995,7 +2007,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2007,7 +2019,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2019,7 +2031,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2031,7 +2043,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2043,7 +2055,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2055,7 +2067,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2069,7 +2081,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2108,7 +2120,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2120,7 +2132,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2132,7 +2144,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2144,7 +2156,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2158,7 +2170,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2204,7 +2216,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2216,7 +2228,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2228,7 +2240,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2240,7 +2252,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2252,7 +2264,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2264,7 +2276,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2276,7 +2288,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2290,7 +2302,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2327,7 +2339,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2339,7 +2351,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2351,7 +2363,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2363,7 +2375,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2377,7 +2389,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2423,7 +2435,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2435,7 +2447,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2447,7 +2459,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2459,7 +2471,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2471,7 +2483,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2485,7 +2497,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2524,7 +2536,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2536,7 +2548,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2548,7 +2560,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2560,7 +2572,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2574,7 +2586,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2613,7 +2625,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2625,7 +2637,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2637,7 +2649,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2649,7 +2661,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2663,7 +2675,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2711,7 +2723,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2723,7 +2735,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2735,7 +2747,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2747,7 +2759,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2759,7 +2771,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2773,7 +2785,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2785,7 +2797,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2797,7 +2809,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2811,7 +2823,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2850,7 +2862,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2862,7 +2874,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2874,7 +2886,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2886,7 +2898,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2900,7 +2912,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2914,7 +2926,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2965,7 +2977,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2977,7 +2989,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2989,7 +3001,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3001,7 +3013,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3013,7 +3025,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3027,7 +3039,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3039,7 +3051,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3051,7 +3063,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3065,7 +3077,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3104,7 +3116,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3116,7 +3128,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3128,7 +3140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3140,7 +3152,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3154,7 +3166,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3200,7 +3212,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3212,7 +3224,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3224,7 +3236,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3236,7 +3248,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3248,7 +3260,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3262,7 +3274,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3328,7 +3340,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3340,7 +3352,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3352,7 +3364,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3364,7 +3376,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3376,7 +3388,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3390,7 +3402,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3402,7 +3414,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3414,7 +3426,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3428,7 +3440,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3467,7 +3479,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3479,7 +3491,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3491,7 +3503,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3503,7 +3515,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3517,7 +3529,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3585,7 +3597,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3597,7 +3609,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3609,7 +3621,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3621,7 +3633,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3633,7 +3645,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3647,7 +3659,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3659,7 +3671,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3671,7 +3683,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3685,7 +3697,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3743,7 +3755,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3755,7 +3767,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3767,7 +3779,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3779,7 +3791,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3791,7 +3803,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3803,7 +3815,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3815,7 +3827,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3829,7 +3841,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3866,7 +3878,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3878,7 +3890,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3890,7 +3902,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3902,7 +3914,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3914,7 +3926,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3928,7 +3940,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3972,7 +3984,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3984,7 +3996,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3996,7 +4008,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -4008,7 +4020,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -4020,7 +4032,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -4034,7 +4046,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -4080,7 +4092,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -4092,7 +4104,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -4104,7 +4116,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -4116,7 +4128,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -4128,7 +4140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -4142,7 +4154,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -4189,7 +4201,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -4201,7 +4213,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -4213,7 +4225,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -4225,7 +4237,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -4237,7 +4249,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -4251,7 +4263,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -4265,7 +4277,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
