@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { invalidField } from '../../errors.js';
 import { isConsistencyToken, type Store } from '../../store/store.js';
+import { AUTH_PLUGIN } from './auth.js';
 
 export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
 
@@ -13,37 +15,43 @@ const isRead = (request: FastifyRequest) => request.method === 'GET' || request.
  * from a known position answers with that position, so a client that sends back the latest token it saw never
  * reads older data than it already has.
  */
-export function registerConsistency(app: FastifyInstance, store: Store) {
-  // preHandler: after auth (onRequest), so token checks stay on the primary, as does everything a write does.
-  app.addHook('preHandler', (request, _reply, done) => {
-    if (!isRead(request) || request.routeOptions.config.scope === undefined) return done();
-    const raw = request.headers[CONSISTENCY_TOKEN_HEADER];
-    const token = typeof raw === 'string' ? raw.trim() : undefined;
-    if (raw !== undefined && (token === undefined || !isConsistencyToken(token))) {
-      return done(
-        invalidField(
-          CONSISTENCY_TOKEN_HEADER,
-          'must be a consistency token from an earlier response, such as 0/16B3748',
-        ),
-      );
-    }
-    store.readScope(token, () => done());
-  });
+export const CONSISTENCY_PLUGIN = 'customers-api-consistency';
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.routeOptions.config.scope === undefined) return payload;
-    if (isRead(request)) {
-      const position = store.readServed()?.position;
-      if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
-    } else if (reply.statusCode < 300) {
-      try {
-        const position = await store.writePosition();
-        if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
-      } catch (error) {
-        // The write is committed; without a token the client's next read may be served slightly stale.
-        request.log.warn({ err: error }, 'could not read the commit position for the consistency token');
+export const consistencyPlugin = fp<{ store: Store }>(
+  async (app, { store }) => {
+    // preHandler: after auth (onRequest), so token checks stay on the primary, as does everything a write does.
+    app.addHook('preHandler', (request, _reply, done) => {
+      if (!isRead(request) || request.routeOptions.config.scope === undefined) return done();
+      const raw = request.headers[CONSISTENCY_TOKEN_HEADER];
+      const token = typeof raw === 'string' ? raw.trim() : undefined;
+      if (raw !== undefined && (token === undefined || !isConsistencyToken(token))) {
+        return done(
+          invalidField(
+            CONSISTENCY_TOKEN_HEADER,
+            'must be a consistency token from an earlier response, such as 0/16B3748',
+          ),
+        );
       }
-    }
-    return payload;
-  });
-}
+      store.readScope(token, () => done());
+    });
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.routeOptions.config.scope === undefined) return payload;
+      if (isRead(request)) {
+        const position = store.readServed()?.position;
+        if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
+      } else if (reply.statusCode < 300) {
+        try {
+          const position = await store.writePosition();
+          if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
+        } catch (error) {
+          // The write is committed; without a token the client's next read may be served slightly stale.
+          request.log.warn({ err: error }, 'could not read the commit position for the consistency token');
+        }
+      }
+      return payload;
+    });
+  },
+  // After auth: token checks run in onRequest, before a read scope exists, so they stay on the primary.
+  { name: CONSISTENCY_PLUGIN, fastify: '5.x', dependencies: [AUTH_PLUGIN] },
+);
