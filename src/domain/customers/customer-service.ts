@@ -254,6 +254,8 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         await deleteCustomerRow(trx, organizationId, id);
         await recordEvents(trx, organizationId, now, [customerDeleted(id)]);
       });
+      // Earlier versions of the erased rows must not survive in the database's files either.
+      await store.purgeErasedData();
     },
   };
 }
