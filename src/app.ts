@@ -13,17 +13,17 @@ import { ledgerRoutes } from './http/routes/ledgers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
-import { ErrorSchema } from './http/schemas/common.js';
+import { ErrorSchema } from './contract/common.js';
 import {
   CustomerListTinySchema,
   CustomerSchema,
   CustomerStatisticsSchema,
   CustomerTinySchema,
-} from './http/schemas/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
-import { FeedEventSchema } from './http/schemas/events.js';
-import { OrganizationSchema } from './http/schemas/organizations.js';
-import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
+} from './contract/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { FeedEventSchema } from './contract/events.js';
+import { OrganizationSchema } from './contract/organizations.js';
+import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 
 const PACKAGE_VERSION = (

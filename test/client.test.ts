@@ -8,7 +8,7 @@ import {
   type FetchLike,
   type RetryEvent,
 } from '../src/client/index.js';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
-import type { Customer } from '../http/schemas/customers.js';
+import type { Customer } from '../contract/customers.js';
 import type { Services } from '../services.js';
 import { csvCell, readCsvRecords } from './csv.js';
 import { CUSTOMER_RECORD_FIELDS } from '../domain/customers/import-validation.js';

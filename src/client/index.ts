@@ -1,14 +1,14 @@
-import type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
-import type { FeedEvent } from '../http/schemas/events.js';
-import type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
-import type { Organization } from '../http/schemas/organizations.js';
+import type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+import type { FeedEvent } from '../contract/events.js';
+import type { PointsBody, SpendBody } from '../contract/ledgers.js';
+import type { Organization } from '../contract/organizations.js';
 import type {
   CreateCustomerBody,
   Customer,
   CustomerListTiny,
   CustomerSort,
   UpdateCustomerBody,
-} from '../http/schemas/customers.js';
+} from '../contract/customers.js';
 import { PagedList } from './paging.js';
 import { sleep, Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
 
@@ -22,11 +22,11 @@ export type {
   CustomerSort,
   CustomerStatistics,
   UpdateCustomerBody,
-} from '../http/schemas/customers.js';
-export type { Organization } from '../http/schemas/organizations.js';
-export type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
-export type { FeedEvent } from '../http/schemas/events.js';
-export type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
+} from '../contract/customers.js';
+export type { Organization } from '../contract/organizations.js';
+export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+export type { FeedEvent } from '../contract/events.js';
+export type { PointsBody, SpendBody } from '../contract/ledgers.js';
 
 export interface CustomersClientOptions {
   /** Where the API is, e.g. `https://api.loke.global` or `http://127.0.0.1:3000`. */

@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { notFound } from '../../errors.js';
-import type { Customer } from '../../http/schemas/customers.js';
+import type { Customer } from '../../contract/customers.js';
 import {
   appendEventsInBulk,
   findCustomersByEmails,

@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { badRequest, type ErrorDetail } from '../../errors.js';
-import type { CreateCustomerBody, UpdateCustomerBody } from '../../http/schemas/customers.js';
+import type { CreateCustomerBody, UpdateCustomerBody } from '../../contract/customers.js';
 import type { CustomerRowPatch } from '../../store/repositories/customer-repository.js';
 import { isValidEmail, normalizeEmail, normalizePhoneNumber } from '../contact.js';
 import { isCalendarDate, parseTimestamp } from '../time.js';

@@ -1,4 +1,4 @@
-import type { Customer, CustomerStatistics, CustomerTiny } from '../../http/schemas/customers.js';
+import type { Customer, CustomerStatistics, CustomerTiny } from '../../contract/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { formatMillis, formatSeconds } from '../time.js';
 

@@ -6,7 +6,7 @@ import type {
   CustomerListTiny,
   CustomerSort,
   UpdateCustomerBody,
-} from '../../http/schemas/customers.js';
+} from '../../contract/customers.js';
 import {
   createCustomerReads,
   FIRST_PAGE_KEY,

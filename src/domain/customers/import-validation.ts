@@ -1,7 +1,7 @@
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError } from '../../errors.js';
-import { CreateCustomerBodySchema } from '../../http/schemas/customers.js';
+import { CreateCustomerBodySchema } from '../../contract/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { parseTimestamp } from '../time.js';
 import { parseCreateCustomer } from './customer-input.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Store } from '../../store/store.js';
 import type { Metrics } from '../plugins/metrics.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../../contract/common.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
   app,

@@ -1,5 +1,4 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CATALOG } from '../../errors.js';
 
 export const ErrorSchema = Type.Object(
   {
@@ -24,11 +23,6 @@ export function errorResponses<S extends number>(...statuses: S[]): Record<S, ty
 }
 
 export const ErrorRef = Type.Ref(ErrorSchema);
-
-/** Every status in the catalog, for documentation. */
-export const ALL_ERROR_STATUSES = [...new Set(Object.values(ERROR_CATALOG).map((e) => e.status))];
-
-export const UlidSchema = Type.String({ minLength: 1, maxLength: 64, description: 'ULID' });
 
 export const AfterQuery = Type.Optional(
   Type.String({
