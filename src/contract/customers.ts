@@ -1,60 +1,71 @@
-import { Type, type Static } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TInteger,
+  type TNull,
+  type TOptional,
+  type TProperties,
+  type TSchema,
+  type TString,
+  type TUnion,
+} from '@sinclair/typebox';
 import { StringEnum } from './common.js';
+import { CUSTOMER_FIELDS, CUSTOMER_STATISTICS, entriesOf, type CustomerFieldDefinition } from './customer-fields.js';
 
-const Timestamp = (description: string) => Type.String({ description, examples: ['2021-10-20T14:51:16Z'] });
-const StatTimestamp = (description: string) => Type.String({ description, examples: ['2021-08-23T02:06:24.000Z'] });
+// The schemas below derive from the field table in customer-fields.ts.
 
-export const GenderSchema = Type.Union([Type.Literal('MALE'), Type.Literal('FEMALE'), Type.Literal('OTHER')]);
+type Fields = typeof CUSTOMER_FIELDS;
+type Statistics = typeof CUSTOMER_STATISTICS;
+type OptionalUnless<F, S extends TSchema> = F extends { required: true } ? S : TOptional<S>;
+type WriteSchema<F> = F extends { write: infer S extends TSchema } ? S : never;
+type WritableName = { [K in keyof Fields]: Fields[K] extends { write: TSchema } ? K : never }[keyof Fields];
+type PatchableName = { [K in WritableName]: Fields[K] extends { createOnly: true } ? never : K }[WritableName];
+type TinyName = { [K in keyof Fields]: Fields[K] extends { tiny: true } ? K : never }[keyof Fields];
 
+const optionalUnlessRequired = (required: boolean | undefined, schema: TSchema): TSchema =>
+  required ? schema : Type.Optional(schema);
+const alphabetical = <T>(entries: [string, T][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+const statisticsProperties: TProperties = {};
+for (const [name, statistic] of alphabetical(entriesOf(CUSTOMER_STATISTICS))) {
+  statisticsProperties[name] = Type.Optional(
+    statistic.kind === 'count'
+      ? Type.Integer({ description: statistic.description })
+      : Type.String({ description: statistic.description, examples: ['2021-08-23T02:06:24.000Z'] }),
+  );
+}
 export const CustomerStatisticsSchema = Type.Object(
-  {
-    lastPointsEarnedAt: Type.Optional(StatTimestamp('Date and time of last points earned by the Customer')),
-    lastPointsRedeemedAt: Type.Optional(StatTimestamp('Date and time of last redeemed points by the Customer')),
-    lastSpentAt: Type.Optional(StatTimestamp('The date of the Customers last spend')),
-    pointsBalance: Type.Optional(Type.Integer({ description: 'The Customers current points balance' })),
-    totalPointsEarned: Type.Optional(
-      Type.Integer({ description: 'The total points earned over the Customers lifetime' }),
-    ),
-    totalPointsRedeemed: Type.Optional(
-      Type.Integer({ description: 'Total points redeemed over lifetime of the Customer' }),
-    ),
-    totalSpend: Type.Optional(
-      Type.Integer({
-        description: 'The total spend amount of the Customer, in the lowest common denominator e.g. cents',
-      }),
-    ),
+  statisticsProperties as {
+    -readonly [K in keyof Statistics]: TOptional<Statistics[K]['kind'] extends 'count' ? TInteger : TString>;
   },
   { $id: 'CustomerStatistics', title: 'CustomerStatistics' },
 );
 export type CustomerStatistics = Static<typeof CustomerStatisticsSchema>;
 
 // Properties in the seed's (alphabetical) order: responses serialize in schema order.
+const StatisticsProperty = Type.Optional(Type.Ref(CustomerStatisticsSchema));
+const customerProperties: TProperties = { statistics: StatisticsProperty };
+const tinyProperties: TProperties = {};
+for (const [name, field] of entriesOf(CUSTOMER_FIELDS)) {
+  const definition: CustomerFieldDefinition = field;
+  customerProperties[name] = optionalUnlessRequired(definition.required, definition.read);
+  if (definition.tiny) tinyProperties[name] = optionalUnlessRequired(definition.required, definition.read);
+}
+const sortedProperties = (properties: TProperties): TProperties =>
+  Object.fromEntries(alphabetical(Object.entries(properties)));
+
 export const CustomerSchema = Type.Object(
-  {
-    createdAt: Type.Optional(Timestamp('The date and time that the Customer was created')),
-    dob: Type.Optional(Type.String({ description: 'The Customers date of birth in YYYY-MM-DD format' })),
-    email: Type.Optional(Type.String({ description: 'The Customers email address' })),
-    firstName: Type.String({ description: 'Customer first name or given name' }),
-    gender: Type.Optional(Type.String({ description: 'The Customers gender' })),
-    hasAgreedToMarketing: Type.Optional(Type.Boolean({ description: 'If the Customer has agreed to marketing' })),
-    id: Type.String({ description: 'Unique ID of the Customer' }),
-    lastName: Type.String({ description: 'Customer last name or surname' }),
-    phoneNumber: Type.Optional(Type.String({ description: 'The Customers mobile phone number' })),
-    statistics: Type.Optional(Type.Ref(CustomerStatisticsSchema)),
-    updatedAt: Type.Optional(Timestamp('The date and time that the Customer was last updated')),
+  sortedProperties(customerProperties) as {
+    -readonly [K in keyof Fields]: OptionalUnless<Fields[K], Fields[K]['read']>;
+  } & {
+    statistics: typeof StatisticsProperty;
   },
   { $id: 'Customer', title: 'Customer' },
 );
 export type Customer = Omit<Static<typeof CustomerSchema>, 'statistics'> & { statistics?: CustomerStatistics };
 
 export const CustomerTinySchema = Type.Object(
-  {
-    email: Type.Optional(Type.String({ description: 'The Customers email address' })),
-    firstName: Type.String({ description: 'Customer first name or given name' }),
-    id: Type.String({ description: 'Unique ID of the Customer' }),
-    lastName: Type.String({ description: 'Customer last name or surname' }),
-    phoneNumber: Type.Optional(Type.String({ description: 'The Customers mobile phone number' })),
-  },
+  sortedProperties(tinyProperties) as { -readonly [K in TinyName]: OptionalUnless<Fields[K], Fields[K]['read']> },
   { $id: 'CustomerTiny', title: 'CustomerTiny' },
 );
 export type CustomerTiny = Static<typeof CustomerTinySchema>;
@@ -68,49 +79,31 @@ export const CustomerListTinySchema = Type.Object(
 );
 export type CustomerListTiny = Static<typeof CustomerListTinySchema>;
 
-const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
-
-const WritableCustomerFields = {
-  email: Type.String({ maxLength: 254, description: 'Email address; searched case-insensitively.' }),
-  phoneNumber: Type.String({
-    maxLength: 32,
-    description: 'Phone number; national numbers are read in DEFAULT_PHONE_REGION and stored as E.164.',
-  }),
-  dob: Type.String({ description: 'Date of birth, YYYY-MM-DD.' }),
-  gender: Type.String({ description: 'MALE, FEMALE or OTHER.' }),
-  hasAgreedToMarketing: Type.Boolean(),
-};
+const createProperties: TProperties = {};
+const updateProperties: TProperties = {};
+for (const [name, field] of entriesOf(CUSTOMER_FIELDS)) {
+  const definition: CustomerFieldDefinition = field;
+  if (definition.write === undefined) continue;
+  createProperties[name] = optionalUnlessRequired(definition.required, definition.write);
+  if (definition.createOnly) continue;
+  updateProperties[name] = Type.Optional(
+    definition.required
+      ? definition.write
+      : Type.Union([definition.write, Type.Null()], { description: 'null removes it' }),
+  );
+}
 
 export const CreateCustomerBodySchema = Type.Object(
-  {
-    firstName: Name('Customer first name or given name'),
-    lastName: Name('Customer last name or surname'),
-    email: Type.Optional(WritableCustomerFields.email),
-    phoneNumber: Type.Optional(WritableCustomerFields.phoneNumber),
-    dob: Type.Optional(WritableCustomerFields.dob),
-    gender: Type.Optional(WritableCustomerFields.gender),
-    hasAgreedToMarketing: Type.Optional(WritableCustomerFields.hasAgreedToMarketing),
-    createdAt: Type.Optional(
-      Type.String({ description: 'RFC 3339 creation time, for imports from another system; defaults to now.' }),
-    ),
-  },
+  createProperties as { -readonly [K in WritableName]: OptionalUnless<Fields[K], WriteSchema<Fields[K]>> },
   { additionalProperties: false, $id: 'CreateCustomer', title: 'CreateCustomer', 'x-extension': true },
 );
 export type CreateCustomerBody = Static<typeof CreateCustomerBodySchema>;
 
 export const UpdateCustomerBodySchema = Type.Object(
-  {
-    firstName: Type.Optional(Name('Customer first name or given name')),
-    lastName: Type.Optional(Name('Customer last name or surname')),
-    email: Type.Optional(Type.Union([WritableCustomerFields.email, Type.Null()], { description: 'null removes it' })),
-    phoneNumber: Type.Optional(
-      Type.Union([WritableCustomerFields.phoneNumber, Type.Null()], { description: 'null removes it' }),
-    ),
-    dob: Type.Optional(Type.Union([WritableCustomerFields.dob, Type.Null()], { description: 'null removes it' })),
-    gender: Type.Optional(Type.Union([WritableCustomerFields.gender, Type.Null()], { description: 'null removes it' })),
-    hasAgreedToMarketing: Type.Optional(
-      Type.Union([WritableCustomerFields.hasAgreedToMarketing, Type.Null()], { description: 'null removes it' }),
-    ),
+  updateProperties as {
+    -readonly [K in PatchableName]: TOptional<
+      Fields[K] extends { required: true } ? WriteSchema<Fields[K]> : TUnion<[WriteSchema<Fields[K]>, TNull]>
+    >;
   },
   { additionalProperties: false, $id: 'UpdateCustomer', title: 'UpdateCustomer', 'x-extension': true },
 );

@@ -7,8 +7,6 @@ import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } fro
 import { newId } from '../ids.js';
 import type { EventType } from '../../contract/events.js';
 
-
-
 export interface DomainEvent {
   type: EventType;
   /** The customer the event mentions, so erasure can scrub it later. */
