@@ -5,6 +5,7 @@ import { createCustomerImportService } from './domain/customers/customer-import.
 import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
+import { createLocationService } from './domain/locations/location-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
 import type { Store } from './store/store.js';
@@ -31,6 +32,7 @@ export function createServices(
     events: createEventService(store),
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
+    locations: createLocationService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
     customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     webhooks: createWebhookService(store, {

@@ -17,6 +17,7 @@ import { countOrganizations, listAllOrganizations } from '../store/repositories/
 import { DatabaseConnectError, migrateToLatest, openStore, storeOptions } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
 import { runWebhooksCommand, WebhooksUsageError } from './webhooks-command.js';
+import { LOCATION_FLAGS, LocationUsageError, runLocationCommand } from './location-command.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -35,6 +36,9 @@ Commands:
   export --org ORG [--format ndjson|csv] [--output FILE]
                                 stream every customer of the organization to stdout or a file
   openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
+  location create --org ORG_ID --name NAME [--slug SLUG] [--timezone TZ] [--country CC] [--phone P] [--street S]
+                  [--street2 S] [--locality L] [--region R] [--postal-code PC] [--latitude LAT] [--longitude LON]
+  location list --org ORG_ID [--query TEXT]
   webhooks list --org ORG_ID
   webhooks deliveries --org ORG_ID --ref REF      recent delivery attempts, newest first
   webhooks retry --org ORG_ID --ref REF DELIVERY_ID   redeliver the event of a failed attempt
@@ -164,6 +168,17 @@ export async function main(argv: string[], env: Record<string, string | undefine
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       ref: { type: 'string' },
+      query: { type: 'string' },
+      slug: { type: 'string' },
+      country: { type: 'string' },
+      phone: { type: 'string' },
+      street: { type: 'string' },
+      street2: { type: 'string' },
+      locality: { type: 'string' },
+      region: { type: 'string' },
+      'postal-code': { type: 'string' },
+      latitude: { type: 'string' },
+      longitude: { type: 'string' },
     },
   });
   const out: Output = {
@@ -317,6 +332,23 @@ export async function main(argv: string[], env: Record<string, string | undefine
       else fs.writeFileSync(values.output, text);
       return 0;
     }
+    case 'location':
+      return withServices(config, async (services) => {
+        const flags = Object.fromEntries(
+          Object.keys(LOCATION_FLAGS).map((flag) => [flag, values[flag as keyof typeof LOCATION_FLAGS]]),
+        );
+        try {
+          return await runLocationCommand(services, sub, {
+            organizationId: values.org === undefined ? undefined : singleOrg(values.org, 'location'),
+            flags,
+            query: values.query,
+            print: (human, data) => out.print(human, data),
+          });
+        } catch (error) {
+          if (error instanceof LocationUsageError) throw new UsageError(error.message);
+          throw error;
+        }
+      });
     case 'webhooks':
       return withServices(config, async (services) => {
         try {

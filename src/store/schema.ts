@@ -162,6 +162,27 @@ export interface WebhookReplaysTable {
   created_at: number;
 }
 
+export interface LocationsTable {
+  organization_id: string;
+  id: string;
+  name: string;
+  /** `name` lowered, for the case-insensitive `query=` search. */
+  name_search: string;
+  slug: string;
+  timezone: string;
+  phone_number: string | null;
+  street_address: string | null;
+  street_address2: string | null;
+  locality: string | null;
+  region: string | null;
+  postal_code: string | null;
+  country: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -176,4 +197,5 @@ export interface Database {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_replays: WebhookReplaysTable;
+  locations: LocationsTable;
 }

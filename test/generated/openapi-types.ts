@@ -340,6 +340,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{organizationId}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List locations
+         * @description List all or filtered locations for an organization, in creation order, paged by 100. Use X-Next-Page to retrieve the next page of results
+         */
+        get: operations["listLocations"];
+        put?: never;
+        /**
+         * Create a location (extension)
+         * @description The slug defaults to one made from the name and must be unique in the organization (409).
+         */
+        post: operations["createLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/locations/{locationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a location
+         * @description Get a location.
+         */
+        get: operations["getLocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a location (extension)
+         * @description Changes the given fields; null removes an optional one.
+         */
+        patch: operations["updateLocation"];
+        trace?: never;
+    };
     "/organizations/{organizationId}/webhooks/{ref}": {
         parameters: {
             query?: never;
@@ -431,18 +479,30 @@ export interface components {
         /** Error */
         Error: {
             /**
-             * @description Stable error code
-             * @example not_found
+             * @description Stable error code from the catalog
+             * @enum {string}
              */
-            code: string;
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
             instance: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the code's entry in the error catalog page this server serves (/docs/errors#<type>).
+             * @example http://127.0.0.1:3000/docs/errors#not_found
+             */
+            documentation: string;
             /** @description For validation errors: which field, and why. */
             details?: {
                 field: string;
                 message: string;
             }[];
+            /**
+             * @description Alias of type, kept for clients of earlier versions.
+             * @enum {string}
+             */
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {
@@ -639,6 +699,57 @@ export interface components {
             /** @description True when the attempt redelivers an event on request */
             replay: boolean;
         };
+        /**
+         * Location
+         * @description A full organization location
+         */
+        Location: {
+            /** @description Country; ours are ISO 3166-1 alpha-2 codes (LOKE may send names) */
+            country?: string;
+            /** @description Unique Location ID */
+            id: string;
+            /**
+             * @description Latitude in decimal degrees
+             * @example -37.8236
+             */
+            latitude?: number;
+            /** @description Suburb, town or city */
+            locality?: string;
+            /**
+             * @description Longitude in decimal degrees
+             * @example 144.9913
+             */
+            longitude?: number;
+            /** @description Name of the location */
+            name: string;
+            /** @description Phone number of the location */
+            phoneNumber?: string;
+            /** @description Postal code */
+            postalCode?: string;
+            /** @description State or region */
+            region?: string;
+            /**
+             * @description URL-friendly name, unique within the organization
+             * @example richmond
+             */
+            slug: string;
+            /** @description Street address */
+            streetAddress?: string;
+            /** @description Second line of the street address */
+            streetAddress2?: string;
+            /**
+             * @description IANA time zone of the location
+             * @example Australia/Melbourne
+             */
+            timezone: string;
+        };
+        /** LocationTiny */
+        LocationTiny: {
+            /** @description Unique Location ID */
+            id: string;
+            /** @description Name of the location */
+            name: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -695,7 +806,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -756,7 +867,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -768,7 +879,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -780,7 +891,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -792,7 +903,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -806,7 +917,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -843,7 +954,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -855,7 +966,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -867,7 +978,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -879,7 +990,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -893,7 +1004,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -934,7 +1045,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -946,7 +1057,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -958,7 +1069,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -970,7 +1081,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -982,7 +1093,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -996,7 +1107,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1033,7 +1144,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1045,7 +1156,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1057,7 +1168,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1069,7 +1180,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1083,7 +1194,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1146,7 +1257,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1158,7 +1269,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1170,7 +1281,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1182,7 +1293,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1194,7 +1305,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `precondition_failed`: If-Match does not match the current ETag.
              */
             412: {
@@ -1206,7 +1317,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1218,7 +1329,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1230,7 +1341,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1244,7 +1355,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1294,7 +1405,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1306,7 +1417,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1318,7 +1429,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1330,7 +1441,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1342,7 +1453,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1356,7 +1467,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1418,7 +1529,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1430,7 +1541,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1442,7 +1553,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1454,7 +1565,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1466,7 +1577,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -1480,7 +1591,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1492,7 +1603,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1504,7 +1615,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1518,7 +1629,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1564,7 +1675,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1576,7 +1687,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1588,7 +1699,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1600,7 +1711,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1612,7 +1723,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1626,7 +1737,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1672,7 +1783,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1684,7 +1795,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1696,7 +1807,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1708,7 +1819,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1720,7 +1831,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1734,7 +1845,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1778,7 +1889,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1790,7 +1901,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1802,7 +1913,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1814,7 +1925,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1826,7 +1937,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1840,7 +1951,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1884,7 +1995,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1896,7 +2007,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1908,7 +2019,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1920,7 +2031,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1932,7 +2043,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1944,7 +2055,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1956,7 +2067,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1970,7 +2081,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2009,7 +2120,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2021,7 +2132,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2033,7 +2144,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2045,7 +2156,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2059,7 +2170,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2105,7 +2216,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2117,7 +2228,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2129,7 +2240,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2141,7 +2252,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2153,7 +2264,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2165,7 +2276,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2177,7 +2288,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2191,7 +2302,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2228,7 +2339,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2240,7 +2351,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2252,7 +2363,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2264,7 +2375,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2278,7 +2389,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2324,7 +2435,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2336,7 +2447,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2348,7 +2459,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2360,7 +2471,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2372,7 +2483,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2386,7 +2497,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2425,7 +2536,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2437,7 +2548,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2449,7 +2560,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2461,7 +2572,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2475,7 +2586,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2514,7 +2625,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2526,7 +2637,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2538,7 +2649,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2550,7 +2661,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2564,7 +2675,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2612,7 +2723,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2624,7 +2735,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2636,7 +2747,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2648,7 +2759,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2660,7 +2771,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2674,7 +2785,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2686,7 +2797,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2698,7 +2809,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2712,7 +2823,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2751,7 +2862,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2763,7 +2874,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2775,7 +2886,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2787,7 +2898,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2801,7 +2912,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2815,7 +2926,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2866,7 +2977,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2878,7 +2989,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2890,7 +3001,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2902,7 +3013,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2914,7 +3025,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2928,7 +3039,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2940,7 +3051,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2952,7 +3063,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2966,7 +3077,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3005,7 +3116,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3017,7 +3128,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3029,7 +3140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3041,7 +3152,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3055,7 +3166,538 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLocations: {
+        parameters: {
+            query?: {
+                /** @description A string to search for in the locations name (case-insensitive). */
+                query?: string;
+                /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
+                after?: string;
+                /** @description Extension: page size, 1..100 (default 100). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the next page; absent on the last page. */
+                    "X-Next-Page"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"][];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU */
+                    country?: string;
+                    /** @description Latitude, -90..90 */
+                    latitude?: number;
+                    /** @description Suburb, town or city */
+                    locality?: string;
+                    /** @description Longitude, -180..180 */
+                    longitude?: number;
+                    /** @description Name of the location */
+                    name: string;
+                    /** @description Phone number of the location */
+                    phoneNumber?: string;
+                    /** @description Postal code */
+                    postalCode?: string;
+                    /** @description State or region */
+                    region?: string;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409); defaults to one made from the name */
+                    slug?: string;
+                    /** @description Street address */
+                    streetAddress?: string;
+                    /** @description Second line of the street address */
+                    streetAddress2?: string;
+                    /** @description IANA time zone; defaults to the organization's */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU; null removes it */
+                    country?: string | null;
+                    /** @description Latitude, -90..90; null removes it */
+                    latitude?: number | null;
+                    /** @description Suburb, town or city; null removes it */
+                    locality?: string | null;
+                    /** @description Longitude, -180..180; null removes it */
+                    longitude?: number | null;
+                    /** @description Name of the location */
+                    name?: string;
+                    /** @description Phone number of the location; null removes it */
+                    phoneNumber?: string | null;
+                    /** @description Postal code; null removes it */
+                    postalCode?: string | null;
+                    /** @description State or region; null removes it */
+                    region?: string | null;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409) */
+                    slug?: string;
+                    /** @description Street address; null removes it */
+                    streetAddress?: string | null;
+                    /** @description Second line of the street address; null removes it */
+                    streetAddress2?: string | null;
+                    /** @description IANA time zone such as Australia/Melbourne */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3113,7 +3755,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3125,7 +3767,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3137,7 +3779,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3149,7 +3791,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3161,7 +3803,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3173,7 +3815,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3185,7 +3827,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3199,7 +3841,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3236,7 +3878,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3248,7 +3890,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3260,7 +3902,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3272,7 +3914,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3284,7 +3926,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3298,7 +3940,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3342,7 +3984,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3354,7 +3996,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3366,7 +4008,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3378,7 +4020,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3390,7 +4032,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3404,7 +4046,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3450,7 +4092,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3462,7 +4104,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3474,7 +4116,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3486,7 +4128,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3498,7 +4140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3512,7 +4154,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3559,7 +4201,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3571,7 +4213,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3583,7 +4225,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3595,7 +4237,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3607,7 +4249,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3621,7 +4263,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3635,7 +4277,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
