@@ -8,6 +8,7 @@ import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
+import type { TokenReads } from './store/repositories/token-repository.js';
 import type { Store } from './store/store.js';
 import { systemResolver, type HostResolver } from './webhooks/url-policy.js';
 import { createWriteSignal } from './webhooks/write-signal.js';
@@ -15,6 +16,8 @@ import { createWriteSignal } from './webhooks/write-signal.js';
 export interface ServiceOverrides {
   /** DNS for webhook URL checks; tests inject a fake one. */
   resolve?: HostResolver;
+  /** Wraps the token lookups by hash; tests count them. */
+  wrapTokenReads?: (reads: TokenReads) => TokenReads;
 }
 
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
@@ -33,7 +36,7 @@ export function createServices(
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
     locations: createLocationService(store),
-    tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
+    tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs, wrapReads: overrides.wrapTokenReads }),
     customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     webhooks: createWebhookService(store, {
       allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,

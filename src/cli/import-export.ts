@@ -13,6 +13,7 @@ import {
 } from '../contract/customer-fields.js';
 import type { Customer } from '../contract/customers.js';
 import type { Services } from '../services.js';
+import { UsageError } from './command.js';
 import { csvCell, readCsvRecords } from './csv.js';
 
 export type FileFormat = 'csv' | 'ndjson';
@@ -36,12 +37,13 @@ const NUMERIC_COLUMNS = new Set(
     .map(([name]) => `statistics.${name}`),
 );
 
-export function parseFormat(raw: string | undefined, file: string | undefined, fallback: FileFormat): FileFormat {
-  if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : fallback;
+/** --format, else the file's extension; a bad value is a usage mistake. */
+export function parseFileFormat(raw: string | undefined, file: string | undefined): FileFormat {
+  if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : 'ndjson';
   const format = raw.toLowerCase();
   if (format === 'csv' || format === 'ndjson') return format;
   if (format === 'jsonl') return 'ndjson';
-  throw new ImportFileError(`--format must be csv or ndjson, got "${raw}"`);
+  throw new UsageError(`--format must be csv or ndjson, got "${raw}"`);
 }
 
 /** CSV cells to the record shape of the API: empty cells are absent, booleans and counts typed, statistics nested. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { forbidden, notFound, unauthorized } from '../../errors.js';
 import type { Principal, Scope, TokenService } from '../../domain/auth/token-service.js';
 
@@ -39,3 +40,11 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService) {
     if (!principal.scopes.has(scope)) throw forbidden(scope);
   });
 }
+
+export const AUTH_PLUGIN = 'customers-api-auth';
+
+/** registerAuth as a named plugin, so the plugins that need `request.principal` can declare it. */
+export const authPlugin = fp<{ tokens: TokenService }>(async (app, { tokens }) => registerAuth(app, tokens), {
+  name: AUTH_PLUGIN,
+  fastify: '5.x',
+});

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import { ErrorSchema } from '../../contract/common.js';
 
@@ -159,3 +160,9 @@ export async function registerOpenApi(
     staticCSP: true,
   });
 }
+
+/** Registered before the routes: @fastify/swagger collects them as they are added. */
+export const openApiPlugin = fp<{ publicUrl: string | undefined; version: string }>(registerOpenApi, {
+  name: 'customers-api-openapi',
+  fastify: '5.x',
+});
