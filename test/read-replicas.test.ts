@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomersClient } from '../src/client/index.js';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { availableBackends, canReachInfra, REPLICA_PORT, urlOnPort, type Backend } from './helpers/backends.js';
 import { createFeedFollower, createSyncRecipe, missedWrites, type Get } from './helpers/sync-recipe.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';

@@ -1,5 +1,5 @@
-import type { Customer } from '../../src/http/schemas/customers.js';
-import type { FeedEvent } from '../../src/http/schemas/events.js';
+import type { Customer } from '../../src/contract/customers.js';
+import type { FeedEvent } from '../../src/contract/events.js';
 
 export interface Page<T> {
   status: number;
