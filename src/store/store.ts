@@ -81,7 +81,16 @@ export interface Store {
   isUnavailableError(error: unknown): boolean;
   /** True for a unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** Connections now: open, idle, and callers waiting for one; SQLite adds the write-ahead log's size. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  walBytes?: number;
 }
 
 export function compileStatement(query: Compilable<unknown>): CompiledStatement {
