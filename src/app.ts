@@ -18,17 +18,17 @@ import { locationRoutes } from './http/routes/locations.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
-import { ErrorSchema } from './http/schemas/common.js';
+import { ErrorSchema } from './contract/common.js';
 import {
   CustomerListTinySchema,
   CustomerSchema,
   CustomerStatisticsSchema,
   CustomerTinySchema,
-} from './http/schemas/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
-import { FeedEventSchema } from './http/schemas/events.js';
-import { OrganizationSchema } from './http/schemas/organizations.js';
-import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
+} from './contract/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { FeedEventSchema } from './contract/events.js';
+import { OrganizationSchema } from './contract/organizations.js';
+import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
-import { ErrorSchema } from '../schemas/common.js';
+import { ErrorSchema } from '../../contract/common.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
 export const SEED_OPERATIONS: ReadonlySet<string> = new Set([

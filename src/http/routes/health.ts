@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Metrics } from '../plugins/metrics.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../../contract/common.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
   app,
