@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import { renderDatabaseMetrics, type Metrics } from '../plugins/metrics.js';
+import type { Metrics } from '../plugins/metrics.js';
 import { errorResponses } from '../../contract/common.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
@@ -91,9 +91,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) =>
-      reply
-        .type('text/plain; version=0.0.4')
-        .send(metrics.render() + renderDatabaseMetrics(await store.replicaStatuses(), store.readStats())),
+    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await metrics.render()),
   );
 };
