@@ -6,7 +6,7 @@ import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from 
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
-import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
@@ -40,10 +40,17 @@ export interface BuildAppOptions {
   config: Config;
   services: Services;
   logger?: FastifyServerOptions['logger'];
+  /** The process's metrics, shared with the webhook dispatcher (server.ts); a fresh set when absent. */
+  metrics?: Metrics;
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
-export async function buildApp({ config, services, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  services,
+  logger,
+  metrics: given,
+}: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     // One log line per request comes from registerRequestLogging instead of Fastify's two.
@@ -108,9 +115,9 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     void parseJson(request, body as string, done);
   });
 
-  const metrics = createMetrics();
+  const metrics = given ?? createMetrics(services.store);
   await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
-  registerRequestLogging(app, metrics);
+  await app.register(metricsPlugin, { metrics });
   registerConnectionGuards(app, config.publicUrl);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);

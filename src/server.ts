@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { createMetrics } from './http/plugins/metrics.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStore, storeOptions } from './store/open-store.js';
@@ -34,7 +35,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     throw error;
   }
   const services = createServices(store, config);
-  const app = await buildApp({ config, services });
+  const metrics = createMetrics(store);
+  const app = await buildApp({ config, services, metrics });
   logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -53,6 +55,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         allowPrivateUrls: config.webhooksAllowPrivateUrls,
         deliveryRetentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
         log: app.log,
+        onAttempt: (attempt) => metrics.webhookAttempt(attempt),
       })
     : undefined;
   const unsubscribe = dispatcher ? services.writeSignal.subscribe(() => dispatcher.wake()) : undefined;

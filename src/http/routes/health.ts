@@ -61,6 +61,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()),
+    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await metrics.render()),
   );
 };

@@ -162,6 +162,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
         await query.execute();
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping(timeoutMs = 2000) {
       await withTimeout(
         pool.query('select 1'),

@@ -268,6 +268,17 @@ export function createSqliteStore(file: string): Store {
       const code = (error as { code?: unknown } | null)?.code;
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
+    poolStats() {
+      // better-sqlite3 is synchronous: between two ticks no connection is busy, and nobody waits for one.
+      const connections = reader === writer ? 1 : 2;
+      let walBytes = 0;
+      try {
+        if (file !== ':memory:') walBytes = fs.statSync(`${file}-wal`).size;
+      } catch {
+        // no WAL file yet (nothing written since the last checkpoint truncated it)
+      }
+      return { total: connections, idle: connections, waiting: 0, walBytes };
+    },
     async purgeErasedData() {
       if (file === ':memory:') return;
       retries.cancel();
