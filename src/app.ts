@@ -10,10 +10,12 @@ import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
+import { oauthRoutes } from './http/routes/oauth.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './http/schemas/common.js';
+import { OAuthErrorSchema } from './http/schemas/oauth.js';
 import {
   CustomerListTinySchema,
   CustomerSchema,
@@ -80,7 +82,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   ]) {
     app.addSchema(schema);
   }
-  for (const schema of [WebhookSchema, WebhookDeliverySchema]) app.addSchema(schema);
+  for (const schema of [WebhookSchema, WebhookDeliverySchema, OAuthErrorSchema]) app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
@@ -97,7 +99,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   const metrics = createMetrics();
   registerErrorHandler(app, services.store);
   registerRequestLogging(app, metrics);
-  registerAuth(app, services.tokens);
+  registerAuth(app, services.tokens, services.oauth.accessTokens, config.publicUrl);
   // Before the routes: it collects them as they are added.
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
   registerRateLimit(app, config.rateLimitPerMinute);
@@ -113,5 +115,6 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

@@ -34,6 +34,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     throw error;
   }
   const services = createServices(store, config);
+  // The issuer's first signing key is made on first start (workers find the one their primary made).
+  if (options.migrate !== false) await services.oauth.keys.jwks();
   const app = await buildApp({ config, services });
   logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');
   try {

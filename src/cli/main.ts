@@ -17,6 +17,13 @@ import { countOrganizations, listAllOrganizations } from '../store/repositories/
 import { DatabaseConnectError, migrateToLatest, openStore, storeOptions } from '../store/open-store.js';
 import { organizationRowToOrganization } from '../domain/organizations/organization-service.js';
 import { runWebhooksCommand, WebhooksUsageError } from './webhooks-command.js';
+import {
+  OAuthUsageError,
+  runClientCommand,
+  runKeysCommand,
+  runUserCommand,
+  type OAuthCommandOptions,
+} from './oauth-commands.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -29,6 +36,16 @@ Commands:
   token create --org ORG_ID [--org ORG_ID ...] --scopes customers:read[,customers:write,webhooks:manage] [--name NAME]
   token list
   token revoke TOKEN_ID
+  client create --name NAME --org ORG_ID [--org ...] --scopes customers:read[,...] [--redirect-uri URL ...] [--public]
+                                register an OAuth client (a LOKE add-on); prints client_id and, unless --public,
+                                a client_secret shown only once
+  client list
+  client revoke CLIENT_ID
+  user create --email EMAIL --org ORG_ID [--org ...] --scopes customers:read[,...] [--password-stdin]
+                                an operator user who signs in at /authorize (password prompted, or read from stdin)
+  user list
+  keys list                     the OpenID Connect issuer's signing keys
+  keys rotate                   a new signing key; old ones stay in the JWKS until their last token expires
   demo [--customers N] [--name NAME]   create a demo organization with customers, lists and a token
   import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N] [--threads N]
                                 upsert customers from a CSV or NDJSON file (by id, else by email), streaming
@@ -44,6 +61,8 @@ Options:
   -h, --help                    this help
 
 Environment: DATABASE_URL (sqlite:<path> | postgres://...), PORT, HOST, PUBLIC_URL, LOG_LEVEL, DEFAULT_PHONE_REGION,
+  TOKEN_CACHE_TTL_MS, ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS, SIGNIN_MAX_FAILURES_PER_ACCOUNT,
+  SIGNIN_MAX_FAILURES_PER_ADDRESS,
   WORKERS, DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS,
   WEBHOOKS_ALLOW_PRIVATE_URLS, WEBHOOK_RETRY_BASE_MS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_POLL_INTERVAL_MS,
   WEBHOOK_DELIVERY_RETENTION_DAYS, WEBHOOK_DISPATCHER.`;
@@ -116,7 +135,7 @@ async function serve(config: Config, out: Output): Promise<number> {
   }
   if (config.workers > 1) {
     // Migrate once here, so the workers start on a ready schema instead of queueing on the migration lock.
-    await withServices(config, async () => undefined);
+    await withServices(config, async (services) => services.oauth.keys.jwks());
     const log = primaryLogger(config);
     log.info(
       `customers-api primary ${process.pid}: starting ${config.workers} workers on ${config.host}:${config.port} (${config.database.kind})`,
@@ -164,6 +183,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       ref: { type: 'string' },
+      email: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean', default: false },
+      'password-stdin': { type: 'boolean', default: false },
     },
   });
   const out: Output = {
@@ -327,6 +350,30 @@ export async function main(argv: string[], env: Record<string, string | undefine
           });
         } catch (error) {
           if (error instanceof WebhooksUsageError) throw new UsageError(error.message);
+          throw error;
+        }
+      });
+    case 'keys':
+    case 'client':
+    case 'user':
+      return withServices(config, async (services) => {
+        const options: OAuthCommandOptions = {
+          organizationIds: values.org,
+          scopes: values.scopes,
+          name: values.name,
+          email: values.email,
+          redirectUris: values['redirect-uri'],
+          public: values.public,
+          passwordStdin: values['password-stdin'],
+          issuer: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
+          print: (human, data) => out.print(human, data),
+        };
+        try {
+          if (command === 'keys') return await runKeysCommand(services, sub, options);
+          if (command === 'client') return await runClientCommand(services, sub, rest, options);
+          return await runUserCommand(services, sub, options);
+        } catch (error) {
+          if (error instanceof OAuthUsageError) throw new UsageError(error.message);
           throw error;
         }
       });
