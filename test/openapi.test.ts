@@ -153,7 +153,7 @@ describe('OpenAPI document', () => {
         if (op.tags?.includes('OAuth')) {
           // The protocol endpoints answer RFC 6749 errors, not the API's error body.
           expect(response.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/OAuthError' });
-          expect(response.description).toContain('`invalid_request`');
+          expect(response.description).toMatch(status === '401' ? /`invalid_client`/ : /`invalid_request`/);
           continue;
         }
         errorResponses++;
