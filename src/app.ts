@@ -8,9 +8,11 @@ import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
+import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { oauthRoutes } from './http/routes/oauth.js';
+import { locationRoutes } from './http/routes/locations.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -27,6 +29,7 @@ import { FeedEventSchema } from './http/schemas/events.js';
 import { OrganizationSchema } from './http/schemas/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
 import type { Services } from './services.js';
+import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -82,7 +85,8 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   ]) {
     app.addSchema(schema);
   }
-  for (const schema of [WebhookSchema, WebhookDeliverySchema, OAuthErrorSchema]) app.addSchema(schema);
+  for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
+    app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
@@ -97,7 +101,7 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   const metrics = createMetrics();
-  registerErrorHandler(app, services.store);
+  registerErrorHandler(app, services.store, config.publicUrl);
   registerRequestLogging(app, metrics);
   registerAuth(app, services.tokens, services.oauth.accessTokens, config.publicUrl);
   // Before the routes: it collects them as they are added.
@@ -109,11 +113,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   await app.register(healthRoutes, { store: services.store, metrics });
+  await app.register(errorDocsRoutes);
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services });
+  await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   return app;

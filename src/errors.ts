@@ -20,6 +20,14 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
+/** The page, served by the API itself, with one anchored entry per code; each error body links to its entry. */
+export const ERROR_DOCS_PATH = '/docs/errors';
+
+/** `documentation` of an error body: the absolute URL of the code's entry (`https://host/docs/errors#not_found`). */
+export function errorDocumentationUrl(baseUrl: string, code: ErrorCode): string {
+  return `${baseUrl}${ERROR_DOCS_PATH}#${code}`;
+}
+
 export interface ErrorDetail {
   field: string;
   message: string;

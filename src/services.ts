@@ -5,6 +5,7 @@ import { createCustomerImportService } from './domain/customers/customer-import.
 import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
+import { createLocationService } from './domain/locations/location-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
@@ -42,6 +43,7 @@ export function createServices(
     events: createEventService(store),
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
+    locations: createLocationService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
     oauth: createOAuthServices(store, {
       cacheTtlMs: config.tokenCacheTtlMs,

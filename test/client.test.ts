@@ -10,6 +10,7 @@ import {
 } from '../src/client/index.js';
 import type { Customer } from '../src/http/schemas/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
+import { raiseOrganizationClock } from '../src/store/repositories/organization-repository.js';
 import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -374,76 +375,98 @@ await describeEachBackend('client SDK', (backend) => {
     await expect(client.organizations.get(orgId, { signal: already })).rejects.toThrow('already aborted');
   });
 
-  it('syncs by updatedAt without missing updates made while it runs', async () => {
-    const org = (await server.createOrganization('Sync')).id;
-    const syncToken = await server.createToken([org], ['customers:read', 'customers:write']);
-    // Old customers (2021) behind a handful of fresh ones: a run must stop paging once it passes the watermark.
-    await insertCustomersDirectly(server.store, org, 200, { prefix: 'old' });
-    const fresh: Customer[] = [];
-    for (let i = 0; i < 12; i++) fresh.push(await server.createCustomer(org, { firstName: `Fresh${i}` }, syncToken));
+  // How many pages the second run reads depends on how many customers share the watermark's (one-second) updatedAt,
+  // so each layout pins the organization's commit clock a minute ahead of real time: every write after that gets
+  // the previous write's clock + 1 ms, and the layout no longer depends on when the second boundary happens to fall.
+  it.each([
+    { layout: 'all fresh customers in the watermark second', firstFreshMs: 1, pages: 4, updatesDuringRun: 3 },
+    { layout: 'fresh customers straddling a second boundary', firstFreshMs: -10, pages: 2, updatesDuringRun: 2 },
+  ])(
+    'syncs by updatedAt without missing updates made while it runs ($layout)',
+    async ({ firstFreshMs, pages, updatesDuringRun }) => {
+      const org = (await server.createOrganization('Sync')).id;
+      const syncToken = await server.createToken([org], ['customers:read', 'customers:write']);
+      // Old customers (2021) behind a handful of fresh ones: a run must stop paging once it passes the watermark.
+      await insertCustomersDirectly(server.store, org, 200, { prefix: 'old' });
+      const second0 = Math.ceil((Date.now() + 60_000) / 1000) * 1000;
+      await raiseOrganizationClock(server.store.db, server.store, org, second0 + firstFreshMs - 1);
+      const fresh: Customer[] = [];
+      for (let i = 0; i < 12; i++) fresh.push(await server.createCustomer(org, { firstName: `Fresh${i}` }, syncToken));
+      expect(Date.parse(fresh[0]!.createdAt!)).toBe(Math.floor((second0 + firstFreshMs) / 1000) * 1000);
 
-    const first = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(org, null);
-    expect(first.customers).toHaveLength(212);
-    expect(new Set(first.customers.map((c) => c.id)).size).toBe(212);
-    expect(first.watermark).toBe(first.customers[0]!.updatedAt);
+      const first = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+        org,
+        null,
+      );
+      expect(first.customers).toHaveLength(212);
+      expect(new Set(first.customers.map((c) => c.id)).size).toBe(212);
+      expect(first.watermark).toBe(first.customers[0]!.updatedAt);
 
-    // Updated between runs: must be in the next run.
-    const update = (id: string, lastName: string) =>
-      server.request('PATCH', `/organizations/${org}/customers/${id}`, { token: syncToken, body: { lastName } });
-    expect((await update(fresh[0]!.id, 'BeforeRun')).status).toBe(200);
+      // Updated between runs: must be in the next run.
+      const update = (id: string, lastName: string) =>
+        server.request('PATCH', `/organizations/${org}/customers/${id}`, { token: syncToken, body: { lastName } });
+      expect((await update(fresh[0]!.id, 'BeforeRun')).status).toBe(200);
 
-    // Updated while the next run pages (after each page it receives): must be in the run after it.
-    const duringRun = [fresh[3]!.id, fresh[5]!.id, fresh[1]!.id];
-    const calls: string[] = [];
-    const interleaving: FetchLike = async (url, init) => {
-      calls.push(url);
-      const response = await fetch(url, init);
-      const id = duringRun[calls.length - 1];
-      if (id !== undefined) expect((await update(id, `During${calls.length}`)).status).toBe(200);
-      return response;
-    };
-    const second = await new CustomersClient({
-      baseUrl: server.baseUrl,
-      token: syncToken,
-      fetch: interleaving,
-    }).sync.updatedSince(org, first.watermark, { pageSize: 3 });
-    const secondIds = second.customers.map((c) => c.id);
-    expect(secondIds).toContain(fresh[0]!.id);
-    expect(second.customers.find((c) => c.id === fresh[0]!.id)!.lastName).toBe('BeforeRun');
-    expect(new Set(secondIds).size).toBe(secondIds.length);
-    expect(secondIds.some((id) => id.length === 0)).toBe(false);
-    // It stopped paging at the watermark instead of reading all 212 customers.
-    expect(calls.length).toBeLessThan(212 / 3);
-    expect(second.customers.every((c) => Date.parse(c.updatedAt!) >= Date.parse(first.watermark!))).toBe(true);
+      // Updated while the next run pages (after each page it receives): must be in the run after it. Only the
+      // updates actually made count: a run that passes the watermark early makes fewer requests.
+      const duringRun = [fresh[3]!.id, fresh[5]!.id, fresh[1]!.id];
+      const calls: string[] = [];
+      const made: { id: string; lastName: string }[] = [];
+      const interleaving: FetchLike = async (url, init) => {
+        calls.push(url);
+        const response = await fetch(url, init);
+        const id = duringRun[calls.length - 1];
+        if (id !== undefined) {
+          const lastName = `During${calls.length}`;
+          expect((await update(id, lastName)).status).toBe(200);
+          made.push({ id, lastName });
+        }
+        return response;
+      };
+      const second = await new CustomersClient({
+        baseUrl: server.baseUrl,
+        token: syncToken,
+        fetch: interleaving,
+      }).sync.updatedSince(org, first.watermark, { pageSize: 3 });
+      const secondIds = second.customers.map((c) => c.id);
+      expect(secondIds).toContain(fresh[0]!.id);
+      expect(second.customers.find((c) => c.id === fresh[0]!.id)!.lastName).toBe('BeforeRun');
+      expect(new Set(secondIds).size).toBe(secondIds.length);
+      expect(secondIds.some((id) => id.length === 0)).toBe(false);
+      // It stopped paging at the watermark instead of reading all 212 customers.
+      expect(calls).toHaveLength(pages);
+      expect(made).toHaveLength(updatesDuringRun);
+      expect(second.customers.every((c) => Date.parse(c.updatedAt!) >= Date.parse(first.watermark!))).toBe(true);
 
-    const third = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
-      org,
-      second.watermark,
-    );
-    for (const [i, id] of duringRun.entries()) {
-      const latest = third.customers.find((c) => c.id === id);
-      expect(latest, `update ${i + 1} made during the second run`).toBeDefined();
-      expect(latest!.lastName).toBe(`During${i + 1}`);
-    }
-    expect(third.customers.some((c) => c.firstName.startsWith('old'))).toBe(false);
+      const third = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+        org,
+        second.watermark,
+      );
+      for (const [i, { id, lastName }] of made.entries()) {
+        const latest = third.customers.find((c) => c.id === id);
+        expect(latest, `update ${i + 1} made during the second run`).toBeDefined();
+        expect(latest!.lastName).toBe(lastName);
+      }
+      expect(third.customers.some((c) => c.firstName.startsWith('old'))).toBe(false);
 
-    // Nothing changed since: the watermark stays, and only the watermark's own second can come back.
-    const fourth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
-      org,
-      third.watermark,
-    );
-    expect(fourth.watermark).toBe(third.watermark);
-    expect(fourth.customers.every((c) => c.updatedAt === third.watermark)).toBe(true);
+      // Nothing changed since: the watermark stays, and only the watermark's own second can come back.
+      const fourth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+        org,
+        third.watermark,
+      );
+      expect(fourth.watermark).toBe(third.watermark);
+      expect(fourth.customers.every((c) => c.updatedAt === third.watermark)).toBe(true);
 
-    // A Date watermark with milliseconds still includes customers updated earlier in that second.
-    const precise = new Date(Date.parse(third.watermark!) + 999);
-    const fifth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
-      org,
-      precise,
-    );
-    expect(fifth.customers.map((c) => c.id).sort()).toEqual(fourth.customers.map((c) => c.id).sort());
-    expect(fifth.customers.length).toBeGreaterThan(0);
-  });
+      // A Date watermark with milliseconds still includes customers updated earlier in that second.
+      const precise = new Date(Date.parse(third.watermark!) + 999);
+      const fifth = await new CustomersClient({ baseUrl: server.baseUrl, token: syncToken }).sync.updatedSince(
+        org,
+        precise,
+      );
+      expect(fifth.customers.map((c) => c.id).sort()).toEqual(fourth.customers.map((c) => c.id).sort());
+      expect(fifth.customers.length).toBeGreaterThan(0);
+    },
+  );
   it('covers the write extensions: If-Match, Idempotency-Key and erasure', async () => {
     const created = await writer.customers.create(
       orgId,

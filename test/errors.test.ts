@@ -29,10 +29,42 @@ await describeEachBackend('errors', (backend) => {
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       expect(res.body).toEqual({
-        code: 'not_found',
+        type: 'not_found',
         message: expect.any(String),
         instance: expect.stringMatching(/^[0-9A-Z]{26}$/),
+        documentation: `${server.baseUrl}/docs/errors#not_found`,
+        code: 'not_found',
       });
+      expect(Object.keys(res.body as object)).toEqual(['type', 'message', 'instance', 'documentation', 'code']);
+    }
+  });
+
+  it('serves the error catalog page that documentation URLs point at, one anchor per code', async () => {
+    const res = await fetch(`${server.baseUrl}/docs/errors`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    for (const [code, { status }] of Object.entries(ERROR_CATALOG)) {
+      expect(html).toContain(`<section id="${code}"><h2><code>${code}</code> <small>HTTP ${status}</small>`);
+    }
+  });
+
+  it('builds documentation URLs on PUBLIC_URL when it is set', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const app = await buildApp({
+      config: { ...server.config, publicUrl: 'https://customers.example.com/api' },
+      services: server.services,
+      logger: false,
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/organizations' });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({
+        type: 'unauthorized',
+        documentation: 'https://customers.example.com/api/docs/errors#unauthorized',
+      });
+    } finally {
+      await app.close();
     }
   });
 

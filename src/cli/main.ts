@@ -24,6 +24,7 @@ import {
   runUserCommand,
   type OAuthCommandOptions,
 } from './oauth-commands.js';
+import { LOCATION_FLAGS, LocationUsageError, runLocationCommand } from './location-command.js';
 
 const USAGE = `customers-api <command> [options]
 
@@ -52,6 +53,9 @@ Commands:
   export --org ORG [--format ndjson|csv] [--output FILE]
                                 stream every customer of the organization to stdout or a file
   openapi [--output FILE]       print the OpenAPI document (npm run openapi writes docs/openapi.json)
+  location create --org ORG_ID --name NAME [--slug SLUG] [--timezone TZ] [--country CC] [--phone P] [--street S]
+                  [--street2 S] [--locality L] [--region R] [--postal-code PC] [--latitude LAT] [--longitude LON]
+  location list --org ORG_ID [--query TEXT]
   webhooks list --org ORG_ID
   webhooks deliveries --org ORG_ID --ref REF      recent delivery attempts, newest first
   webhooks retry --org ORG_ID --ref REF DELIVERY_ID   redeliver the event of a failed attempt
@@ -187,6 +191,17 @@ export async function main(argv: string[], env: Record<string, string | undefine
       'redirect-uri': { type: 'string', multiple: true },
       public: { type: 'boolean', default: false },
       'password-stdin': { type: 'boolean', default: false },
+      query: { type: 'string' },
+      slug: { type: 'string' },
+      country: { type: 'string' },
+      phone: { type: 'string' },
+      street: { type: 'string' },
+      street2: { type: 'string' },
+      locality: { type: 'string' },
+      region: { type: 'string' },
+      'postal-code': { type: 'string' },
+      latitude: { type: 'string' },
+      longitude: { type: 'string' },
     },
   });
   const out: Output = {
@@ -340,6 +355,23 @@ export async function main(argv: string[], env: Record<string, string | undefine
       else fs.writeFileSync(values.output, text);
       return 0;
     }
+    case 'location':
+      return withServices(config, async (services) => {
+        const flags = Object.fromEntries(
+          Object.keys(LOCATION_FLAGS).map((flag) => [flag, values[flag as keyof typeof LOCATION_FLAGS]]),
+        );
+        try {
+          return await runLocationCommand(services, sub, {
+            organizationId: values.org === undefined ? undefined : singleOrg(values.org, 'location'),
+            flags,
+            query: values.query,
+            print: (human, data) => out.print(human, data),
+          });
+        } catch (error) {
+          if (error instanceof LocationUsageError) throw new UsageError(error.message);
+          throw error;
+        }
+      });
     case 'webhooks':
       return withServices(config, async (services) => {
         try {

@@ -1,5 +1,6 @@
 import type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
 import type { FeedEvent } from '../http/schemas/events.js';
+import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
 import type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
 import type { Organization } from '../http/schemas/organizations.js';
 import type {
@@ -26,6 +27,7 @@ export type {
 export type { Organization } from '../http/schemas/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
 export type { FeedEvent } from '../http/schemas/events.js';
+export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
 export type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
 
 export interface CustomersClientOptions {
@@ -469,6 +471,79 @@ export class CustomersClient {
         ...options,
       });
     },
+  };
+
+  /** Locations (venues) of an organization (LOKE); create and update are our extension. */
+  readonly locations = {
+    /**
+     * Every location, or those whose name contains `query` (case-insensitive), across pages.
+     *
+     * @example
+     * const richmond = await client.locations.list(orgId, { query: 'richmond' }).toArray();
+     */
+    list: (
+      organizationId: string,
+      options: CallOptions & { query?: string; limit?: number } = {},
+    ): PagedList<Location> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/locations`,
+        query: { query: options.query, limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * One location.
+     *
+     * @example
+     * const { name, timezone } = await client.locations.get(orgId, locationId);
+     */
+    get: async (organizationId: string, locationId: string, options: CallOptions = {}): Promise<Location> =>
+      (
+        await this.#transport.request<Location>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/locations/${enc(locationId)}`,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Creates a location (not retried: a POST). A slug another location has is a 409 `conflict`.
+     *
+     * @example
+     * const loc = await client.locations.create(orgId, { name: 'Richmond', country: 'AU' });
+     */
+    create: async (organizationId: string, body: CreateLocationBody, options: CallOptions = {}): Promise<Location> =>
+      (
+        await this.#transport.request<Location>({
+          method: 'POST',
+          path: `/organizations/${enc(organizationId)}/locations`,
+          body,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Changes the given fields; `null` removes an optional one.
+     *
+     * @example
+     * await client.locations.update(orgId, locationId, { phoneNumber: '0398765432', region: null });
+     */
+    update: async (
+      organizationId: string,
+      locationId: string,
+      body: UpdateLocationBody,
+      options: CallOptions = {},
+    ): Promise<Location> =>
+      (
+        await this.#transport.request<Location>({
+          method: 'PATCH',
+          path: `/organizations/${enc(organizationId)}/locations/${enc(locationId)}`,
+          body,
+          ...options,
+        })
+      ).body,
   };
 
   /** Spend of a customer (extension), feeding `totalSpend` and `lastSpentAt`. */

@@ -162,21 +162,21 @@ export class Transport {
         else if (timedOut) {
           failure = new CustomersApiError({
             status: 0,
-            code: 'timeout',
+            type: 'timeout',
             message: `No response within ${timeoutMs} ms: ${request.method} ${url}`,
             cause: error,
           });
         } else if (error instanceof SyntaxError) {
           throw new CustomersApiError({
             status: 0,
-            code: 'invalid_response',
+            type: 'invalid_response',
             message: `The response is not JSON: ${request.method} ${url}`,
             cause: error,
           });
         } else {
           failure = new CustomersApiError({
             status: 0,
-            code: 'network_error',
+            type: 'network_error',
             message: `${request.method} ${url} failed: ${(error as Error).message}`,
             cause: error,
           });

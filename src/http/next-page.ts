@@ -1,5 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** Base of the absolute URLs the server sends: `PUBLIC_URL`, else the request's own scheme and host. */
+export function requestOrigin(request: FastifyRequest, publicUrl: string | undefined): string {
+  return publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
 /**
  * Sets `X-Next-Page` to the absolute URL of the next page: the original query
  * with `after` replaced. Absolute so that both `new URL(header, base)` and a
@@ -16,6 +21,5 @@ export function setNextPage(
   const params = new URLSearchParams(query);
   params.delete('after');
   params.append('after', cursor);
-  const base = publicUrl ?? `${request.protocol}://${request.host}`;
-  void reply.header('X-Next-Page', `${base}${path}?${params.toString()}`);
+  void reply.header('X-Next-Page', `${requestOrigin(request, publicUrl)}${path}?${params.toString()}`);
 }

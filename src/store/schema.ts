@@ -243,6 +243,27 @@ export interface OAuthSignInFailuresTable {
   failures: number;
 }
 
+export interface LocationsTable {
+  organization_id: string;
+  id: string;
+  name: string;
+  /** `name` lowered, for the case-insensitive `query=` search. */
+  name_search: string;
+  slug: string;
+  timezone: string;
+  phone_number: string | null;
+  street_address: string | null;
+  street_address2: string | null;
+  locality: string | null;
+  region: string | null;
+  postal_code: string | null;
+  country: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -264,4 +285,5 @@ export interface Database {
   oauth_refresh_tokens: OAuthRefreshTokensTable;
   oauth_revocations: OAuthRevocationsTable;
   oauth_signin_failures: OAuthSignInFailuresTable;
+  locations: LocationsTable;
 }

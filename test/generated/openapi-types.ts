@@ -340,6 +340,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{organizationId}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List locations
+         * @description List all or filtered locations for an organization, in creation order, paged by 100. Use X-Next-Page to retrieve the next page of results
+         */
+        get: operations["listLocations"];
+        put?: never;
+        /**
+         * Create a location (extension)
+         * @description The slug defaults to one made from the name and must be unique in the organization (409).
+         */
+        post: operations["createLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/locations/{locationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a location
+         * @description Get a location.
+         */
+        get: operations["getLocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a location (extension)
+         * @description Changes the given fields; null removes an optional one.
+         */
+        patch: operations["updateLocation"];
+        trace?: never;
+    };
     "/organizations/{organizationId}/webhooks/{ref}": {
         parameters: {
             query?: never;
@@ -513,18 +561,30 @@ export interface components {
         /** Error */
         Error: {
             /**
-             * @description Stable error code
-             * @example not_found
+             * @description Stable error code from the catalog
+             * @enum {string}
              */
-            code: string;
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
             instance: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the code's entry in the error catalog page this server serves (/docs/errors#<type>).
+             * @example http://127.0.0.1:3000/docs/errors#not_found
+             */
+            documentation: string;
             /** @description For validation errors: which field, and why. */
             details?: {
                 field: string;
                 message: string;
             }[];
+            /**
+             * @description Alias of type, kept for clients of earlier versions.
+             * @enum {string}
+             */
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {
@@ -722,6 +782,57 @@ export interface components {
             replay: boolean;
         };
         /**
+         * Location
+         * @description A full organization location
+         */
+        Location: {
+            /** @description Country; ours are ISO 3166-1 alpha-2 codes (LOKE may send names) */
+            country?: string;
+            /** @description Unique Location ID */
+            id: string;
+            /**
+             * @description Latitude in decimal degrees
+             * @example -37.8236
+             */
+            latitude?: number;
+            /** @description Suburb, town or city */
+            locality?: string;
+            /**
+             * @description Longitude in decimal degrees
+             * @example 144.9913
+             */
+            longitude?: number;
+            /** @description Name of the location */
+            name: string;
+            /** @description Phone number of the location */
+            phoneNumber?: string;
+            /** @description Postal code */
+            postalCode?: string;
+            /** @description State or region */
+            region?: string;
+            /**
+             * @description URL-friendly name, unique within the organization
+             * @example richmond
+             */
+            slug: string;
+            /** @description Street address */
+            streetAddress?: string;
+            /** @description Second line of the street address */
+            streetAddress2?: string;
+            /**
+             * @description IANA time zone of the location
+             * @example Australia/Melbourne
+             */
+            timezone: string;
+        };
+        /** LocationTiny */
+        LocationTiny: {
+            /** @description Unique Location ID */
+            id: string;
+            /** @description Name of the location */
+            name: string;
+        };
+        /**
          * OAuthError
          * @description An OAuth 2.0 error (RFC 6749 section 5.2).
          */
@@ -789,7 +900,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -850,7 +961,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -862,7 +973,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -874,7 +985,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -886,7 +997,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -900,7 +1011,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -937,7 +1048,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -949,7 +1060,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -961,7 +1072,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -973,7 +1084,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -987,7 +1098,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1028,7 +1139,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1040,7 +1151,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1052,7 +1163,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1064,7 +1175,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1076,7 +1187,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1090,7 +1201,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1127,7 +1238,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1139,7 +1250,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1151,7 +1262,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1163,7 +1274,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1177,7 +1288,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1240,7 +1351,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1252,7 +1363,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1264,7 +1375,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1276,7 +1387,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1288,7 +1399,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `precondition_failed`: If-Match does not match the current ETag.
              */
             412: {
@@ -1300,7 +1411,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1312,7 +1423,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1324,7 +1435,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1338,7 +1449,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1388,7 +1499,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1400,7 +1511,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1412,7 +1523,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1424,7 +1535,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1436,7 +1547,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1450,7 +1561,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1512,7 +1623,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1524,7 +1635,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1536,7 +1647,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1548,7 +1659,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1560,7 +1671,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -1574,7 +1685,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -1586,7 +1697,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -1598,7 +1709,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1612,7 +1723,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1658,7 +1769,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1670,7 +1781,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1682,7 +1793,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1694,7 +1805,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1706,7 +1817,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1720,7 +1831,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1766,7 +1877,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1778,7 +1889,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1790,7 +1901,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1802,7 +1913,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1814,7 +1925,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1828,7 +1939,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1872,7 +1983,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1884,7 +1995,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -1896,7 +2007,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -1908,7 +2019,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -1920,7 +2031,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -1934,7 +2045,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -1978,7 +2089,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -1990,7 +2101,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2002,7 +2113,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2014,7 +2125,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2026,7 +2137,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2038,7 +2149,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2050,7 +2161,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2064,7 +2175,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2103,7 +2214,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2115,7 +2226,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2127,7 +2238,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2139,7 +2250,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2153,7 +2264,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2199,7 +2310,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2211,7 +2322,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2223,7 +2334,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2235,7 +2346,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2247,7 +2358,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2259,7 +2370,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2271,7 +2382,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2285,7 +2396,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2322,7 +2433,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2334,7 +2445,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2346,7 +2457,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2358,7 +2469,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2372,7 +2483,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2418,7 +2529,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2430,7 +2541,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2442,7 +2553,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2454,7 +2565,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2466,7 +2577,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2480,7 +2591,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2519,7 +2630,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2531,7 +2642,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2543,7 +2654,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2555,7 +2666,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2569,7 +2680,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2608,7 +2719,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2620,7 +2731,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2632,7 +2743,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2644,7 +2755,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2658,7 +2769,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2706,7 +2817,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2718,7 +2829,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2730,7 +2841,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2742,7 +2853,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2754,7 +2865,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2768,7 +2879,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -2780,7 +2891,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -2792,7 +2903,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2806,7 +2917,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2845,7 +2956,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2857,7 +2968,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2869,7 +2980,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -2881,7 +2992,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -2895,7 +3006,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -2909,7 +3020,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -2960,7 +3071,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -2972,7 +3083,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -2984,7 +3095,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -2996,7 +3107,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3008,7 +3119,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3022,7 +3133,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3034,7 +3145,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3046,7 +3157,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3060,7 +3171,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3099,7 +3210,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3111,7 +3222,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3123,7 +3234,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3135,7 +3246,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3149,7 +3260,538 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLocations: {
+        parameters: {
+            query?: {
+                /** @description A string to search for in the locations name (case-insensitive). */
+                query?: string;
+                /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
+                after?: string;
+                /** @description Extension: page size, 1..100 (default 100). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the next page; absent on the last page. */
+                    "X-Next-Page"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"][];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU */
+                    country?: string;
+                    /** @description Latitude, -90..90 */
+                    latitude?: number;
+                    /** @description Suburb, town or city */
+                    locality?: string;
+                    /** @description Longitude, -180..180 */
+                    longitude?: number;
+                    /** @description Name of the location */
+                    name: string;
+                    /** @description Phone number of the location */
+                    phoneNumber?: string;
+                    /** @description Postal code */
+                    postalCode?: string;
+                    /** @description State or region */
+                    region?: string;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409); defaults to one made from the name */
+                    slug?: string;
+                    /** @description Street address */
+                    streetAddress?: string;
+                    /** @description Second line of the street address */
+                    streetAddress2?: string;
+                    /** @description IANA time zone; defaults to the organization's */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Location ID */
+                locationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU; null removes it */
+                    country?: string | null;
+                    /** @description Latitude, -90..90; null removes it */
+                    latitude?: number | null;
+                    /** @description Suburb, town or city; null removes it */
+                    locality?: string | null;
+                    /** @description Longitude, -180..180; null removes it */
+                    longitude?: number | null;
+                    /** @description Name of the location */
+                    name?: string;
+                    /** @description Phone number of the location; null removes it */
+                    phoneNumber?: string | null;
+                    /** @description Postal code; null removes it */
+                    postalCode?: string | null;
+                    /** @description State or region; null removes it */
+                    region?: string | null;
+                    /** @description Lowercase letters, digits and single hyphens; unique within the organization (else 409) */
+                    slug?: string;
+                    /** @description Street address; null removes it */
+                    streetAddress?: string | null;
+                    /** @description Second line of the street address; null removes it */
+                    streetAddress2?: string | null;
+                    /** @description IANA time zone such as Australia/Melbourne */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3207,7 +3849,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3219,7 +3861,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3231,7 +3873,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3243,7 +3885,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3255,7 +3897,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `payload_too_large`: The request body exceeds 1 MiB.
              */
             413: {
@@ -3267,7 +3909,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unsupported_media_type`: The request body is not application/json.
              */
             415: {
@@ -3279,7 +3921,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3293,7 +3935,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3330,7 +3972,7 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3342,7 +3984,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3354,7 +3996,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3366,7 +4008,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3378,7 +4020,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3392,7 +4034,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3436,7 +4078,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3448,7 +4090,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3460,7 +4102,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3472,7 +4114,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3484,7 +4126,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3498,7 +4140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3544,7 +4186,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3556,7 +4198,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3568,7 +4210,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3580,7 +4222,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3592,7 +4234,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3606,7 +4248,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {
@@ -3653,7 +4295,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `bad_request`: The request is malformed or a field is invalid.
              */
             400: {
@@ -3665,7 +4307,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
              */
             401: {
@@ -3677,7 +4319,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `forbidden`: The token lacks the scope this operation needs.
              */
             403: {
@@ -3689,7 +4331,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
@@ -3701,7 +4343,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
@@ -3715,7 +4357,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3729,7 +4371,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Error. `code` is one of:
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `unavailable`: The database is unreachable; retry later.
              */
             503: {

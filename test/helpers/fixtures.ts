@@ -10,10 +10,12 @@ export interface FeedEvent {
 }
 
 export interface ErrorBody {
-  code: string;
+  type: string;
   message: string;
   instance: string;
+  documentation: string;
   details?: { field: string; message: string }[];
+  code: string;
 }
 
 /** A fresh organization with a read token and a read+write token. */
@@ -56,9 +58,16 @@ export async function lastSequence(server: TestServer, orgId: string, token: str
   return events.at(-1)?.sequence ?? 0;
 }
 
+/** LOKE's error body: `type` is the code, `code` its alias, `documentation` the code's entry on /docs/errors. */
 export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
   expect(response.status).toBe(status);
   expect(response.body).toEqual(
-    expect.objectContaining({ code, message: expect.any(String), instance: expect.any(String) }),
+    expect.objectContaining({
+      type: code,
+      code,
+      message: expect.any(String),
+      instance: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      documentation: expect.stringMatching(new RegExp(`^https?://[^/]+/docs/errors#${code}$`)),
+    }),
   );
 }

@@ -2,11 +2,17 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../../errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Store } from '../../store/store.js';
+import { requestOrigin } from '../next-page.js';
+import { renderErrorBody } from './error-body.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** ULID of the error this request ended with, logged with the request line. */
     errorInstance: string | undefined;
+  }
+  interface FastifyInstance {
+    /** `PUBLIC_URL` when configured: the base of absolute URLs the server sends (X-Next-Page, error documentation). */
+    publicUrl: string | undefined;
   }
 }
 
@@ -54,14 +60,18 @@ export function sendError(
   const instance = newId();
   request.errorInstance = instance;
   if (headers) void reply.headers(headers);
-  const body: Record<string, unknown> = { code, message, instance };
-  if (details && details.length > 0) body.details = details;
+  const body = renderErrorBody(code, message, {
+    instance,
+    baseUrl: requestOrigin(request, request.server.publicUrl),
+    details,
+  });
   return reply.code(ERROR_CATALOG[code].status).type('application/json; charset=utf-8').send(body);
 }
 
-/** One place that turns every failure into `{code, message, instance}` with the right status. */
-export function registerErrorHandler(app: FastifyInstance, store: Store) {
+/** One place that turns every failure into LOKE's `{type, message, instance, documentation}` with the right status. */
+export function registerErrorHandler(app: FastifyInstance, store: Store, publicUrl: string | undefined) {
   app.decorateRequest('errorInstance', undefined);
+  app.decorate('publicUrl', publicUrl);
 
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),

@@ -30,7 +30,7 @@ function codesByStatus(): Map<number, ErrorCode[]> {
 export function describeErrorStatus(status: number): string {
   const codes = codesByStatus().get(status) ?? [];
   const lines = codes.map((code) => `- \`${code}\`: ${ERROR_CATALOG[code].description}`);
-  return [`Error. \`code\` is one of:`, ...lines].join('\n');
+  return [`Error. \`type\` (and its alias \`code\`) is one of:`, ...lines].join('\n');
 }
 
 /** The protocol endpoints answer RFC 6749 errors; their responses list those codes instead. */
@@ -51,8 +51,10 @@ const RETRY_AFTER = {
 const DESCRIPTION = `Self-hostable implementation of the LOKE Customers API.
 
 Operations marked \`x-extension: true\` are not part of the LOKE Customers API reference; they are
-platform or operator additions of this server. Errors are \`{code, message, instance}\` JSON (validation
-errors add \`details\`); each error response below lists the codes that status can carry.
+platform or operator additions of this server. Errors are LOKE's
+\`{type, message, instance, documentation}\` JSON (validation errors add \`details\`; \`code\` repeats \`type\`
+for earlier clients); \`documentation\` is the absolute URL of the code's entry in the page \`/docs/errors\`.
+Each error response below lists the codes that status can carry.
 
 List endpoints return a bare array; when more data exists the response carries \`X-Next-Page\`, the
 absolute URL of the next page.`;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { unavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Metrics } from '../plugins/metrics.js';
 import { errorResponses } from '../schemas/common.js';
@@ -36,16 +37,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       try {
         // Bounded, so a hung database makes readiness fail fast instead of hanging the probe.
         await store.ping(1000);
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check failed');
-        return reply
-          .code(503)
-          .header('retry-after', '1')
-          .send({ code: 'unavailable', message: `database not ready: ${(error as Error).message}`, instance: '' });
+        throw unavailable(`database not ready: ${(error as Error).message}`);
       }
       return { status: 'ready' as const, database: 'ok' as const };
     },

@@ -1,20 +1,28 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CATALOG } from '../../errors.js';
+import { Type } from '@sinclair/typebox';
+import { ERROR_CATALOG, ERROR_DOCS_PATH, type ErrorCode } from '../../errors.js';
 
+const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+
+// LOKE's error body. Properties in the order they are sent.
 export const ErrorSchema = Type.Object(
   {
-    code: Type.String({ description: 'Stable error code', examples: ['not_found'] }),
-    message: Type.String(),
+    type: StringEnum(ERROR_CODES, { description: 'Stable error code from the catalog' }),
+    message: Type.String({ description: 'What went wrong, for people; do not parse it.' }),
     instance: Type.String({ description: 'ULID of this occurrence; it is in the server log line of the request.' }),
+    documentation: Type.String({
+      format: 'uri',
+      description: `Absolute URL of the code's entry in the error catalog page this server serves (${ERROR_DOCS_PATH}#<type>).`,
+      examples: [`http://127.0.0.1:3000${ERROR_DOCS_PATH}#not_found`],
+    }),
     details: Type.Optional(
       Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
         description: 'For validation errors: which field, and why.',
       }),
     ),
+    code: StringEnum(ERROR_CODES, { description: 'Alias of type, kept for clients of earlier versions.' }),
   },
   { $id: 'Error', title: 'Error' },
 );
-export type ErrorBody = Static<typeof ErrorSchema>;
 
 /** Response schemas for the error statuses a route can return, each pointing at the shared Error schema. */
 export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof ErrorRef> {
