@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachBackend } from './helpers/backends.js';
 import { basicAuth, createClientWithCli, type RegisteredClient } from './helpers/oauth.js';
