@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { registerAuth } from './http/plugins/auth.js';
+import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
+import { registerHostCheck } from './http/plugins/host-check.js';
+import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
@@ -50,6 +53,13 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     // Request lines carry their own context (method, url, status, instance); a child logger per request would only add a reqId.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionIdleTimeoutMs,
+    // Node's keep-alive timer replaces the idle one between requests; 72 s (Fastify's default) outlasts the
+    // usual 60 s of load balancers, so they, not we, close idle pooled connections.
+    keepAliveTimeout: Math.min(72_000, config.connectionIdleTimeoutMs),
+    http: httpServerOptions(config),
+    clientErrorHandler: clientErrorHandler(config.publicUrl),
     return503OnClosing: true,
     // Requests the router refuses before any route runs (a path segment over 100 characters, a malformed URL)
     // still get the error JSON.
@@ -103,6 +113,9 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   const metrics = createMetrics();
   registerErrorHandler(app, services.store, config.publicUrl);
   registerRequestLogging(app, metrics);
+  registerConnectionGuards(app, config.publicUrl);
+  registerHostCheck(app, config);
+  registerControlCharacterCheck(app);
   registerAuth(app, services.tokens, services.oauth.accessTokens, config.publicUrl);
   // Before the routes: it collects them as they are added.
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });

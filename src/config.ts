@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { parseHostHeader } from './http/host-header.js';
 
 export type DatabaseTarget =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -33,6 +34,15 @@ export interface Config {
   /** Requests a minute per token and process; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
+  /** Longest time a client may take to send a whole request, headers and body (REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs: number;
+  /** Longest silence on a connection, in any phase, before it is closed (CONNECTION_IDLE_TIMEOUT_MS). */
+  readonly connectionIdleTimeoutMs: number;
+  /**
+   * Host names (with an optional port) requests may name in `Host` when PUBLIC_URL is unset (ALLOWED_HOSTS);
+   * undefined accepts any syntactically valid host.
+   */
+  readonly allowedHosts: readonly string[] | undefined;
   readonly webhooksAllowPrivateUrls: boolean;
   readonly webhookRetryBaseMs: number;
   readonly webhookMaxAttempts: number;
@@ -95,6 +105,20 @@ export function redactUrl(raw: string): string {
   } catch {
     return raw.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   }
+}
+
+function parseAllowedHosts(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const host of hosts) {
+    if (parseHostHeader(host) === undefined) {
+      throw new ConfigError(`ALLOWED_HOSTS must list host names or host:port pairs, got "${host}"`);
+    }
+  }
+  return Object.freeze(hosts);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -172,6 +196,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
+    requestTimeoutMs: parseInteger('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
+    // Above the 72 s keep-alive timeout, so idle keep-alive connections still close the usual way.
+    connectionIdleTimeoutMs: parseInteger(
+      'CONNECTION_IDLE_TIMEOUT_MS',
+      env.CONNECTION_IDLE_TIMEOUT_MS,
+      90_000,
+      100,
+      3_600_000,
+    ),
+    allowedHosts: parseAllowedHosts(env.ALLOWED_HOSTS),
     webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
     webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),
     webhookMaxAttempts: parseInteger('WEBHOOK_MAX_ATTEMPTS', env.WEBHOOK_MAX_ATTEMPTS, 5, 1, 100),

@@ -10,10 +10,13 @@ export const ERROR_CATALOG = {
   conflict: { status: 409, description: 'The request conflicts with the current state.' },
   duplicate_point_record: { status: 409, description: 'A points adjustment with this reference exists.' },
   insufficient_points: { status: 409, description: 'The redemption exceeds the points balance.' },
+  request_timeout: { status: 408, description: 'The request was not received within REQUEST_TIMEOUT_MS.' },
   precondition_failed: { status: 412, description: 'If-Match does not match the current ETag.' },
   payload_too_large: { status: 413, description: 'The request body exceeds 1 MiB.' },
   unsupported_media_type: { status: 415, description: 'The request body is not application/json.' },
+  expectation_failed: { status: 417, description: 'An Expect header other than 100-continue.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after Retry-After seconds.' },
+  header_too_large: { status: 431, description: 'The request line and headers exceed 16 KiB.' },
   internal: { status: 500, description: 'An unexpected error; quote the instance to support.' },
   unavailable: { status: 503, description: 'The database is unreachable; retry later.' },
 } as const satisfies Record<string, { status: number; description: string }>;

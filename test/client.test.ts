@@ -12,6 +12,7 @@ import type { Customer } from '../src/http/schemas/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { raiseOrganizationClock } from '../src/store/repositories/organization-repository.js';
 import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';
+import { flakeRepeats } from './helpers/repeats.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -383,6 +384,7 @@ await describeEachBackend('client SDK', (backend) => {
     { layout: 'fresh customers straddling a second boundary', firstFreshMs: -10, pages: 2, updatesDuringRun: 2 },
   ])(
     'syncs by updatedAt without missing updates made while it runs ($layout)',
+    { repeats: flakeRepeats() },
     async ({ firstFreshMs, pages, updatesDuringRun }) => {
       const org = (await server.createOrganization('Sync')).id;
       const syncToken = await server.createToken([org], ['customers:read', 'customers:write']);

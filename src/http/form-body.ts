@@ -83,7 +83,3 @@ export function formBodyOf(request: FastifyRequest): FormBody {
   const body = request.body;
   return body !== null && typeof body === 'object' ? (body as FormBody) : {};
 }
-
-export function requestOrigin(request: FastifyRequest, publicUrl: string | undefined): string {
-  return publicUrl ?? `${request.protocol}://${request.host}`;
-}

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestHost } from './host-header.js';
 
-/** Base of the absolute URLs the server sends: `PUBLIC_URL`, else the request's own scheme and host. */
+/** Base of the absolute URLs the server sends: `PUBLIC_URL`, else the request's own scheme and (checked) host. */
 export function requestOrigin(request: FastifyRequest, publicUrl: string | undefined): string {
-  return publicUrl ?? `${request.protocol}://${request.host}`;
+  return publicUrl ?? `${request.protocol}://${requestHost(request)}`;
 }
 
 /**

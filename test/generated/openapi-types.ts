@@ -564,7 +564,7 @@ export interface components {
              * @description Stable error code from the catalog
              * @enum {string}
              */
-            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
             /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
@@ -584,7 +584,7 @@ export interface components {
              * @description Alias of type, kept for clients of earlier versions.
              * @enum {string}
              */
-            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {

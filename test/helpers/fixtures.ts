@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { ERROR_CATALOG, type ErrorCode } from '../../src/errors.js';
 import type { TestServer } from './test-server.js';
 
 export interface FeedEvent {
@@ -58,16 +59,44 @@ export async function lastSequence(server: TestServer, orgId: string, token: str
   return events.at(-1)?.sequence ?? 0;
 }
 
-/** LOKE's error body: `type` is the code, `code` its alias, `documentation` the code's entry on /docs/errors. */
-export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.body).toEqual(
+/**
+ * The one definition, for the suite, of an error body: LOKE's `{type, message,
+ * instance, documentation}` with `code` as an alias of `type`, a catalog code
+ * whose status is the response's, `documentation` its entry on /docs/errors.
+ */
+function expectErrorBody(body: unknown, status: number, context: string): ErrorBody {
+  const error = body as ErrorBody;
+  expect(error, context).toEqual(
     expect.objectContaining({
-      type: code,
-      code,
+      type: expect.any(String),
       message: expect.any(String),
-      instance: expect.stringMatching(/^[0-9A-Z]{26}$/),
-      documentation: expect.stringMatching(new RegExp(`^https?://[^/]+/docs/errors#${code}$`)),
+      instance: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      documentation: expect.any(String),
     }),
   );
+  expect(error.code, context).toBe(error.type);
+  expect(ERROR_CATALOG[error.type as ErrorCode]?.status, context).toBe(status);
+  expect(error.documentation, context).toMatch(new RegExp(`^https?://[^/]+/docs/errors#${error.type}$`));
+  return error;
+}
+
+export function expectError(response: { status: number; body: unknown }, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(expectErrorBody(response.body, status, JSON.stringify(response.body)).type).toBe(code);
+}
+
+/** Any error response, whatever its status: JSON, and the error body above. */
+export function expectErrorJson(
+  response: { status: number; headers: Headers; body: unknown; text?: string },
+  status?: number,
+): ErrorBody {
+  const context = `${response.status} ${response.text ?? JSON.stringify(response.body)}`;
+  if (status !== undefined) expect(response.status, context).toBe(status);
+  expect(response.headers.get('content-type'), context).toMatch(/^application\/json/);
+  return expectErrorBody(response.body, response.status, context);
+}
+
+/** The fields a validation error names. */
+export function errorFields(body: ErrorBody): string[] {
+  return (body.details ?? []).map((d) => d.field);
 }

@@ -32,6 +32,10 @@ export interface TestServer {
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   databaseUrl: string;
+  /** The server's JSON log lines, parsed; empty unless `LOG_LEVEL` is passed in `env` (the default is silent). */
+  logs: Record<string, unknown>[];
+  /** The loopback port it listens on. */
+  port: number;
   /** Real HTTP over loopback. `token` defaults to the context's default token. */
   request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
   createOrganization(name?: string): Promise<Organization>;
@@ -53,10 +57,13 @@ export async function startTestServer(
   const store = await openStore(config.database, storeOptions(config));
   await migrateToLatest(store);
   const services = createServices(store, config, overrides);
-  const app = await buildApp({ config, services });
+  const logs: Record<string, unknown>[] = [];
+  const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const app = await buildApp({ config, services, logger: { level: config.logLevel, stream } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
-  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
 
   const server: TestServer = {
     backend: backend.name,
@@ -66,6 +73,8 @@ export async function startTestServer(
     app,
     baseUrl,
     databaseUrl: database.url,
+    logs,
+    port,
     async request<T>(method: string, path: string, options: RequestOptions = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, notFound, unauthorized } from '../../errors.js';
 import type { Principal, Scope, TokenService } from '../../domain/auth/token-service.js';
 import { isJwtLike, type AccessTokens } from '../../domain/oauth/access-tokens.js';
-import { requestOrigin } from '../form-body.js';
+import { requestOrigin } from '../next-page.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -5,7 +5,8 @@ import { OAuthError } from '../../domain/oauth/oauth-errors.js';
 import { SUPPORTED_SCOPES } from '../../domain/oauth/scopes.js';
 import { SIGNING_ALG } from '../../domain/oauth/signing-keys.js';
 import type { Services } from '../../services.js';
-import { formBodyOf, FormBodyError, registerFormBody, requestOrigin } from '../form-body.js';
+import { formBodyOf, FormBodyError, registerFormBody } from '../form-body.js';
+import { requestOrigin } from '../next-page.js';
 import {
   DiscoverySchema,
   JwksSchema,

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Store } from '../../src/store/store.js';
+
+/**
+ * A digest of every row of every table (migration bookkeeping excepted), so a
+ * test can show a rejected request changed nothing stored.
+ */
+export async function digestStore(store: Store): Promise<string> {
+  const tables = (await store.db.introspection.getTables())
+    .map((t) => t.name)
+    .filter((name) => !name.startsWith('kysely_'))
+    .sort();
+  const hash = createHash('sha256');
+  for (const table of tables) {
+    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
+    const lines = rows
+      .map((row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)))
+      .sort();
+    hash.update(`${table}\n${lines.join('\n')}\n`);
+  }
+  return hash.digest('hex');
+}
