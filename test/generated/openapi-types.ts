@@ -4532,15 +4532,6 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of: */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OAuthError"];
-                };
-            };
         };
     };
     revokeToken: {
@@ -4593,15 +4584,6 @@ export interface operations {
              *     - `invalid_client`: Client authentication failed (unknown client, bad secret, revoked).
              */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OAuthError"];
-                };
-            };
-            /** @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of: */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };

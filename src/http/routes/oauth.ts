@@ -132,7 +132,7 @@ client_id. Scopes: ${SCOPES.join(', ')}, plus openid and offline_access (or offl
         tags: ['OAuth'],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestSchema,
-        response: { 200: TokenResponseSchema, 400: OAuthErrorRef, 401: OAuthErrorRef, 413: OAuthErrorRef },
+        response: { 200: TokenResponseSchema, 400: OAuthErrorRef, 401: OAuthErrorRef },
       },
     },
     async (request, reply) => {
@@ -159,7 +159,6 @@ client_id. Scopes: ${SCOPES.join(', ')}, plus openid and offline_access (or offl
           200: { type: 'null', description: 'Revoked, or the token was not valid anyway (RFC 7009 2.2).' },
           400: OAuthErrorRef,
           401: OAuthErrorRef,
-          413: OAuthErrorRef,
         },
       },
     },
