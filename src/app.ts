@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import { registerAuth } from './http/plugins/auth.js';
+import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
-import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
+import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
-import { registerOpenApi } from './http/plugins/openapi.js';
-import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { openApiPlugin } from './http/plugins/openapi.js';
+import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
 import { customerRoutes } from './http/routes/customers.js';
 import { errorDocsRoutes } from './http/routes/error-docs.js';
@@ -111,15 +111,18 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
   });
 
   const metrics = createMetrics();
-  registerErrorHandler(app, services.store, config.publicUrl);
+  await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
   registerRequestLogging(app, metrics);
   registerConnectionGuards(app, config.publicUrl);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
-  registerAuth(app, services.tokens, services.oauth.accessTokens, config.publicUrl);
-  // Before the routes: it collects them as they are added.
-  await registerOpenApi(app, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
-  registerRateLimit(app, config.rateLimitPerMinute);
+  await app.register(authPlugin, {
+    tokens: services.tokens,
+    accessTokens: services.oauth.accessTokens,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(openApiPlugin, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
+  await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
   // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();

@@ -60,5 +60,12 @@ export const notFound = (what: string) => new AppError('not_found', `${what} not
 export const conflict = (message: string) => new AppError('conflict', message);
 export const preconditionFailed = (message = 'If-Match does not match the current ETag') =>
   new AppError('precondition_failed', message);
+export const rateLimited = (perMinute: number, retryAfterSeconds: number) =>
+  new AppError(
+    'rate_limited',
+    `Rate limit of ${perMinute} requests a minute exceeded; retry after ${retryAfterSeconds} s`,
+    undefined,
+    { 'retry-after': String(retryAfterSeconds) },
+  );
 export const unavailable = (message = 'The database is unavailable; retry later') =>
   new AppError('unavailable', message, undefined, { 'retry-after': '1' });

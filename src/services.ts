@@ -9,6 +9,7 @@ import { createLocationService } from './domain/locations/location-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
+import type { TokenReads } from './store/repositories/token-repository.js';
 import type { Store } from './store/store.js';
 import { systemResolver, type HostResolver } from './webhooks/url-policy.js';
 import { createWriteSignal } from './webhooks/write-signal.js';
@@ -16,6 +17,8 @@ import { createWriteSignal } from './webhooks/write-signal.js';
 export interface ServiceOverrides {
   /** DNS for webhook URL checks; tests inject a fake one. */
   resolve?: HostResolver;
+  /** Wraps the token lookups by hash; tests count them. */
+  wrapTokenReads?: (reads: TokenReads) => TokenReads;
 }
 
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
@@ -44,7 +47,7 @@ export function createServices(
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
     locations: createLocationService(store),
-    tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs }),
+    tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs, wrapReads: overrides.wrapTokenReads }),
     oauth: createOAuthServices(store, {
       cacheTtlMs: config.tokenCacheTtlMs,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? 3600,

@@ -142,3 +142,69 @@ await describeEachBackend('auth', (backend) => {
     expect(ready.body).toEqual({ status: 'ready', database: 'ok' });
   });
 });
+
+await describeEachBackend('token cache (bounded LRU with TTL)', (backend) => {
+  let server: TestServer;
+  const lookups: string[] = [];
+  beforeAll(async () => {
+    server = await startTestServer(
+      backend,
+      { TOKEN_CACHE_TTL_MS: '600000' },
+      {
+        wrapTokenReads: (reads) => ({
+          findByHash(hash) {
+            lookups.push(hash);
+            return reads.findByHash(hash);
+          },
+        }),
+      },
+    );
+  });
+  afterAll(async () => server?.close());
+
+  it('keeps valid tokens cached through a burst of distinct bad tokens, and forgets a token revoked here', async () => {
+    const orgId = (await server.createOrganization()).id;
+    const tokens = await Promise.all(
+      [1, 2].map(() => server.services.tokens.createToken({ organizationIds: [orgId], scopes: ['customers:read'] })),
+    );
+    const path = `/organizations/${orgId}/customers`;
+    for (const { token } of tokens) expect((await server.request('GET', path, { token })).status).toBe(200);
+    expect(lookups).toHaveLength(2);
+
+    // More distinct bad tokens than the cache holds (10,000 of each kind): the old cache cleared itself here.
+    const burst = 12_000;
+    for (let i = 0; i < burst; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => server.services.tokens.authenticate(`cat_bad${i + j}`));
+      expect(new Set(await Promise.all(batch))).toEqual(new Set([null]));
+    }
+    expect(lookups).toHaveLength(2 + burst);
+    const rejected = await server.request('GET', path, { token: 'cat_bad-over-http' });
+    expect(rejected.status).toBe(401);
+    expect(rejected.body).toMatchObject({ code: 'unauthorized' });
+    expect(lookups).toHaveLength(3 + burst);
+
+    // The valid entries answer without a database lookup; a recent bad token does too.
+    for (const { token } of tokens) {
+      const response = await server.request<unknown[]>('GET', path, { token });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual([]);
+    }
+    expect((await server.request('GET', path, { token: `cat_bad${burst - 1}` })).status).toBe(401);
+    expect(lookups).toHaveLength(3 + burst);
+
+    // Revoked through this process: refused at once, the other token still cached.
+    await server.services.tokens.revokeToken(tokens[0]!.id);
+    const revoked = await server.request('GET', path, { token: tokens[0]!.token });
+    expect(revoked.status).toBe(401);
+    expect(lookups).toHaveLength(4 + burst);
+    expect((await server.request('GET', path, { token: tokens[1]!.token })).status).toBe(200);
+    expect(lookups).toHaveLength(4 + burst);
+    const stored = await server.store.db.selectFrom('api_tokens').select(['id', 'revoked_at']).orderBy('id').execute();
+    expect(stored.map((row) => row.revoked_at !== null)).toEqual(
+      tokens
+        .map((t) => t.id)
+        .sort()
+        .map((id) => id === tokens[0]!.id),
+    );
+  }, 120_000);
+});

@@ -24,4 +24,45 @@ await describeEachBackend('rate limiting', (backend) => {
     expect((await server.request('GET', `/organizations/${org.id}/customers`, { token: other })).status).toBe(200);
     expect((await server.request('GET', '/healthz')).status).toBe(200);
   });
+
+  it('counts requests that fail validation, so they cannot be used to get around the budget', async () => {
+    const org = await server.createOrganization();
+    const token = await server.createToken([org.id], ['customers:read', 'customers:write']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const response = await server.request('POST', `/organizations/${org.id}/customers`, {
+        token,
+        body: { firstName: 'Ada', frobnicate: i },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([...Array<number>(5).fill(400), ...Array<number>(15).fill(429)]);
+    for (let i = 0; i < 3; i++) {
+      const response = await server.request('GET', `/organizations/${org.id}/customers`, { token });
+      expect(response.status).toBe(429);
+      expect(response.body).toMatchObject({ code: 'rate_limited', instance: expect.any(String) });
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(
+      await server.store.db.selectFrom('customers').select('id').where('organization_id', '=', org.id).execute(),
+    ).toEqual([]);
+  });
+
+  it('counts a malformed JSON body before it is parsed', async () => {
+    const org = await server.createOrganization();
+    const token = await server.createToken([org.id], ['customers:read', 'customers:write']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await server.request('POST', `/organizations/${org.id}/customers`, {
+        token,
+        rawBody: '{"firstName":',
+        headers: { 'content-type': 'application/json' },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    const remaining = await server.request('GET', `/organizations/${org.id}/customers`, { token });
+    expect(remaining.status).toBe(429);
+    expect(remaining.headers.get('x-ratelimit-remaining')).toBe('0');
+  });
 });

@@ -12,6 +12,7 @@ const fakeDns: HostResolver = async (hostname) => {
     'metadata.example.com': ['169.254.169.254'],
     'half.example.com': ['93.184.216.36', '127.0.0.1'],
     'v6.example.com': ['fd00::1'],
+    'translated.example.com': ['93.184.216.34', '::ffff:0:a9fe:a9fe'],
     localhost: ['127.0.0.1'],
   };
   const found = table[hostname];
@@ -191,6 +192,15 @@ await describeEachBackend('webhook subscriptions', (backend) => {
     ['https://127.1/x', 'loopback'],
     ['https://[::1]/x', 'loopback'],
     ['https://[::ffff:127.0.0.1]/x', 'IPv4-mapped'],
+    // IPv4-translated (RFC 2765) and the other IPv6 forms that carry an IPv4 host, judged by that host.
+    ['https://[::ffff:0:7f00:1]:8443/', 'IPv4-translated of loopback'],
+    ['https://[::ffff:0:127.0.0.1]/', 'IPv4-translated of loopback'],
+    ['https://[::ffff:0:a9fe:a9fe]/latest/meta-data/', 'IPv4-translated of link-local'],
+    ['https://[64:ff9b::a9fe:a9fe]/latest/meta-data/', 'NAT64 of link-local'],
+    ['https://[2002:a9fe:a9fe::1]/', '6to4 of link-local'],
+    ['https://[2001:0:808:808::5601:5601]/', 'Teredo of link-local'],
+    ['https://[::a00:1]/', 'IPv4-compatible of private'],
+    ['https://translated.example.com/x', 'IPv4-translated of link-local (cloud metadata) address (::ffff:0:a9fe:a9fe)'],
     ['https://[::]/x', 'unspecified'],
     ['https://0.0.0.0/x', 'unspecified'],
     ['https://169.254.169.254/latest/meta-data/', 'link-local'],

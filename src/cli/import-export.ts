@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
 import type { Customer } from '../http/schemas/customers.js';
 import type { Services } from '../services.js';
+import { UsageError } from './command.js';
 import { csvCell, readCsvRecords } from './csv.js';
 import { CUSTOMER_RECORD_FIELDS } from '../domain/customers/import-validation.js';
 
@@ -33,12 +34,13 @@ const NUMERIC_COLUMNS = new Set([
   'statistics.totalSpend',
 ]);
 
-export function parseFormat(raw: string | undefined, file: string | undefined, fallback: FileFormat): FileFormat {
-  if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : fallback;
+/** --format, else the file's extension; a bad value is a usage mistake. */
+export function parseFileFormat(raw: string | undefined, file: string | undefined): FileFormat {
+  if (raw === undefined) return file !== undefined && /\.csv$/i.test(file) ? 'csv' : 'ndjson';
   const format = raw.toLowerCase();
   if (format === 'csv' || format === 'ndjson') return format;
   if (format === 'jsonl') return 'ndjson';
-  throw new ImportFileError(`--format must be csv or ndjson, got "${raw}"`);
+  throw new UsageError(`--format must be csv or ndjson, got "${raw}"`);
 }
 
 /** CSV cells to the record shape of the API: empty cells are absent, booleans and counts typed, statistics nested. */

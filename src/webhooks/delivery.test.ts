@@ -107,6 +107,15 @@ describe('postWebhook', () => {
       ok: false,
       error: 'refused: host resolves to a loopback address (127.0.0.1)',
     });
+    // IPv4-translated spellings of the receiver's own loopback address, literal and resolved.
+    expect(await postWebhook(request(`https://[::ffff:0:7f00:1]:${port}/ok`, { allowPrivate: false }))).toMatchObject({
+      ok: false,
+      error: 'refused: url must not target an IPv4-translated of loopback address',
+    });
+    const translated: HostResolver = async () => [{ address: '::ffff:0:127.0.0.1', family: 6 }];
+    expect(
+      await postWebhook(request(`https://hooks.example.com:${port}/ok`, { allowPrivate: false, resolve: translated })),
+    ).toMatchObject({ ok: false, error: expect.stringContaining('IPv4-translated of loopback') });
     expect(seen).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   blockedAddressReason,
   checkWebhookUrlSyntax,
+  embeddedIPv4,
   hostToIpLiteral,
   resolveWebhookTarget,
   type HostResolver,
@@ -31,10 +32,20 @@ describe('blockedAddressReason', () => {
     ['255.255.255.255', 'broadcast'],
     ['::', 'unspecified'],
     ['::1', 'loopback'],
-    ['::ffff:127.0.0.1', 'IPv4-mapped'],
-    ['::ffff:7f00:1', 'IPv4-mapped'],
-    ['::ffff:8.8.8.8', 'IPv4-mapped'],
-    ['::127.0.0.1', 'IPv4-compatible'],
+    ['::ffff:127.0.0.1', 'IPv4-mapped of loopback'],
+    ['::ffff:7f00:1', 'IPv4-mapped of loopback'],
+    ['::ffff:8.8.8.8', 'IPv4-mapped (write the IPv4 address)'],
+    ['::127.0.0.1', 'IPv4-compatible of loopback'],
+    ['::808:808', 'IPv4-compatible (write the IPv4 address)'],
+    // The attack run's misses: IPv4-translated (RFC 2765) spellings of loopback and the metadata endpoint.
+    ['::ffff:0:7f00:1', 'IPv4-translated of loopback'],
+    ['::ffff:0:127.0.0.1', 'IPv4-translated of loopback'],
+    ['::ffff:0:a9fe:a9fe', 'IPv4-translated of link-local (cloud metadata)'],
+    ['::ffff:0:808:808', 'IPv4-translated (write the IPv4 address)'],
+    ['64:ff9b:1::a9fe:a9fe', 'local-use NAT64'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo of documentation'],
+    ['2001:0:7f00:1:0:0:f7f7:f7f7', 'Teredo of loopback'],
+    ['2001:0:808:808:0:0:5601:5601', 'Teredo of link-local (cloud metadata)'],
     ['fc00::1', 'unique local'],
     ['fd00:ec2::254', 'unique local'],
     ['fe80::1', 'link-local'],
@@ -57,12 +68,37 @@ describe('blockedAddressReason', () => {
     '2606:4700:4700::1111',
     '64:ff9b::808:808',
     '2002:808:808::1',
+    '2001:0:808:808:0:0:f7f7:f7f7',
   ])('accepts the public address %s', (address) => {
     expect(blockedAddressReason(address)).toBeUndefined();
   });
 
   it('refuses what is not an IP address', () => {
     expect(blockedAddressReason('example.com')).toBe('not an IP address');
+  });
+});
+
+describe('embeddedIPv4', () => {
+  // One row per form that carries an IPv4 address, each in more than one spelling.
+  it.each([
+    ['::ffff:169.254.169.254', 'IPv4-mapped', ['169.254.169.254']],
+    ['0:0:0:0:0:ffff:a9fe:a9fe', 'IPv4-mapped', ['169.254.169.254']],
+    ['::ffff:0:169.254.169.254', 'IPv4-translated', ['169.254.169.254']],
+    ['::ffff:0:a9fe:a9fe', 'IPv4-translated', ['169.254.169.254']],
+    ['::10.0.0.1', 'IPv4-compatible', ['10.0.0.1']],
+    ['::a00:1', 'IPv4-compatible', ['10.0.0.1']],
+    ['64:ff9b::10.0.0.1', 'NAT64', ['10.0.0.1']],
+    ['64:ff9b::a00:1', 'NAT64', ['10.0.0.1']],
+    ['2002:a00:1::', '6to4', ['10.0.0.1']],
+    ['2002:a00:1:1234::5', '6to4', ['10.0.0.1']],
+    // RFC 4380's example: server 65.54.227.120, client 192.0.2.45 (port and address XORed with ones).
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo', ['65.54.227.120', '192.0.2.45']],
+  ])('reads %s as %s of %j', (address, form, ipv4) => {
+    expect(embeddedIPv4(address)).toEqual({ form, ipv4 });
+  });
+
+  it.each(['2606:4700:4700::1111', '2001:db8::1', 'fe80::1', '64:ff9b:1::1'])('finds none in %s', (address) => {
+    expect(embeddedIPv4(address)).toBeUndefined();
   });
 });
 
@@ -158,7 +194,7 @@ describe('resolveWebhookTarget', () => {
   it.each(['loopback', 'mixed', 'metadata', 'v6local', 'mapped', 'ula'])('refuses %s.example.com', async (name) => {
     const result = await resolveWebhookTarget(new URL(`https://${name}.example.com/x`), false, dns, 1000);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason).toMatch(/^host resolves to a .* address/);
+    expect(!result.ok && result.reason).toMatch(/^host resolves to an? .* address/);
   });
 
   it('refuses localhost when resolved, and a name that does not resolve', async () => {

@@ -47,12 +47,10 @@ const BLOCKED_V4: readonly [string, number, string][] = [
 const BLOCKED_V6: readonly [string, number, string][] = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
-  // Deprecated IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d): a client has no reason to use them but to smuggle an IPv4 target.
-  ['::', 96, 'IPv4-compatible'],
-  ['::ffff:0:0', 96, 'IPv4-mapped'],
+  // Forms that embed an IPv4 address (mapped, compatible, translated, NAT64, 6to4, Teredo) are judged by
+  // embeddedIPv4 below; the local-use NAT64 prefix may embed it anywhere (RFC 6052), so it is refused whole.
   ['64:ff9b:1::', 48, 'local-use NAT64'],
   ['100::', 64, 'discard-only'],
-  ['2001::', 32, 'Teredo'],
   ['2001:db8::', 32, 'documentation'],
   ['fc00::', 7, 'unique local'],
   ['fe80::', 10, 'link-local'],
@@ -86,11 +84,41 @@ function expandIPv6(address: string): number[] {
   return [...headGroups, ...Array<string>(zeros).fill('0'), ...tailGroups].map((g) => parseInt(g, 16));
 }
 
-function embeddedIPv4(groups: number[], high: number): string {
-  const a = groups[high]!;
-  const b = groups[high + 1]!;
-  return `${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`;
+function quad(high: number, low: number): string {
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
+
+export type EmbeddingForm = 'IPv4-mapped' | 'IPv4-compatible' | 'IPv4-translated' | 'NAT64' | '6to4' | 'Teredo';
+
+/**
+ * The IPv4 addresses an IPv6 address carries, and the form it carries them
+ * in; undefined for an IPv6 address that embeds none. Every such form ends
+ * at an IPv4 host, so the policy judges that host, not the IPv6 spelling.
+ */
+export function embeddedIPv4(address: string): { form: EmbeddingForm; ipv4: string[] } | undefined {
+  const g = expandIPv6(address);
+  const zero = (from: number, to: number) => g.slice(from, to).every((group) => group === 0);
+  // ::ffff:a.b.c.d (RFC 4291 2.5.5.2)
+  if (zero(0, 5) && g[5] === 0xffff) return { form: 'IPv4-mapped', ipv4: [quad(g[6]!, g[7]!)] };
+  // ::ffff:0:a.b.c.d (RFC 2765 SIIT)
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return { form: 'IPv4-translated', ipv4: [quad(g[6]!, g[7]!)] };
+  // ::a.b.c.d, deprecated (RFC 4291 2.5.5.1); :: and ::1 are matched as unspecified and loopback before.
+  if (zero(0, 6)) return { form: 'IPv4-compatible', ipv4: [quad(g[6]!, g[7]!)] };
+  // 64:ff9b::a.b.c.d, the well-known NAT64 prefix (RFC 6052)
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return { form: 'NAT64', ipv4: [quad(g[6]!, g[7]!)] };
+  // 2002:aabb:ccdd::/48 (RFC 3056)
+  if (g[0] === 0x2002) return { form: '6to4', ipv4: [quad(g[1]!, g[2]!)] };
+  // 2001:0:server:flags:port:client, the client address and port obfuscated by XOR (RFC 4380 section 4)
+  if (g[0] === 0x2001 && g[1] === 0) {
+    return { form: 'Teredo', ipv4: [quad(g[2]!, g[3]!), quad(g[6]! ^ 0xffff, g[7]! ^ 0xffff)] };
+  }
+  return undefined;
+}
+
+// These reach their IPv4 host only through the local stack's translation, never as IPv6 destinations on the
+// internet: a client has no reason to write them but to smuggle an IPv4 target, so they are refused even when
+// the embedded address is public.
+const HOST_INTERNAL_FORMS: ReadonlySet<EmbeddingForm> = new Set(['IPv4-mapped', 'IPv4-compatible', 'IPv4-translated']);
 
 /**
  * Why an IP address is not an acceptable webhook target, or undefined when
@@ -106,17 +134,13 @@ export function blockedAddressReason(address: string): string | undefined {
   if (family === 6) {
     const direct = v6Rules.find((rule) => rule.list.check(address, 'ipv6'))?.reason;
     if (direct) return direct;
-    const groups = expandIPv6(address);
-    // Translation prefixes carry an IPv4 address that the network will reach: judge that one.
-    if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) {
-      const inner = blockedAddressReason(embeddedIPv4(groups, 6));
-      return inner && `NAT64 of ${inner}`;
+    const embedded = embeddedIPv4(address);
+    if (!embedded) return undefined;
+    for (const ipv4 of embedded.ipv4) {
+      const inner = blockedAddressReason(ipv4);
+      if (inner) return `${embedded.form} of ${inner}`;
     }
-    if (groups[0] === 0x2002) {
-      const inner = blockedAddressReason(embeddedIPv4(groups, 1));
-      return inner && `6to4 of ${inner}`;
-    }
-    return undefined;
+    return HOST_INTERNAL_FORMS.has(embedded.form) ? `${embedded.form} (write the IPv4 address)` : undefined;
   }
   return 'not an IP address';
 }
@@ -137,6 +161,8 @@ export function hostToIpLiteral(host: string): string | undefined {
   const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   return net.isIP(bare) ? bare : undefined;
 }
+
+const withArticle = (reason: string) => `${/^[aeiouAEIOU]/.test(reason) ? 'an' : 'a'} ${reason}`;
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
@@ -163,7 +189,7 @@ export function checkWebhookUrlSyntax(raw: string, allowPrivate: boolean): UrlCh
   const literal = hostToIpLiteral(url.hostname);
   if (literal !== undefined) {
     const reason = blockedAddressReason(literal);
-    return reason ? { ok: false, reason: `must not target a ${reason} address` } : { ok: true, url };
+    return reason ? { ok: false, reason: `must not target ${withArticle(reason)} address` } : { ok: true, url };
   }
   const name = url.hostname.toLowerCase().replace(/\.$/, '');
   // RFC 6761: localhost names are loopback whatever DNS says; single-label names only resolve on a local network.
@@ -218,7 +244,8 @@ export async function resolveWebhookTarget(
   if (!allowPrivate) {
     for (const { address } of addresses) {
       const reason = blockedAddressReason(address);
-      if (reason) return { ok: false, kind: 'blocked', reason: `host resolves to a ${reason} address (${address})` };
+      if (reason)
+        return { ok: false, kind: 'blocked', reason: `host resolves to ${withArticle(reason)} address (${address})` };
     }
   }
   return { ok: true, addresses };

@@ -6,10 +6,12 @@ import {
   insertToken,
   listTokens,
   revokeToken,
+  type TokenReads,
   type TokenRow,
 } from '../../store/repositories/token-repository.js';
 import type { Store } from '../../store/store.js';
 import { newId } from '../ids.js';
+import { createTokenCache } from './token-cache.js';
 
 export const SCOPES = ['customers:read', 'customers:write', 'webhooks:manage'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -85,13 +87,13 @@ function rowToPrincipal(row: TokenRow): Principal {
   };
 }
 
-const CACHE_LIMIT = 10_000;
-
-export function createTokenService(store: Store, options: { cacheTtlMs: number }) {
-  const reads = createTokenReads(store);
-  // Both hits and misses are cached for cacheTtlMs, so a revoked token stops working within that time
-  // and a flood of bad tokens does not reach the database either.
-  const cache = new Map<string, { principal: Principal | null; expires: number }>();
+export function createTokenService(
+  store: Store,
+  options: { cacheTtlMs: number; wrapReads?: ((reads: TokenReads) => TokenReads) | undefined },
+) {
+  const defaultReads = createTokenReads(store);
+  const reads = options.wrapReads ? options.wrapReads(defaultReads) : defaultReads;
+  const cache = createTokenCache({ ttlMs: options.cacheTtlMs });
 
   return {
     async createToken(input: {
@@ -117,7 +119,8 @@ export function createTokenService(store: Store, options: { cacheTtlMs: number }
 
     async revokeToken(id: string): Promise<void> {
       if (!(await revokeToken(store.db, id, Date.now()))) throw notFound('Active token');
-      cache.clear();
+      // Other processes notice within the cache TTL; this one at once.
+      cache.forget(id);
     },
 
     async listTokens(): Promise<TokenInfo[]> {
@@ -126,14 +129,11 @@ export function createTokenService(store: Store, options: { cacheTtlMs: number }
 
     /** The principal a bearer token stands for, or null when it is unknown or revoked. */
     async authenticate(token: string): Promise<Principal | null> {
-      const now = Date.now();
-      // Keyed by the token itself (memory only), so a cache hit costs no SHA-256.
       const cached = cache.get(token);
-      if (cached && cached.expires > now) return cached.principal;
+      if (cached !== undefined) return cached;
       const row = await reads.findByHash(hashToken(token));
       const principal = row && row.revoked_at === null ? rowToPrincipal(row) : null;
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(token, { principal, expires: now + options.cacheTtlMs });
+      cache.set(token, principal);
       return principal;
     },
   };

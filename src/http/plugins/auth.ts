@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { forbidden, notFound, unauthorized } from '../../errors.js';
 import type { Principal, Scope, TokenService } from '../../domain/auth/token-service.js';
 import { isJwtLike, type AccessTokens } from '../../domain/oauth/access-tokens.js';
@@ -51,3 +52,11 @@ export function registerAuth(
     if (!principal.scopes.has(scope)) throw forbidden(scope);
   });
 }
+
+export const AUTH_PLUGIN = 'customers-api-auth';
+
+/** registerAuth as a named plugin, so the plugins that need `request.principal` can declare it. */
+export const authPlugin = fp<{ tokens: TokenService; accessTokens: AccessTokens; publicUrl: string | undefined }>(
+  async (app, { tokens, accessTokens, publicUrl }) => registerAuth(app, tokens, accessTokens, publicUrl),
+  { name: AUTH_PLUGIN, fastify: '5.x' },
+);

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../../errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Store } from '../../store/store.js';
@@ -111,3 +112,10 @@ export function registerErrorHandler(app: FastifyInstance, store: Store, publicU
     return result;
   });
 }
+
+export const ERROR_HANDLER_PLUGIN = 'customers-api-error-handler';
+
+export const errorHandlerPlugin = fp<{ store: Store; publicUrl: string | undefined }>(
+  async (app, { store, publicUrl }) => registerErrorHandler(app, store, publicUrl),
+  { name: ERROR_HANDLER_PLUGIN, fastify: '5.x' },
+);

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import { SCOPES } from '../../domain/auth/token-service.js';
 import { OAUTH_ERROR_CATALOG, type OAuthErrorCode } from '../../domain/oauth/oauth-errors.js';
@@ -197,3 +198,9 @@ export async function registerOpenApi(
     staticCSP: true,
   });
 }
+
+/** Registered before the routes: @fastify/swagger collects them as they are added. */
+export const openApiPlugin = fp<{ publicUrl: string | undefined; version: string }>(registerOpenApi, {
+  name: 'customers-api-openapi',
+  fastify: '5.x',
+});

@@ -1,49 +1,37 @@
-import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../errors.js';
+import rateLimit from '@fastify/rate-limit';
+import fp from 'fastify-plugin';
+import { rateLimited } from '../../errors.js';
+import { AUTH_PLUGIN } from './auth.js';
 
-interface Bucket {
-  tokens: number;
-  updated: number;
-}
+export const RATE_LIMIT_PLUGIN = 'customers-api-rate-limit';
 
-const MAX_BUCKETS = 100_000;
+/** Buckets kept per process; past this the least recently used token's count is dropped, never everyone's. */
+const MAX_TRACKED_TOKENS = 100_000;
 
 /**
- * Per-token request budget (a token bucket refilled continuously). It lives
- * in each process's memory: with N processes behind a load balancer a token
- * gets up to N times the budget, which is the usual trade for not adding a
- * shared store on the hot path.
+ * Per-token request budget: RATE_LIMIT_PER_MINUTE requests in each minute
+ * window (0 turns it off). It counts in the onRequest hook right after
+ * authentication, so requests that later fail body parsing or validation
+ * spend the budget too. Public routes (no principal) are not limited. It
+ * lives in each process's memory: with N processes behind a load balancer a
+ * token gets up to N times the budget, which is the usual trade for not
+ * adding a shared store on the hot path.
  */
-export function registerRateLimit(app: FastifyInstance, perMinute: number) {
-  if (perMinute <= 0) return;
-  const refillPerMs = perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
-
-  // preHandler runs after the auth onRequest hook, so the principal is known.
-  app.addHook('preHandler', async (request, reply) => {
-    const principal = request.principal;
-    if (!principal) return;
-    const now = Date.now();
-    let bucket = buckets.get(principal.tokenId);
-    if (!bucket) {
-      if (buckets.size >= MAX_BUCKETS) buckets.clear();
-      bucket = { tokens: perMinute, updated: now };
-      buckets.set(principal.tokenId, bucket);
-    }
-    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.updated) * refillPerMs);
-    bucket.updated = now;
-    if (bucket.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000));
-      throw new AppError(
-        'rate_limited',
-        `Rate limit of ${perMinute} requests a minute exceeded; retry after ${retryAfter} s`,
-        undefined,
-        {
-          'retry-after': String(retryAfter),
-        },
-      );
-    }
-    bucket.tokens -= 1;
-    void reply.header('x-ratelimit-remaining', String(Math.floor(bucket.tokens)));
-  });
-}
+export const rateLimitPlugin = fp<{ perMinute: number }>(
+  async (app, { perMinute }) => {
+    if (perMinute <= 0) return;
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      max: perMinute,
+      timeWindow: 60_000,
+      cache: MAX_TRACKED_TOKENS,
+      keyGenerator: (request) => request.principal?.tokenId ?? '',
+      allowList: (request) => request.principal === undefined,
+      addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+      addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+      errorResponseBuilder: (_request, context) => rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  },
+  { name: RATE_LIMIT_PLUGIN, fastify: '5.x', dependencies: [AUTH_PLUGIN] },
+);

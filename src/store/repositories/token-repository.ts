@@ -23,7 +23,11 @@ export async function revokeToken(db: Db, id: string, now: number): Promise<bool
   return Number(result.numUpdatedRows) > 0;
 }
 
-export function createTokenReads(store: Store) {
+export interface TokenReads {
+  findByHash(hash: string): Promise<TokenRow | undefined>;
+}
+
+export function createTokenReads(store: Store): TokenReads {
   const byHash = store.prepare<TokenRow>(
     store.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', param<string>('hash')),
   );

@@ -1,8 +1,8 @@
 import { parseScopes } from '../domain/auth/token-service.js';
 import { CONSOLE_CLIENT_ID, consoleClient, type OAuthClient } from '../domain/oauth/clients.js';
 import type { Services } from '../services.js';
+import { UsageError, type CommandContext } from './command.js';
 
-export class OAuthUsageError extends Error {}
 
 export interface OAuthCommandOptions {
   organizationIds: string[] | undefined;
@@ -17,17 +17,33 @@ export interface OAuthCommandOptions {
   print(human: string, data: unknown): void;
 }
 
+/** The options of the client, user and keys commands, read from the command line. */
+export function oauthOptions(context: CommandContext): OAuthCommandOptions {
+  const config = context.config();
+  return {
+    organizationIds: context.strings('org'),
+    scopes: context.strings('scopes'),
+    name: context.string('name'),
+    email: context.string('email'),
+    redirectUris: context.strings('redirect-uri'),
+    public: context.flag('public'),
+    passwordStdin: context.flag('password-stdin'),
+    issuer: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
+    print: (human, data) => context.print(human, data),
+  };
+}
+
 function organizations(options: OAuthCommandOptions, command: string): string[] {
   const ids = (options.organizationIds ?? [])
     .flatMap((o) => o.split(','))
     .map((o) => o.trim())
     .filter(Boolean);
-  if (ids.length === 0) throw new OAuthUsageError(`${command} needs --org ORG_ID`);
+  if (ids.length === 0) throw new UsageError(`${command} needs --org ORG_ID`);
   return ids;
 }
 
 function scopes(options: OAuthCommandOptions, command: string) {
-  if (!options.scopes?.length) throw new OAuthUsageError(`${command} needs --scopes customers:read[,customers:write]`);
+  if (!options.scopes?.length) throw new UsageError(`${command} needs --scopes customers:read[,customers:write]`);
   return parseScopes(options.scopes);
 }
 
@@ -71,7 +87,7 @@ export async function runKeysCommand(services: Services, sub: string | undefined
     );
     return 0;
   }
-  throw new OAuthUsageError(`unknown keys command "${sub ?? ''}"; use keys list or keys rotate`);
+  throw new UsageError(`unknown keys command "${sub ?? ''}"; use keys list or keys rotate`);
 }
 
 /** `client create|list|revoke`: OAuth clients (LOKE add-ons, or our own apps). */
@@ -83,7 +99,7 @@ export async function runClientCommand(
 ) {
   const { clients } = services.oauth;
   if (sub === 'create') {
-    if (options.name === undefined) throw new OAuthUsageError('client create needs --name NAME');
+    if (options.name === undefined) throw new UsageError('client create needs --name NAME');
     const created = await clients.createClient({
       name: options.name,
       organizationIds: organizations(options, 'client create'),
@@ -115,13 +131,13 @@ export async function runClientCommand(
   }
   if (sub === 'revoke') {
     const id = args[0];
-    if (id === undefined) throw new OAuthUsageError('client revoke needs a CLIENT_ID');
-    if (id === CONSOLE_CLIENT_ID) throw new OAuthUsageError('the built-in console client cannot be revoked');
+    if (id === undefined) throw new UsageError('client revoke needs a CLIENT_ID');
+    if (id === CONSOLE_CLIENT_ID) throw new UsageError('the built-in console client cannot be revoked');
     await clients.revokeClient(id);
     options.print(`Revoked client ${id}; its tokens stop working within TOKEN_CACHE_TTL_MS`, { id, revoked: true });
     return 0;
   }
-  throw new OAuthUsageError(`unknown client command "${sub ?? ''}"; use client create, client list or client revoke`);
+  throw new UsageError(`unknown client command "${sub ?? ''}"; use client create, client list or client revoke`);
 }
 
 async function readStdin(): Promise<string> {
@@ -147,7 +163,7 @@ function promptHidden(question: string): Promise<string> {
         }
         if (char === '\u0003') {
           done();
-          reject(new OAuthUsageError('cancelled'));
+          reject(new UsageError('cancelled'));
           return;
         }
         if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
@@ -167,9 +183,9 @@ function promptHidden(question: string): Promise<string> {
 async function readPassword(options: OAuthCommandOptions): Promise<string> {
   if (options.passwordStdin) return (await readStdin()).replace(/\r?\n$/, '');
   if (!process.stdin.isTTY)
-    throw new OAuthUsageError('user create needs a terminal for the password prompt, or --password-stdin');
+    throw new UsageError('user create needs a terminal for the password prompt, or --password-stdin');
   const password = await promptHidden('Password: ');
-  if ((await promptHidden('Repeat the password: ')) !== password) throw new OAuthUsageError('the passwords differ');
+  if ((await promptHidden('Repeat the password: ')) !== password) throw new UsageError('the passwords differ');
   return password;
 }
 
@@ -177,7 +193,7 @@ async function readPassword(options: OAuthCommandOptions): Promise<string> {
 export async function runUserCommand(services: Services, sub: string | undefined, options: OAuthCommandOptions) {
   const { users } = services.oauth;
   if (sub === 'create') {
-    if (options.email === undefined) throw new OAuthUsageError('user create needs --email EMAIL');
+    if (options.email === undefined) throw new UsageError('user create needs --email EMAIL');
     const organizationIds = organizations(options, 'user create');
     const userScopes = scopes(options, 'user create');
     const user = await users.createUser({
@@ -201,5 +217,5 @@ export async function runUserCommand(services: Services, sub: string | undefined
     );
     return 0;
   }
-  throw new OAuthUsageError(`unknown user command "${sub ?? ''}"; use user create or user list`);
+  throw new UsageError(`unknown user command "${sub ?? ''}"; use user create or user list`);
 }

@@ -1,11 +1,10 @@
-import type { CreateLocationBody, Location } from '../contract/locations.js';
-import { invalidField } from '../errors.js';
-import type { Services } from '../services.js';
-
-export class LocationUsageError extends Error {}
+import type { CreateLocationBody, Location } from '../../contract/locations.js';
+import { invalidField } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { singleOrganization, UsageError, type Command, type CommandContext } from '../command.js';
 
 /** The `location create` flags, each naming the body field it fills. */
-export const LOCATION_FLAGS = {
+const LOCATION_FLAGS = {
   name: 'name',
   slug: 'slug',
   timezone: 'timezone',
@@ -20,7 +19,7 @@ export const LOCATION_FLAGS = {
   longitude: 'longitude',
 } as const satisfies Record<string, keyof CreateLocationBody>;
 
-export interface LocationCommandOptions {
+interface LocationCommandOptions {
   organizationId: string | undefined;
   flags: Partial<Record<keyof typeof LOCATION_FLAGS, string>>;
   query: string | undefined;
@@ -40,20 +39,16 @@ function coordinate(field: 'latitude' | 'longitude', raw: string): number {
   return value;
 }
 
-/**
- * `location create|list`: through the same service as the HTTP API, so the
- * CLI validates exactly as `POST /locations` does.
- */
-export async function runLocationCommand(
+async function runLocationCommand(
   services: Services,
   sub: string | undefined,
   options: LocationCommandOptions,
 ): Promise<number> {
   const organizationId = options.organizationId;
-  if (organizationId === undefined) throw new LocationUsageError(`location ${sub ?? ''} needs --org ORG_ID`);
+  if (organizationId === undefined) throw new UsageError(`location ${sub ?? ''} needs --org ORG_ID`);
   if (sub === 'create') {
     const { name, latitude, longitude, ...text } = options.flags;
-    if (name === undefined) throw new LocationUsageError('location create needs --name NAME');
+    if (name === undefined) throw new UsageError('location create needs --name NAME');
     const body: CreateLocationBody = { name };
     for (const [flag, value] of Object.entries(text) as [keyof typeof text, string | undefined][]) {
       if (value !== undefined) body[LOCATION_FLAGS[flag]] = value;
@@ -75,5 +70,29 @@ export async function runLocationCommand(
     options.print(locations.map(describe).join('\n') || 'No locations', locations);
     return 0;
   }
-  throw new LocationUsageError(`unknown location command "${sub ?? ''}"; use location create or location list`);
+  throw new UsageError(`unknown location command "${sub ?? ''}"; use location create or location list`);
 }
+
+/**
+ * `location create|list`: through the same service as the HTTP API, so the
+ * CLI validates exactly as `POST /locations` does.
+ */
+export const location: Command = {
+  usage: `location create --org ORG_ID --name NAME [--slug SLUG] [--timezone TZ] [--country CC] [--phone P] [--street S]
+                  [--street2 S] [--locality L] [--region R] [--postal-code PC] [--latitude LAT] [--longitude LON]
+  location list --org ORG_ID [--query TEXT]`,
+  options: {
+    org: { type: 'string', multiple: true },
+    query: { type: 'string' },
+    ...Object.fromEntries(Object.keys(LOCATION_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+  },
+  run: (context: CommandContext) =>
+    context.withServices((services) =>
+      runLocationCommand(services, context.args[0], {
+        organizationId: context.strings('org') === undefined ? undefined : singleOrganization(context, 'location'),
+        flags: Object.fromEntries(Object.keys(LOCATION_FLAGS).map((flag) => [flag, context.string(flag)])),
+        query: context.string('query'),
+        print: (human, data) => context.print(human, data),
+      }),
+    ),
+};
