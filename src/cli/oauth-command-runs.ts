@@ -3,7 +3,6 @@ import { CONSOLE_CLIENT_ID, consoleClient, type OAuthClient } from '../domain/oa
 import type { Services } from '../services.js';
 import { UsageError, type CommandContext } from './command.js';
 
-
 export interface OAuthCommandOptions {
   organizationIds: string[] | undefined;
   scopes: string[] | undefined;

@@ -11,5 +11,6 @@ export const user: Command = {
     email: { type: 'string' },
     'password-stdin': { type: 'boolean', default: false },
   },
-  run: (context) => context.withServices((services) => runUserCommand(services, context.args[0], oauthOptions(context))),
+  run: (context) =>
+    context.withServices((services) => runUserCommand(services, context.args[0], oauthOptions(context))),
 };
