@@ -6,7 +6,7 @@ import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from 
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
-import { createMetrics, registerRequestLogging } from './http/plugins/metrics.js';
+import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { customerListRoutes } from './http/routes/customer-lists.js';
@@ -19,18 +19,18 @@ import { locationRoutes } from './http/routes/locations.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
-import { ErrorSchema } from './http/schemas/common.js';
-import { OAuthErrorSchema } from './http/schemas/oauth.js';
+import { ErrorSchema } from './contract/common.js';
+import { OAuthErrorSchema } from './contract/oauth.js';
 import {
   CustomerListTinySchema,
   CustomerSchema,
   CustomerStatisticsSchema,
   CustomerTinySchema,
-} from './http/schemas/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './http/schemas/customer-lists.js';
-import { FeedEventSchema } from './http/schemas/events.js';
-import { OrganizationSchema } from './http/schemas/organizations.js';
-import { WebhookDeliverySchema, WebhookSchema } from './http/schemas/webhooks.js';
+} from './contract/customers.js';
+import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { FeedEventSchema } from './contract/events.js';
+import { OrganizationSchema } from './contract/organizations.js';
+import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 
@@ -42,10 +42,17 @@ export interface BuildAppOptions {
   config: Config;
   services: Services;
   logger?: FastifyServerOptions['logger'];
+  /** The process's metrics, shared with the webhook dispatcher (server.ts); a fresh set when absent. */
+  metrics?: Metrics;
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
-export async function buildApp({ config, services, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  services,
+  logger,
+  metrics: given,
+}: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     // One log line per request comes from registerRequestLogging instead of Fastify's two.
@@ -110,9 +117,9 @@ export async function buildApp({ config, services, logger }: BuildAppOptions): P
     void parseJson(request, body as string, done);
   });
 
-  const metrics = createMetrics();
+  const metrics = given ?? createMetrics(services.store);
   await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
-  registerRequestLogging(app, metrics);
+  await app.register(metricsPlugin, { metrics });
   registerConnectionGuards(app, config.publicUrl);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { serveClusterMetrics } from './http/plugins/metrics.js';
 
 export interface ClusterLog {
   info(message: string): void;
@@ -68,6 +69,8 @@ export function runClusterPrimary(workers: number, log: ClusterLog): Promise<num
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
 
+    // A scrape of any worker's /metrics returns the sum over all of them.
+    serveClusterMetrics();
     for (let i = 0; i < workers; i++) fork();
   });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { createMetrics } from './http/plugins/metrics.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStore, storeOptions } from './store/open-store.js';
@@ -36,7 +37,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const services = createServices(store, config);
   // The issuer's first signing key is made on first start (workers find the one their primary made).
   if (options.migrate !== false) await services.oauth.keys.jwks();
-  const app = await buildApp({ config, services });
+  const metrics = createMetrics(store);
+  const app = await buildApp({ config, services, metrics });
   logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -55,6 +57,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         allowPrivateUrls: config.webhooksAllowPrivateUrls,
         deliveryRetentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
         log: app.log,
+        onAttempt: (attempt) => metrics.webhookAttempt(attempt),
       })
     : undefined;
   const unsubscribe = dispatcher ? services.writeSignal.subscribe(() => dispatcher.wake()) : undefined;

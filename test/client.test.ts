@@ -8,7 +8,7 @@ import {
   type FetchLike,
   type RetryEvent,
 } from '../src/client/index.js';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { raiseOrganizationClock } from '../src/store/repositories/organization-repository.js';
 import { insertCustomersDirectly, insertMemberships } from './helpers/bulk.js';

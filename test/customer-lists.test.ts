@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CustomerList, CustomerListMember } from '../src/http/schemas/customer-lists.js';
+import type { CustomerList, CustomerListMember } from '../src/contract/customer-lists.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, lastSequence, readAllPages, readEvents } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

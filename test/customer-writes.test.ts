@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Customer } from '../src/http/schemas/customers.js';
-import type { CustomerList } from '../src/http/schemas/customer-lists.js';
+import type { Customer } from '../src/contract/customers.js';
+import type { CustomerList } from '../src/contract/customer-lists.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, lastSequence, readEvents } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Customer, CustomerListTiny } from '../src/http/schemas/customers.js';
+import type { Customer, CustomerListTiny } from '../src/contract/customers.js';
 import { insertCustomerLists, insertListMembers } from '../src/store/repositories/membership-repository.js';
 import { newId } from '../src/domain/ids.js';
 import { describeEachBackend } from './helpers/backends.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { seedDemo } from '../src/demo/demo-data.js';
-import type { Customer } from '../src/http/schemas/customers.js';
-import type { CustomerList } from '../src/http/schemas/customer-lists.js';
+import type { Customer } from '../src/contract/customers.js';
+import type { CustomerList } from '../src/contract/customer-lists.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { readAllPages, readEvents } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

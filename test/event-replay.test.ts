@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Customer, CustomerListTiny, CustomerStatistics } from '../src/http/schemas/customers.js';
-import type { CustomerList, CustomerListMember } from '../src/http/schemas/customer-lists.js';
+import type { Customer, CustomerListTiny, CustomerStatistics } from '../src/contract/customers.js';
+import type { CustomerList, CustomerListMember } from '../src/contract/customer-lists.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, readAllPages, readEvents, type FeedEvent } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

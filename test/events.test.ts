@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 

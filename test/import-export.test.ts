@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '../src/domain/ids.js';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { CLI, REPO_ROOT, runCli } from './helpers/cli.js';

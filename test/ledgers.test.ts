@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Customer, CustomerStatistics } from '../src/http/schemas/customers.js';
+import type { Customer, CustomerStatistics } from '../src/contract/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, lastSequence, readEvents } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config.js';
-import type { Customer } from '../src/http/schemas/customers.js';
+import type { Customer } from '../src/contract/customers.js';
 import { createServices, type Services } from '../src/services.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';

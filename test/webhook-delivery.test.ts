@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { verifyWebhookSignature, verifyWebhookTimestampSignature } from '../src/client/webhooks.js';
-import { EVENT_TYPES } from '../src/domain/events/event-log.js';
+import { EVENT_TYPES } from '../src/contract/events.js';
 import { loadConfig, parseDatabaseUrl } from '../src/config.js';
-import type { FeedEvent } from '../src/http/schemas/events.js';
-import type { WebhookDelivery, WebhookReplay } from '../src/http/schemas/webhooks.js';
+import type { FeedEvent } from '../src/contract/events.js';
+import type { WebhookDelivery, WebhookReplay } from '../src/contract/webhooks.js';
 import { startServer } from '../src/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { claimSubscriptions } from '../src/store/repositories/webhook-repository.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Webhook } from '../src/http/schemas/webhooks.js';
+import type { Webhook } from '../src/contract/webhooks.js';
 import type { HostResolver } from '../src/webhooks/url-policy.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

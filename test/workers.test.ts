@@ -95,6 +95,40 @@ await describeEachBackend('serve --workers: several processes share the port', (
       request.on('error', reject);
     });
 
+  const scrape = () =>
+    new Promise<string>((resolve, reject) => {
+      http
+        .get(`${server.baseUrl}/metrics`, { agent: false }, (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(text))));
+        })
+        .on('error', reject);
+    });
+  const listed = (text: string) =>
+    text
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('http_requests_total{') && line.includes('route="/organizations/:organizationId/customers"'),
+      )
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+
+  it('answers /metrics on any worker with the figures of the whole cluster', async () => {
+    await waitFor(() => (childPids(server.child.pid!).length === 2 ? true : undefined), 'two workers');
+    const before = listed(await scrape());
+    // Fresh connections: the cluster hands them to the workers in turn, so both serve some of these.
+    const responses = await Promise.all(Array.from({ length: 20 }, () => listCustomers()));
+    expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    // Several scrapes land on both workers; each reports all 20 requests, not the share of the worker that answered.
+    for (let i = 0; i < 4; i++) {
+      const text = await scrape();
+      expect(listed(text)).toBe(before + 20);
+      expect(text).toMatch(/^db_pool_connections\{state="total"\} [1-9]/m);
+      expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    }
+  });
+
   it('runs two workers that answer, replaces one that dies, and drains all on SIGTERM', async () => {
     const primary = server.child.pid!;
     const workers = await waitFor(() => {

@@ -2,11 +2,19 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
-import type { Customer } from '../http/schemas/customers.js';
+import {
+  CUSTOMER_CSV_COLUMNS,
+  CUSTOMER_FIELDS,
+  CUSTOMER_STATISTICS,
+  entriesOf,
+  type CustomerFieldDefinition,
+  type CustomerFieldName,
+  type CustomerStatisticName,
+} from '../contract/customer-fields.js';
+import type { Customer } from '../contract/customers.js';
 import type { Services } from '../services.js';
 import { UsageError } from './command.js';
 import { csvCell, readCsvRecords } from './csv.js';
-import { CUSTOMER_RECORD_FIELDS } from '../domain/customers/import-validation.js';
 
 export type FileFormat = 'csv' | 'ndjson';
 
@@ -15,24 +23,19 @@ export class ImportFileError extends Error {
 }
 
 /** The CSV columns, in export order; `statistics.x` columns hold the nested statistics. */
-export const CSV_COLUMNS: readonly string[] = [
-  ...CUSTOMER_RECORD_FIELDS.filter((field) => field !== 'statistics'),
-  ...[
-    'pointsBalance',
-    'totalPointsEarned',
-    'totalPointsRedeemed',
-    'totalSpend',
-    'lastPointsEarnedAt',
-    'lastPointsRedeemedAt',
-    'lastSpentAt',
-  ].map((key) => `statistics.${key}`),
-];
-const NUMERIC_COLUMNS = new Set([
-  'statistics.pointsBalance',
-  'statistics.totalPointsEarned',
-  'statistics.totalPointsRedeemed',
-  'statistics.totalSpend',
-]);
+export const CSV_COLUMNS = CUSTOMER_CSV_COLUMNS;
+const FIELD_NAMES = Object.keys(CUSTOMER_FIELDS) as CustomerFieldName[];
+const STATISTIC_NAMES = Object.keys(CUSTOMER_STATISTICS) as CustomerStatisticName[];
+const BOOLEAN_COLUMNS = new Set<string>(
+  entriesOf(CUSTOMER_FIELDS)
+    .filter(([, field]) => (field as CustomerFieldDefinition).kind === 'boolean')
+    .map(([name]) => name),
+);
+const NUMERIC_COLUMNS = new Set(
+  entriesOf(CUSTOMER_STATISTICS)
+    .filter(([, statistic]) => statistic.kind === 'count')
+    .map(([name]) => `statistics.${name}`),
+);
 
 /** --format, else the file's extension; a bad value is a usage mistake. */
 export function parseFileFormat(raw: string | undefined, file: string | undefined): FileFormat {
@@ -51,7 +54,7 @@ function csvRecord(header: readonly string[], cells: readonly string[]): Record<
     if (cell === undefined || cell === '') continue;
     const column = header[i]!;
     let value: unknown = cell;
-    if (column === 'hasAgreedToMarketing') {
+    if (BOOLEAN_COLUMNS.has(column)) {
       const lower = cell.trim().toLowerCase();
       value = lower === 'true' ? true : lower === 'false' ? false : cell;
     } else if (NUMERIC_COLUMNS.has(column) && /^-?\d{1,16}$/.test(cell.trim())) {
@@ -216,25 +219,7 @@ export async function runImport(services: Services, options: ImportCommandOption
 
 function customerCsvLine(customer: Customer): string {
   const statistics = customer.statistics ?? {};
-  return [
-    customer.id,
-    customer.firstName,
-    customer.lastName,
-    customer.email,
-    customer.phoneNumber,
-    customer.dob,
-    customer.gender,
-    customer.hasAgreedToMarketing,
-    customer.createdAt,
-    customer.updatedAt,
-    statistics.pointsBalance,
-    statistics.totalPointsEarned,
-    statistics.totalPointsRedeemed,
-    statistics.totalSpend,
-    statistics.lastPointsEarnedAt,
-    statistics.lastPointsRedeemedAt,
-    statistics.lastSpentAt,
-  ]
+  return [...FIELD_NAMES.map((name) => customer[name]), ...STATISTIC_NAMES.map((name) => statistics[name])]
     .map(csvCell)
     .join(',');
 }

@@ -1,15 +1,15 @@
-import type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
-import type { FeedEvent } from '../http/schemas/events.js';
+import type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+import type { FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
-import type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
-import type { Organization } from '../http/schemas/organizations.js';
+import type { PointsBody, SpendBody } from '../contract/ledgers.js';
+import type { Organization } from '../contract/organizations.js';
 import type {
   CreateCustomerBody,
   Customer,
   CustomerListTiny,
   CustomerSort,
   UpdateCustomerBody,
-} from '../http/schemas/customers.js';
+} from '../contract/customers.js';
 import { PagedList } from './paging.js';
 import { sleep, Transport, type CallOptions, type FetchLike, type RetryEvent } from './transport.js';
 
@@ -23,12 +23,12 @@ export type {
   CustomerSort,
   CustomerStatistics,
   UpdateCustomerBody,
-} from '../http/schemas/customers.js';
-export type { Organization } from '../http/schemas/organizations.js';
-export type { CustomerList, CustomerListBody, CustomerListMember } from '../http/schemas/customer-lists.js';
-export type { FeedEvent } from '../http/schemas/events.js';
+} from '../contract/customers.js';
+export type { Organization } from '../contract/organizations.js';
+export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
-export type { PointsBody, SpendBody } from '../http/schemas/ledgers.js';
+export type { PointsBody, SpendBody } from '../contract/ledgers.js';
 
 export interface CustomersClientOptions {
   /** Where the API is, e.g. `https://api.loke.global` or `http://127.0.0.1:3000`. */

@@ -1,4 +1,4 @@
-import type { Organization } from '../http/schemas/organizations.js';
+import type { Organization } from '../contract/organizations.js';
 import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
 import {
   insertPointRecords,

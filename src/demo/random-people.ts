@@ -1,3 +1,7 @@
+import type { CustomerProfileColumn, CustomerStatisticColumn } from '../contract/customer-fields.js';
+import { GENDERS } from '../contract/customer-fields.js';
+import type { CustomerRow } from '../store/repositories/customer-repository.js';
+
 /**
  * Realistic names and a seeded generator, shared by the demo data and the benchmark datasets so both look
  * like a real customer base and come out the same on every run.
@@ -123,10 +127,20 @@ export function createRandom(seed: number) {
 export type Random = ReturnType<typeof createRandom>;
 
 /**
+ * The profile columns the generators make alike, and every statistic: typed from the field table, so a new
+ * profile field or statistic does not compile until both generators fill it.
+ */
+type GeneratedColumns = Pick<
+  CustomerRow,
+  | Exclude<CustomerProfileColumn, 'first_name' | 'last_name' | 'email' | 'email_normalized' | 'phone_number'>
+  | CustomerStatisticColumn
+>;
+
+/**
  * The columns both generators make alike: date of birth, gender, marketing consent and statistics consistent with
  * a customer created at `createdAt` and last updated at `updatedAt`.
  */
-export function randomProfileAndStatistics(random: Random, createdAt: number, updatedAt: number) {
+export function randomProfileAndStatistics(random: Random, createdAt: number, updatedAt: number): GeneratedColumns {
   const earned = random.chance(0.8) ? random.int(0, 8000) : 0;
   const redeemed = earned > 0 && random.chance(0.5) ? random.int(0, earned) : 0;
   const spend = random.chance(0.85) ? random.int(450, 250_000) : 0;
@@ -135,7 +149,7 @@ export function randomProfileAndStatistics(random: Random, createdAt: number, up
     dob: random.chance(0.6)
       ? `${random.int(1950, 2006)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`
       : null,
-    gender: random.chance(0.7) ? random.pick(['MALE', 'FEMALE', 'OTHER'] as const) : null,
+    gender: random.chance(0.7) ? random.pick(GENDERS) : null,
     has_agreed_to_marketing: random.chance(0.8) ? (random.chance(0.6) ? 1 : 0) : null,
     points_balance: earned - redeemed,
     total_points_earned: earned,

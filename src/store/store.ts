@@ -81,7 +81,25 @@ export interface Store {
   isUnavailableError(error: unknown): boolean;
   /** True for a unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** Connections now: open, idle, and callers waiting for one; SQLite adds the write-ahead log's size. */
+  poolStats(): PoolStats;
+  /**
+   * Called after a transaction that erased personal data commits: makes what
+   * it deleted unrecoverable from the database's files where the store can.
+   * SQLite copies the WAL into the (secure_delete) main file and truncates it,
+   * retrying in the background while readers block that; PostgreSQL leaves
+   * the dead tuples to VACUUM (see the README).
+   */
+  purgeErasedData(): Promise<void>;
+  /** Closes the connections; SQLite first checkpoints and truncates its WAL. */
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  walBytes?: number;
 }
 
 export function compileStatement(query: Compilable<unknown>): CompiledStatement {

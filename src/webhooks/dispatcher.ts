@@ -46,6 +46,8 @@ export interface WebhookDispatcherOptions {
   /** Identifies this dispatcher in leases; unique per instance by default. */
   owner?: string;
   log?: DispatcherLogger;
+  /** Called after every delivery attempt (metrics). */
+  onAttempt?: (attempt: { subscriptionId: string; ok: boolean; lagSeconds: number }) => void;
 }
 
 export interface WebhookDispatcher {
@@ -120,6 +122,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   async function send(subscription: WebhookSubscriptionRow, event: EventRow, attempt: number): Promise<WebhookOutcome> {
+    const outcome = await post(subscription, event, attempt);
+    options.onAttempt?.({
+      subscriptionId: subscription.id,
+      ok: outcome.ok,
+      lagSeconds: Math.max(0, (Date.now() - event.occurred_at) / 1000),
+    });
+    return outcome;
+  }
+
+  async function post(subscription: WebhookSubscriptionRow, event: EventRow, attempt: number): Promise<WebhookOutcome> {
     const body = Buffer.from(event.payload, 'utf8');
     const timestamp = Math.floor(Date.now() / 1000);
     return postWebhook({

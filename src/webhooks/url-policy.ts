@@ -23,7 +23,7 @@ export const systemResolver: HostResolver = async (hostname) => {
   return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
 };
 
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
+import { MAX_WEBHOOK_URL_LENGTH } from '../contract/webhooks.js';
 
 // Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries) that are never a public receiver.
 const BLOCKED_V4: readonly [string, number, string][] = [

@@ -21,3 +21,13 @@ export async function digestStore(store: Store): Promise<string> {
   }
   return hash.digest('hex');
 }
+
+/** The tables with a row in which `needle` occurs (in any column, as stored). */
+export async function tablesContaining(store: Store, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const table of (await store.db.introspection.getTables()).map((t) => t.name)) {
+    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
+    if (rows.some((row) => Object.values(row).some((value) => String(value).includes(needle)))) found.push(table);
+  }
+  return found;
+}

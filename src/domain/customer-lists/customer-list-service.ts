@@ -1,5 +1,5 @@
 import { badRequest, notFound } from '../../errors.js';
-import type { CustomerList, CustomerListBody, CustomerListMember } from '../../http/schemas/customer-lists.js';
+import type { CustomerList, CustomerListBody, CustomerListMember } from '../../contract/customer-lists.js';
 import { findCustomerForUpdate } from '../../store/repositories/customer-repository.js';
 import {
   adjustMemberCount,

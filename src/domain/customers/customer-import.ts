@@ -1,6 +1,12 @@
 import type { CountryCode } from 'libphonenumber-js/max';
+import {
+  CUSTOMER_FIELDS,
+  CUSTOMER_STATISTICS,
+  entriesOf,
+  type CustomerFieldDefinition,
+} from '../../contract/customer-fields.js';
 import { notFound } from '../../errors.js';
-import type { Customer } from '../../http/schemas/customers.js';
+import type { Customer } from '../../contract/customers.js';
 import {
   appendEventsInBulk,
   findCustomersByEmails,
@@ -20,14 +26,13 @@ import {
 import { newId } from '../ids.js';
 import { createValidationPool } from './import-validation-pool.js';
 import {
-  STATISTIC_COLUMNS,
   validateImportChunk,
   type ImportRecord,
   type ImportRejection,
   type ValidatedChunk,
   type ValidRecord,
 } from './import-validation.js';
-import { customerRowToCustomer } from './customer-mapper.js';
+import { customerRowToCustomer, EMPTY_STATISTICS } from './customer-mapper.js';
 
 export type { ImportRecord, ImportRejection } from './import-validation.js';
 
@@ -49,18 +54,19 @@ export interface ImportOptions {
   workers?: number;
 }
 
-const COMPARED_COLUMNS = [
-  'first_name',
-  'last_name',
-  'email',
-  'email_normalized',
-  'phone_number',
-  'dob',
-  'gender',
-  'has_agreed_to_marketing',
-  'created_at',
-] as const;
-const STAT_COLUMNS = Object.values(STATISTIC_COLUMNS);
+/** The columns an import compares to decide whether a customer changed (contract/customer-fields.ts marks them). */
+const COMPARED_COLUMNS = entriesOf(CUSTOMER_FIELDS).flatMap(([, field]) => {
+  const definition: CustomerFieldDefinition = field;
+  if (!definition.comparedOnImport) return [];
+  return (
+    definition.searchColumn ? [definition.column, definition.searchColumn] : [definition.column]
+  ) as (keyof CustomerRow)[];
+});
+const STAT_COLUMNS = entriesOf(CUSTOMER_STATISTICS).map(([, statistic]) => statistic.column);
+
+function pickColumns<K extends keyof CustomerRow>(row: CustomerRow, columns: readonly K[]): Pick<CustomerRow, K> {
+  return Object.fromEntries(columns.map((column) => [column, row[column]])) as Pick<CustomerRow, K>;
+}
 
 function sameColumns(a: CustomerRow, b: CustomerRow, columns: readonly (keyof CustomerRow)[]): boolean {
   return columns.every((column) => a[column] === b[column]);
@@ -131,13 +137,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
           ...record.profile,
           created_at: createdAt,
           updated_at: now,
-          points_balance: current?.points_balance ?? 0,
-          total_points_earned: current?.total_points_earned ?? 0,
-          total_points_redeemed: current?.total_points_redeemed ?? 0,
-          total_spend: current?.total_spend ?? 0,
-          last_points_earned_at: current?.last_points_earned_at ?? null,
-          last_points_redeemed_at: current?.last_points_redeemed_at ?? null,
-          last_spent_at: current?.last_spent_at ?? null,
+          ...(current ? pickColumns(current, STAT_COLUMNS) : EMPTY_STATISTICS),
           ...record.statistics,
         };
         if (current && sameColumns(current, next, COMPARED_COLUMNS) && sameColumns(current, next, STAT_COLUMNS)) {

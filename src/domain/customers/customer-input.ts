@@ -1,24 +1,21 @@
 import type { CountryCode } from 'libphonenumber-js/max';
+import {
+  CUSTOMER_FIELDS,
+  entriesOf,
+  type CustomerFieldDefinition,
+  type CustomerFieldKind,
+  type CustomerProfileColumn,
+} from '../../contract/customer-fields.js';
+import type { CreateCustomerBody, UpdateCustomerBody } from '../../contract/customers.js';
 import { badRequest, type ErrorDetail } from '../../errors.js';
-import type { CreateCustomerBody, UpdateCustomerBody } from '../../http/schemas/customers.js';
-import type { CustomerRowPatch } from '../../store/repositories/customer-repository.js';
+import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { isValidEmail, normalizeEmail, normalizePhoneNumber } from '../contact.js';
 import { isCalendarDate, parseTimestamp } from '../time.js';
 
-export const GENDERS = ['MALE', 'FEMALE', 'OTHER'] as const;
-
-/** Validated, normalized customer fields as stored. */
-export type CustomerFields = Pick<
-  CustomerRowPatch,
-  | 'first_name'
-  | 'last_name'
-  | 'email'
-  | 'email_normalized'
-  | 'phone_number'
-  | 'dob'
-  | 'gender'
-  | 'has_agreed_to_marketing'
->;
+/** The profile as stored: every column a PATCH may change. */
+export type CustomerProfile = Pick<CustomerRow, CustomerProfileColumn>;
+/** Validated, normalized customer fields as stored: the part of the profile the input gave. */
+export type CustomerFields = Partial<CustomerProfile>;
 
 class FieldErrors {
   readonly details: ErrorDetail[] = [];
@@ -32,75 +29,116 @@ class FieldErrors {
   }
 }
 
-function normalizeFields(input: UpdateCustomerBody, region: CountryCode, errors: FieldErrors): CustomerFields {
-  const fields: CustomerFields = {};
-  for (const key of ['firstName', 'lastName'] as const) {
-    const value = input[key];
-    if (value === undefined) continue;
-    const trimmed = value.trim();
-    if (trimmed === '') errors.add(key, 'must not be blank');
-    fields[key === 'firstName' ? 'first_name' : 'last_name'] = trimmed;
-  }
-  if (input.email !== undefined) {
-    if (input.email === null) {
-      fields.email = null;
-      fields.email_normalized = null;
-    } else if (!isValidEmail(input.email.trim())) {
-      errors.add('email', 'must be a valid email address');
-    } else {
-      fields.email = input.email.trim();
-      fields.email_normalized = normalizeEmail(input.email);
+type Stored = string | number;
+/** A stored value (and its search form, for fields with a `searchColumn`), or the reason the input is refused. */
+type Normalized = { value: Stored; search?: string } | { error: string };
+
+/** The write rules of each kind of field (contract/customer-fields.ts names the kind of each field). */
+const NORMALIZE: Record<
+  CustomerFieldKind,
+  (input: string | boolean, field: CustomerFieldDefinition, region: CountryCode) => Normalized
+> = {
+  id: () => ({ error: 'is assigned by the server' }),
+  name: (input) => {
+    const trimmed = String(input).trim();
+    return trimmed === '' ? { error: 'must not be blank' } : { value: trimmed };
+  },
+  email: (input) => {
+    const trimmed = String(input).trim();
+    return isValidEmail(trimmed)
+      ? { value: trimmed, search: normalizeEmail(String(input)) }
+      : { error: 'must be a valid email address' };
+  },
+  phone: (input, _field, region) => {
+    const e164 = normalizePhoneNumber(String(input), region);
+    return e164 === undefined ? { error: 'must be a valid phone number' } : { value: e164 };
+  },
+  date: (input) => {
+    const date = String(input);
+    if (!isCalendarDate(date)) return { error: 'must be a date in YYYY-MM-DD format' };
+    if (date > new Date().toISOString().slice(0, 10)) return { error: 'must not be in the future' };
+    return { value: date };
+  },
+  enum: (input, field) => {
+    const values = field.values ?? [];
+    return values.includes(String(input)) ? { value: String(input) } : { error: `must be one of ${values.join(', ')}` };
+  },
+  boolean: (input) => ({ value: input === true ? 1 : 0 }),
+  timestamp: (input) => {
+    const at = parseTimestamp(String(input));
+    if (at === undefined) return { error: 'must be an RFC 3339 timestamp such as 2021-10-20T14:51:16Z' };
+    if (at > Date.now() + 60_000) return { error: 'must not be in the future' };
+    if (at < 0) return { error: 'must not be before 1970' };
+    return { value: at };
+  },
+};
+
+/** Fields the input may carry, in table order (so errors list in that order). */
+const WRITABLE = entriesOf(CUSTOMER_FIELDS)
+  .map(([name, field]) => [name, field as CustomerFieldDefinition] as const)
+  .filter(([, field]) => field.write !== undefined);
+
+/** Validates and normalizes the given fields into their columns; `null` (PATCH only) clears a field. */
+function normalizeFields(
+  input: Readonly<Record<string, string | boolean | null | undefined>>,
+  region: CountryCode,
+  errors: FieldErrors,
+): Partial<Record<string, Stored | null>> {
+  const columns: Partial<Record<string, Stored | null>> = {};
+  for (const [name, field] of WRITABLE) {
+    const raw = input[name];
+    if (raw === undefined) continue;
+    if (raw === null) {
+      columns[field.column] = null;
+      if (field.searchColumn) columns[field.searchColumn] = null;
+      continue;
     }
-  }
-  if (input.phoneNumber !== undefined) {
-    if (input.phoneNumber === null) fields.phone_number = null;
-    else {
-      const e164 = normalizePhoneNumber(input.phoneNumber, region);
-      if (e164 === undefined) errors.add('phoneNumber', 'must be a valid phone number');
-      else fields.phone_number = e164;
+    const normalized = NORMALIZE[field.kind](raw, field, region);
+    if ('error' in normalized) {
+      errors.add(name, normalized.error);
+      continue;
     }
+    columns[field.column] = normalized.value;
+    if (field.searchColumn) columns[field.searchColumn] = normalized.search ?? null;
   }
-  if (input.dob !== undefined) {
-    if (input.dob === null) fields.dob = null;
-    else if (!isCalendarDate(input.dob)) errors.add('dob', 'must be a date in YYYY-MM-DD format');
-    else if (input.dob > new Date().toISOString().slice(0, 10)) errors.add('dob', 'must not be in the future');
-    else fields.dob = input.dob;
-  }
-  if (input.gender !== undefined) {
-    if (input.gender === null) fields.gender = null;
-    else if (!(GENDERS as readonly string[]).includes(input.gender))
-      errors.add('gender', `must be one of ${GENDERS.join(', ')}`);
-    else fields.gender = input.gender;
-  }
-  if (input.hasAgreedToMarketing !== undefined) {
-    fields.has_agreed_to_marketing = input.hasAgreedToMarketing === null ? null : input.hasAgreedToMarketing ? 1 : 0;
-  }
-  return fields;
+  return columns;
 }
 
 export function parseCreateCustomer(
   input: CreateCustomerBody,
   region: CountryCode,
-): { fields: CustomerFields & { first_name: string; last_name: string }; createdAt: number | undefined } {
+): { fields: CustomerFields & Pick<CustomerProfile, 'first_name' | 'last_name'>; createdAt: number | undefined } {
   const errors = new FieldErrors();
-  const fields = normalizeFields(input, region, errors);
-  let createdAt: number | undefined;
-  if (input.createdAt !== undefined) {
-    createdAt = parseTimestamp(input.createdAt);
-    if (createdAt === undefined) errors.add('createdAt', 'must be an RFC 3339 timestamp such as 2021-10-20T14:51:16Z');
-    else if (createdAt > Date.now() + 60_000) errors.add('createdAt', 'must not be in the future');
-    else if (createdAt < 0) errors.add('createdAt', 'must not be before 1970');
-  }
+  const { created_at: createdAt, ...fields } = normalizeFields(input, region, errors);
   errors.throwIfAny();
-  return { fields: fields as CustomerFields & { first_name: string; last_name: string }, createdAt };
+  return {
+    fields: fields as CustomerFields & Pick<CustomerProfile, 'first_name' | 'last_name'>,
+    createdAt: createdAt as number | undefined,
+  };
 }
 
 export function parseUpdateCustomer(input: UpdateCustomerBody, region: CountryCode): CustomerFields {
   const errors = new FieldErrors();
   const fields = normalizeFields(input, region, errors);
   errors.throwIfAny();
-  return fields;
+  return fields as CustomerFields;
 }
+
+/** The whole stored profile from validated fields: what the input did not give is absent (null). */
+export function toProfile(fields: CustomerFields & Pick<CustomerProfile, 'first_name' | 'last_name'>): CustomerProfile {
+  return { ...EMPTY_PROFILE, ...fields };
+}
+
+const EMPTY_PROFILE = Object.fromEntries(
+  WRITABLE.filter(([, field]) => !field.createOnly).flatMap(([, field]) =>
+    field.searchColumn
+      ? [
+          [field.column, null],
+          [field.searchColumn, null],
+        ]
+      : [[field.column, null]],
+  ),
+) as Omit<CustomerProfile, 'first_name' | 'last_name'>;
 
 export type SearchFilter = { kind: 'none'; value: '' } | { kind: 'email' | 'phone'; value: string };
 

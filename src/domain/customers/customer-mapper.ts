@@ -1,44 +1,83 @@
-import type { Customer, CustomerStatistics, CustomerTiny } from '../../http/schemas/customers.js';
+import {
+  CUSTOMER_FIELDS,
+  CUSTOMER_STATISTICS,
+  entriesOf,
+  type CustomerFieldDefinition,
+  type CustomerStatisticColumn,
+} from '../../contract/customer-fields.js';
+import type { Customer, CustomerStatistics, CustomerTiny } from '../../contract/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { formatMillis, formatSeconds } from '../time.js';
 
+// Row <-> API, derived from the field table (contract/customer-fields.ts). The hottest read path maps a page of
+// 1000 rows, so the table is turned into a flat list of (name, column, convert) once, here.
+
+type Value = string | number | boolean;
+type StoredValue = CustomerRow[keyof CustomerRow];
+
+interface ReadStep {
+  name: string;
+  column: keyof CustomerRow;
+  /** Null when the value is absent from the response; kept nulls would break `omitted, never null`. */
+  convert: (stored: NonNullable<StoredValue>) => Value;
+}
+
+const same = (stored: NonNullable<StoredValue>): Value => stored;
+const toBoolean = (stored: NonNullable<StoredValue>): Value => stored === 1;
+const toSeconds = (stored: NonNullable<StoredValue>): Value => formatSeconds(stored as number);
+const toMillis = (stored: NonNullable<StoredValue>): Value => formatMillis(stored as number);
+
+function readStep(name: string, field: CustomerFieldDefinition): ReadStep {
+  const convert = field.kind === 'boolean' ? toBoolean : field.kind === 'timestamp' ? toSeconds : same;
+  return { name, column: field.column as keyof CustomerRow, convert };
+}
+
+const byName = <T extends { name: string }>(steps: T[]) => steps.sort((a, b) => (a.name < b.name ? -1 : 1));
+
+// Alphabetical, like the schemas, so payloads stored as JSON text read in the same order as responses.
+const CUSTOMER_STEPS = byName(entriesOf(CUSTOMER_FIELDS).map(([name, field]) => readStep(name, field)));
+const TINY_STEPS = byName(
+  entriesOf(CUSTOMER_FIELDS)
+    .filter(([, field]) => (field as CustomerFieldDefinition).tiny)
+    .map(([name, field]) => readStep(name, field)),
+);
+const STATISTIC_STEPS: ReadStep[] = byName(
+  entriesOf(CUSTOMER_STATISTICS).map(([name, statistic]) => ({
+    name,
+    column: statistic.column satisfies CustomerStatisticColumn & keyof CustomerRow,
+    convert: statistic.kind === 'time' ? toMillis : same,
+  })),
+);
+
+function mapRow(row: Partial<CustomerRow>, steps: readonly ReadStep[], into: Record<string, unknown>) {
+  for (const step of steps) {
+    const stored = row[step.column];
+    if (stored !== null && stored !== undefined) into[step.name] = step.convert(stored);
+  }
+  return into;
+}
+
 export function customerRowToStatistics(row: CustomerRow): CustomerStatistics {
-  const statistics: CustomerStatistics = {};
-  if (row.last_points_earned_at !== null) statistics.lastPointsEarnedAt = formatMillis(row.last_points_earned_at);
-  if (row.last_points_redeemed_at !== null) statistics.lastPointsRedeemedAt = formatMillis(row.last_points_redeemed_at);
-  if (row.last_spent_at !== null) statistics.lastSpentAt = formatMillis(row.last_spent_at);
-  statistics.pointsBalance = row.points_balance;
-  statistics.totalPointsEarned = row.total_points_earned;
-  statistics.totalPointsRedeemed = row.total_points_redeemed;
-  statistics.totalSpend = row.total_spend;
-  return statistics;
+  return mapRow(row, STATISTIC_STEPS, {}) as CustomerStatistics;
 }
 
 /** The API shape of a stored customer; absent values are omitted, never null. */
 export function customerRowToCustomer(row: CustomerRow): Customer {
-  const customer: Customer = {
-    createdAt: formatSeconds(row.created_at),
-    firstName: row.first_name,
-    id: row.id,
-    lastName: row.last_name,
-    statistics: customerRowToStatistics(row),
-    updatedAt: formatSeconds(row.updated_at),
-  };
-  if (row.dob !== null) customer.dob = row.dob;
-  if (row.email !== null) customer.email = row.email;
-  if (row.gender !== null) customer.gender = row.gender;
-  if (row.has_agreed_to_marketing !== null) customer.hasAgreedToMarketing = row.has_agreed_to_marketing === 1;
-  if (row.phone_number !== null) customer.phoneNumber = row.phone_number;
-  return customer;
+  const customer: Record<string, unknown> = {};
+  for (const step of CUSTOMER_STEPS) {
+    // `statistics` sorts between phoneNumber and updatedAt.
+    if (step.name === 'updatedAt') customer.statistics = customerRowToStatistics(row);
+    const stored = row[step.column];
+    if (stored !== null) customer[step.name] = step.convert(stored);
+  }
+  return customer as Customer;
 }
 
-export function customerRowToTiny(
-  row: Pick<CustomerRow, 'id' | 'email' | 'first_name' | 'last_name' | 'phone_number'>,
-): CustomerTiny {
-  const tiny: CustomerTiny = { firstName: row.first_name, id: row.id, lastName: row.last_name };
-  if (row.email !== null) tiny.email = row.email;
-  if (row.phone_number !== null) tiny.phoneNumber = row.phone_number;
-  return tiny;
+/** The columns CustomerTiny is made of. */
+export type CustomerTinyRow = Pick<CustomerRow, 'id' | 'email' | 'first_name' | 'last_name' | 'phone_number'>;
+
+export function customerRowToTiny(row: CustomerTinyRow): CustomerTiny {
+  return mapRow(row, TINY_STEPS, {}) as CustomerTiny;
 }
 
 /**
@@ -51,3 +90,8 @@ export function customerRowToETag(row: Pick<CustomerRow, 'organization_id' | 'id
   // the body anyway. A plain string keeps the hottest read free of a SHA-256 per request.
   return `"${row.id}-${row.updated_at.toString(36)}"`;
 }
+
+/** Statistics of a customer nothing has happened to yet: counts 0, times absent. */
+export const EMPTY_STATISTICS = Object.fromEntries(
+  entriesOf(CUSTOMER_STATISTICS).map(([, statistic]) => [statistic.column, statistic.kind === 'count' ? 0 : null]),
+) as Pick<CustomerRow, CustomerStatisticColumn>;

@@ -6,7 +6,7 @@ import type {
   CustomerListTiny,
   CustomerSort,
   UpdateCustomerBody,
-} from '../../http/schemas/customers.js';
+} from '../../contract/customers.js';
 import {
   createCustomerReads,
   FIRST_PAGE_KEY,
@@ -37,8 +37,8 @@ import {
 import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
-import { customerRowToCustomer, customerRowToETag } from './customer-mapper.js';
-import { parseCreateCustomer, parseSearch, parseUpdateCustomer } from './customer-input.js';
+import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
+import { parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
 import { hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
@@ -110,23 +110,10 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       const created: CustomerRow = {
         organization_id: organizationId,
         id: newId(createdAt ?? now),
-        first_name: fields.first_name,
-        last_name: fields.last_name,
-        email: fields.email ?? null,
-        email_normalized: fields.email_normalized ?? null,
-        phone_number: fields.phone_number ?? null,
-        dob: fields.dob ?? null,
-        gender: fields.gender ?? null,
-        has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
+        ...toProfile(fields),
         created_at: createdAt ?? now,
         updated_at: now,
-        points_balance: 0,
-        total_points_earned: 0,
-        total_points_redeemed: 0,
-        total_spend: 0,
-        last_points_earned_at: null,
-        last_points_redeemed_at: null,
-        last_spent_at: null,
+        ...EMPTY_STATISTICS,
       };
       await insertCustomer(trx, created);
       await recordEvents(trx, organizationId, now, [customerCreated(created)]);
@@ -254,6 +241,8 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         await deleteCustomerRow(trx, organizationId, id);
         await recordEvents(trx, organizationId, now, [customerDeleted(id)]);
       });
+      // Earlier versions of the erased rows must not survive in the database's files either.
+      await store.purgeErasedData();
     },
   };
 }

@@ -1,10 +1,19 @@
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError } from '../../errors.js';
-import { CreateCustomerBodySchema } from '../../http/schemas/customers.js';
+import {
+  CUSTOMER_FIELDS,
+  CUSTOMER_STATISTICS,
+  entriesOf,
+  type CustomerFieldDefinition,
+  type CustomerStatisticColumn,
+  type CustomerStatisticDefinition,
+  type CustomerStatisticName,
+} from '../../contract/customer-fields.js';
+import { CreateCustomerBodySchema } from '../../contract/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { parseTimestamp } from '../time.js';
-import { parseCreateCustomer } from './customer-input.js';
+import { parseCreateCustomer, toProfile, type CustomerProfile } from './customer-input.js';
 
 // Validation of import records, apart from the import itself so that worker threads load only this.
 
@@ -24,33 +33,15 @@ export interface ImportRejection {
   reason: string;
 }
 
-/** Fields a record may carry: the Customer resource as the API and `export` write it, in export order. */
-export const CUSTOMER_RECORD_FIELDS = [
-  'id',
-  'firstName',
-  'lastName',
-  'email',
-  'phoneNumber',
-  'dob',
-  'gender',
-  'hasAgreedToMarketing',
-  'createdAt',
-  'updatedAt',
-  'statistics',
-] as const;
-const RECORD_FIELDS = new Set<string>(CUSTOMER_RECORD_FIELDS);
-const STATISTIC_COUNTS = ['pointsBalance', 'totalPointsEarned', 'totalPointsRedeemed', 'totalSpend'] as const;
-const STATISTIC_TIMES = ['lastPointsEarnedAt', 'lastPointsRedeemedAt', 'lastSpentAt'] as const;
-export const STATISTIC_COLUMNS = {
-  pointsBalance: 'points_balance',
-  totalPointsEarned: 'total_points_earned',
-  totalPointsRedeemed: 'total_points_redeemed',
-  totalSpend: 'total_spend',
-  lastPointsEarnedAt: 'last_points_earned_at',
-  lastPointsRedeemedAt: 'last_points_redeemed_at',
-  lastSpentAt: 'last_spent_at',
-} as const;
-type StatisticsPatch = Partial<Pick<CustomerRow, (typeof STATISTIC_COLUMNS)[keyof typeof STATISTIC_COLUMNS]>>;
+/** Fields a record may carry: the Customer resource as the API and `export` write it. */
+const RECORD_FIELDS = new Set<string>([...Object.keys(CUSTOMER_FIELDS), 'statistics']);
+/** Fields the server assigns: a record may carry them (an export does), `id` matches, the others are ignored. */
+const ASSIGNED_FIELDS = new Set<string>(
+  entriesOf(CUSTOMER_FIELDS)
+    .filter(([, field]) => (field as CustomerFieldDefinition).write === undefined)
+    .map(([name]) => name),
+);
+type StatisticsPatch = Partial<Pick<CustomerRow, CustomerStatisticColumn>>;
 
 const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
 const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
@@ -59,17 +50,7 @@ const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
 export interface ValidRecord {
   line: number;
   id: string | undefined;
-  profile: Pick<
-    CustomerRow,
-    | 'first_name'
-    | 'last_name'
-    | 'email'
-    | 'email_normalized'
-    | 'phone_number'
-    | 'dob'
-    | 'gender'
-    | 'has_agreed_to_marketing'
-  >;
+  profile: CustomerProfile;
   createdAt: number | undefined;
   statistics: StatisticsPatch | undefined;
 }
@@ -86,17 +67,18 @@ function parseStatistics(value: unknown): StatisticsPatch | undefined {
   const patch: StatisticsPatch = {};
   for (const [key, raw] of Object.entries(value)) {
     if (raw === null || raw === undefined) continue;
-    if ((STATISTIC_COUNTS as readonly string[]).includes(key)) {
+    if (!Object.hasOwn(CUSTOMER_STATISTICS, key)) throw new Rejected(`statistics.${key}: is not a statistic`);
+    const statistic: CustomerStatisticDefinition = CUSTOMER_STATISTICS[key as CustomerStatisticName];
+    const column = statistic.column as CustomerStatisticColumn;
+    if (statistic.kind === 'count') {
       if (typeof raw !== 'number' || !Number.isSafeInteger(raw))
         throw new Rejected(`statistics.${key}: must be an integer`);
-      if (key !== 'pointsBalance' && raw < 0) throw new Rejected(`statistics.${key}: must not be negative`);
-      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_COUNTS)[number]]] = raw;
-    } else if ((STATISTIC_TIMES as readonly string[]).includes(key)) {
+      if (!statistic.signed && raw < 0) throw new Rejected(`statistics.${key}: must not be negative`);
+      patch[column] = raw;
+    } else {
       const at = typeof raw === 'string' ? parseTimestamp(raw) : undefined;
       if (at === undefined) throw new Rejected(`statistics.${key}: must be an RFC 3339 timestamp`);
-      patch[STATISTIC_COLUMNS[key as (typeof STATISTIC_TIMES)[number]]] = at;
-    } else {
-      throw new Rejected(`statistics.${key}: is not a statistic`);
+      patch[column] = at;
     }
   }
   return patch;
@@ -113,7 +95,7 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   const body: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(record)) {
     if (!RECORD_FIELDS.has(key)) throw new Rejected(`${key}: is not a field of a customer`);
-    if (field === null || field === undefined || key === 'id' || key === 'statistics' || key === 'updatedAt') continue;
+    if (field === null || field === undefined || key === 'statistics' || ASSIGNED_FIELDS.has(key)) continue;
     body[key] = field;
   }
   const id = record.id ?? undefined;
@@ -140,16 +122,7 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   return {
     line,
     id,
-    profile: {
-      first_name: fields.first_name,
-      last_name: fields.last_name,
-      email: fields.email ?? null,
-      email_normalized: fields.email_normalized ?? null,
-      phone_number: fields.phone_number ?? null,
-      dob: fields.dob ?? null,
-      gender: fields.gender ?? null,
-      has_agreed_to_marketing: fields.has_agreed_to_marketing ?? null,
-    },
+    profile: toProfile(fields),
     createdAt: parsed.createdAt,
     statistics: parseStatistics(record.statistics),
   };

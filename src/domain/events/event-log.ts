@@ -5,25 +5,7 @@ import { reserveEventSequences } from '../../store/repositories/organization-rep
 import type { Database } from '../../store/schema.js';
 import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
 import { newId } from '../ids.js';
-
-/**
- * Every event type the log holds. The `customer-list.created|updated|deleted`
- * types are our extension: a list deletion also ends all of its memberships
- * (no per-member events are written for it), and `customer.deleted` ends all
- * of that customer's memberships.
- */
-export const EVENT_TYPES = [
-  'customer.created',
-  'customer.updated',
-  'customer.updated-statistics',
-  'customer.deleted',
-  'customer-list.created',
-  'customer-list.updated',
-  'customer-list.deleted',
-  'customer-list.member-added',
-  'customer-list.member-removed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import type { EventType } from '../../contract/events.js';
 
 export interface DomainEvent {
   type: EventType;

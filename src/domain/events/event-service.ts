@@ -1,5 +1,5 @@
 import { badRequest } from '../../errors.js';
-import type { FeedEvent } from '../../http/schemas/events.js';
+import type { FeedEvent } from '../../contract/events.js';
 import { createEventReads, type EventRow } from '../../store/repositories/event-repository.js';
 import type { Store } from '../../store/store.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';

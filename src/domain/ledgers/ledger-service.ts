@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { AppError, badRequest, conflict, notFound } from '../../errors.js';
-import type { PointsBody, SpendBody } from '../../http/schemas/ledgers.js';
+import type { PointsBody, SpendBody } from '../../contract/ledgers.js';
 import {
   findCustomerForUpdate,
   updateCustomer,

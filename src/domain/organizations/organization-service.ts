@@ -1,5 +1,5 @@
 import { badRequest, notFound } from '../../errors.js';
-import type { Organization } from '../../http/schemas/organizations.js';
+import type { Organization } from '../../contract/organizations.js';
 import {
   createOrganizationReads,
   findOrganizationsByIds,

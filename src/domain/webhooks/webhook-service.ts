@@ -1,5 +1,5 @@
 import { conflict, invalidField, notFound } from '../../errors.js';
-import type { PutWebhookBody, Webhook, WebhookDelivery, WebhookReplay } from '../../http/schemas/webhooks.js';
+import type { PutWebhookBody, Webhook, WebhookDelivery, WebhookReplay } from '../../contract/webhooks.js';
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
 import {
   deleteSubscription,

@@ -1,49 +1,179 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../../store/store.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** Prometheus counters and a latency histogram per route, kept in memory without dependencies. */
-export function createMetrics() {
-  const requests = new Map<string, number>();
-  const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
+/** What the webhook dispatcher reports after each delivery attempt. */
+export interface WebhookAttempt {
+  subscriptionId: string;
+  ok: boolean;
+  /** Seconds from the event's commit to this attempt. */
+  lagSeconds: number;
+}
+
+/**
+ * The process's Prometheus metrics (prom-client), one registry per server so
+ * tests can run several in one process. Under `serve --workers N` every
+ * worker's registry is merged by the cluster primary on each scrape.
+ */
+export function createMetrics(store: Store) {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency.',
+    labelNames: ['method', 'route'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory of the server processes.',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().rss);
+    },
+  });
+  new Gauge({
+    name: 'nodejs_heap_used_bytes',
+    help: 'V8 heap in use.',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  const attempts = new Counter({
+    name: 'webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts by subscription.',
+    labelNames: ['subscription'] as const,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'webhook_delivery_failures_total',
+    help: 'Webhook delivery attempts that failed (no answer or a non-2xx status), by subscription.',
+    labelNames: ['subscription'] as const,
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'webhook_delivery_lag_seconds',
+    help: "Age of the event at the subscription's latest delivery attempt.",
+    labelNames: ['subscription'] as const,
+    registers: [registry],
+    // One process holds a subscription's lease at a time; across workers the latest figure is the largest one.
+    aggregator: 'max',
+  });
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database connections of the server processes: total open, idle, and requests waiting for one.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = store.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  if (store.kind === 'sqlite')
+    new Gauge({
+      name: 'db_sqlite_wal_bytes',
+      help: 'Size of the SQLite write-ahead log (checkpoints shrink it).',
+      registers: [registry],
+      aggregator: 'max',
+      collect() {
+        this.set(store.poolStats().walBytes ?? 0);
+      },
+    });
 
   return {
+    registry,
     observe(method: string, route: string, status: number, seconds: number) {
-      const key = `method="${method}",route="${route}",status="${status}"`;
-      requests.set(key, (requests.get(key) ?? 0) + 1);
-      const hKey = `method="${method}",route="${route}"`;
-      let h = durations.get(hKey);
-      if (!h) durations.set(hKey, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-      for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
-      h.sum += seconds;
-      h.count++;
+      requests.inc({ method, route, status: String(status) });
+      durations.observe({ method, route }, seconds);
     },
-    render(): string {
-      const lines = [
-        '# HELP http_requests_total HTTP requests by route and status.',
-        '# TYPE http_requests_total counter',
-      ];
-      for (const [key, value] of requests) lines.push(`http_requests_total{${key}} ${value}`);
-      lines.push(
-        '# HELP http_request_duration_seconds HTTP request latency.',
-        '# TYPE http_request_duration_seconds histogram',
-      );
-      for (const [key, h] of durations) {
-        BUCKETS.forEach((le, i) =>
-          lines.push(`http_request_duration_seconds_bucket{${key},le="${le}"} ${h.buckets[i]}`),
-        );
-        lines.push(`http_request_duration_seconds_bucket{${key},le="+Inf"} ${h.count}`);
-        lines.push(`http_request_duration_seconds_sum{${key}} ${h.sum}`);
-        lines.push(`http_request_duration_seconds_count{${key}} ${h.count}`);
-      }
-      const memory = process.memoryUsage();
-      lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${memory.rss}`);
-      lines.push('# TYPE nodejs_heap_used_bytes gauge', `nodejs_heap_used_bytes ${memory.heapUsed}`);
-      return `${lines.join('\n')}\n`;
+    webhookAttempt(attempt: WebhookAttempt) {
+      attempts.inc({ subscription: attempt.subscriptionId });
+      if (!attempt.ok) failures.inc({ subscription: attempt.subscriptionId });
+      lag.set({ subscription: attempt.subscriptionId }, attempt.lagSeconds);
+    },
+    /** This process's figures, or under a cluster the whole cluster's (the primary merges every worker's). */
+    async render(): Promise<string> {
+      return cluster.isWorker ? clusterMetrics() : registry.metrics();
     },
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const METRICS_REQUEST = 'customers-api:metrics-request';
+const METRICS_RESPONSE = 'customers-api:metrics-response';
+let workerRegistries: Registry[] | undefined;
+let requestCounter = 0;
+
+/** In a cluster worker: answer the primary's AggregatorRegistry with this registry. */
+function joinCluster(registry: Registry) {
+  if (!cluster.isWorker) return;
+  if (workerRegistries === undefined) {
+    // Constructing one installs prom-client's worker-side listener for the primary's requests.
+    new AggregatorRegistry();
+    workerRegistries = [];
+  }
+  workerRegistries.push(registry);
+  AggregatorRegistry.setRegistries(workerRegistries);
+}
+
+function leaveCluster(registry: Registry) {
+  if (workerRegistries === undefined) return;
+  workerRegistries = workerRegistries.filter((r) => r !== registry);
+  AggregatorRegistry.setRegistries(workerRegistries);
+}
+
+interface MetricsMessage {
+  type?: unknown;
+  id?: unknown;
+  text?: unknown;
+  error?: unknown;
+}
+
+/** Asks the primary for the merged figures of every worker (this one included). */
+function clusterMetrics(): Promise<string> {
+  const id = `${process.pid}:${++requestCounter}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error('the cluster primary did not answer the metrics request')), 10_000);
+    const onMessage = (message: MetricsMessage) => {
+      if (message?.type !== METRICS_RESPONSE || message.id !== id) return;
+      if (typeof message.text === 'string') finish(undefined, message.text);
+      else finish(new Error(typeof message.error === 'string' ? message.error : 'metrics aggregation failed'));
+    };
+    function finish(error: Error | undefined, text?: string) {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (error) reject(error);
+      else resolve(text!);
+    }
+    process.on('message', onMessage);
+    process.send!({ type: METRICS_REQUEST, id });
+  });
+}
+
+/** In the cluster primary: merges the workers' registries whenever one of them is scraped. */
+export function serveClusterMetrics() {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: MetricsMessage) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text }),
+      (error: Error) => worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+    );
+  });
+}
 
 /** One log line per request (instead of Fastify's two), carrying the error instance when there is one. */
 export function registerRequestLogging(app: FastifyInstance, metrics: Metrics) {
@@ -61,3 +191,15 @@ export function registerRequestLogging(app: FastifyInstance, metrics: Metrics) {
     else request.log.info(line, 'request');
   });
 }
+
+export const METRICS_PLUGIN = 'customers-api-metrics';
+
+/** Request metrics and the request log line; under a cluster, this worker's registry joins the primary's merge. */
+export const metricsPlugin = fp<{ metrics: Metrics }>(
+  async (app, { metrics }) => {
+    joinCluster(metrics.registry);
+    app.addHook('onClose', async () => leaveCluster(metrics.registry));
+    registerRequestLogging(app, metrics);
+  },
+  { name: METRICS_PLUGIN, fastify: '5.x' },
+);

@@ -6,7 +6,7 @@ import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import { SCOPES } from '../../domain/auth/token-service.js';
 import { OAUTH_ERROR_CATALOG, type OAuthErrorCode } from '../../domain/oauth/oauth-errors.js';
 import { SCOPE_DESCRIPTIONS } from '../../domain/oauth/scopes.js';
-import { ErrorSchema } from '../schemas/common.js';
+import { ErrorSchema } from '../../contract/common.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
 export const SEED_OPERATIONS: ReadonlySet<string> = new Set([

@@ -4,8 +4,8 @@ import { CUSTOMER_LIST_PAGE_SIZE, LIST_MEMBER_PAGE_SIZE } from '../../domain/cus
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
-import { CustomerListBodySchema, CustomerListMemberSchema, CustomerListSchema } from '../schemas/customer-lists.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
+import { CustomerListBodySchema, CustomerListMemberSchema, CustomerListSchema } from '../../contract/customer-lists.js';
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const ListParams = Type.Object({

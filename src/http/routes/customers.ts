@@ -4,14 +4,14 @@ import { CUSTOMER_PAGE_SIZE, MEMBERSHIP_PAGE_SIZE } from '../../domain/customers
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders, StringEnum } from '../schemas/common.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders, StringEnum } from '../../contract/common.js';
 import {
   CreateCustomerBodySchema,
   CustomerListTinySchema,
   CustomerSchema,
   CUSTOMER_SORTS,
   UpdateCustomerBodySchema,
-} from '../schemas/customers.js';
+} from '../../contract/customers.js';
 
 const OrganizationParams = Type.Object({
   organizationId: Type.String({ description: 'Organization ID' }),

@@ -4,8 +4,8 @@ import { EVENT_PAGE_SIZE } from '../../domain/events/event-service.js';
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
-import { FeedEventSchema } from '../schemas/events.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
+import { FeedEventSchema } from '../../contract/events.js';
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
   app,

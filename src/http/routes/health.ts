@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Metrics } from '../plugins/metrics.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../../contract/common.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Metrics }> = async (
   app,
@@ -61,6 +61,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store; metrics: Me
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()),
+    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await metrics.render()),
   );
 };

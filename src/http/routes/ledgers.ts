@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services.js';
-import { errorResponses } from '../schemas/common.js';
-import { PointsBodySchema, ReferenceSchema, SpendBodySchema } from '../schemas/ledgers.js';
+import { errorResponses } from '../../contract/common.js';
+import { PointsBodySchema, ReferenceSchema, SpendBodySchema } from '../../contract/ledgers.js';
 
 const LedgerParams = Type.Object({
   organizationId: Type.String({ description: 'Organization ID' }),

@@ -5,7 +5,7 @@ import { LOCATION_PAGE_SIZE } from '../../domain/locations/location-service.js';
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const LocationParams = Type.Object({

@@ -14,7 +14,7 @@ import {
   RevocationRequestSchema,
   TokenRequestSchema,
   TokenResponseSchema,
-} from '../schemas/oauth.js';
+} from '../../contract/oauth.js';
 
 export const OAUTH_PATHS = {
   discovery: '/.well-known/openid-configuration',

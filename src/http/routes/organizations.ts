@@ -5,8 +5,8 @@ import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { requirePrincipal } from '../plugins/auth.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
-import { OrganizationSchema } from '../schemas/organizations.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
+import { OrganizationSchema } from '../../contract/organizations.js';
 
 export const organizationRoutes: FastifyPluginAsyncTypebox<{
   services: Services;

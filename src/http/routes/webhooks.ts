@@ -4,14 +4,14 @@ import { DELIVERY_PAGE_SIZE, WEBHOOK_PAGE_SIZE } from '../../domain/webhooks/web
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../schemas/common.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
 import {
   PutWebhookBodySchema,
   WebhookDeliverySchema,
   WebhookRefSchema,
   WebhookReplaySchema,
   WebhookSchema,
-} from '../schemas/webhooks.js';
+} from '../../contract/webhooks.js';
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const WebhookParams = Type.Object({

@@ -162,6 +162,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
         await query.execute();
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping(timeoutMs = 2000) {
       await withTimeout(
         pool.query('select 1'),
@@ -191,6 +192,9 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     isUniqueViolation(error) {
       return (error as { code?: unknown } | null)?.code === '23505';
     },
+    // Dead tuples are unreachable through SQL at once and reclaimed by (auto)VACUUM; the WAL is recycled by
+    // checkpoints. Neither can be forced per transaction without stalling every other writer.
+    purgeErasedData: () => Promise.resolve(),
     async close() {
       await db.destroy();
       // Kysely ends the pool only if it ran a query itself; pings and prepared reads use the pool directly.

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { CUSTOMER_FIELDS, CUSTOMER_STATISTICS, type CustomerFieldDefinition } from '../../contract/customer-fields.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import type { EventToAppend } from './event-repository.js';
@@ -47,25 +48,13 @@ export async function findCustomersByEmails(
   return rows;
 }
 
+/** Every column but the key: the field columns (contract/customer-fields.ts) and the statistics. */
 const UPDATABLE_COLUMNS = [
-  'first_name',
-  'last_name',
-  'email',
-  'email_normalized',
-  'phone_number',
-  'dob',
-  'gender',
-  'has_agreed_to_marketing',
-  'created_at',
-  'updated_at',
-  'points_balance',
-  'total_points_earned',
-  'total_points_redeemed',
-  'total_spend',
-  'last_points_earned_at',
-  'last_points_redeemed_at',
-  'last_spent_at',
-] as const satisfies readonly (keyof CustomerRow)[];
+  ...Object.values(CUSTOMER_FIELDS).flatMap((field: CustomerFieldDefinition) =>
+    field.searchColumn ? [field.column, field.searchColumn] : [field.column],
+  ),
+  ...Object.values(CUSTOMER_STATISTICS).map((statistic) => statistic.column),
+].filter((column) => column !== 'id') as (keyof CustomerRow)[];
 
 /** Writes whole customer rows: inserts the new ones and overwrites the existing ones (same organization and id). */
 export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {

@@ -58,6 +58,9 @@ class ImmediateSqliteDialect extends SqliteDialect {
 const BUSY_TIMEOUT_MS = 5000;
 // Another process may be applying a long migration (an index over millions of rows) while this one starts.
 const MIGRATION_BUSY_TIMEOUT_MS = 2 * 60_000;
+/** Waits between checkpoint attempts that readers (another process's open read) blocked; then a later erasure or
+ * the shutdown checkpoint tries again. */
+const CHECKPOINT_RETRY_MS = [50, 200, 1000, 5000, 15_000, 60_000];
 
 /**
  * Without planner statistics SQLite prefers the index that already gives the
@@ -133,6 +136,45 @@ export function createSqliteStore(file: string): Store {
   optimize(writer);
   const optimizer = setInterval(() => optimize(writer), OPTIMIZE_EVERY_MS);
   optimizer.unref();
+
+  /**
+   * Checkpoints the WAL into the main file and truncates it to zero bytes,
+   * so no earlier version of an erased row survives in it (the main file
+   * zeroes freed content: secure_delete). Waits for the transaction in
+   * progress on the writer, never for other processes' readers unless
+   * `wait` (at shutdown): true when the WAL is empty.
+   */
+  const truncateWal = (wait: boolean) =>
+    db.connection().execute(() => {
+      if (!wait) writer.pragma('busy_timeout = 0');
+      try {
+        const [result] = writer.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        return Promise.resolve(result?.busy === 0);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return Promise.resolve(false);
+        return Promise.reject(error as Error);
+      } finally {
+        if (!wait) writer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+    });
+  const retries = (() => {
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = (index: number) => {
+      timer = setTimeout(() => {
+        truncateWal(false).then(
+          (done) => {
+            if (!done && index + 1 < CHECKPOINT_RETRY_MS.length) attempt(index + 1);
+          },
+          () => undefined,
+        );
+      }, CHECKPOINT_RETRY_MS[index]);
+      timer.unref();
+    };
+    return {
+      start: () => attempt(0),
+      cancel: () => clearTimeout(timer),
+    };
+  })();
 
   return {
     kind: 'sqlite',
@@ -226,10 +268,30 @@ export function createSqliteStore(file: string): Store {
       const code = (error as { code?: unknown } | null)?.code;
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
+    poolStats() {
+      // better-sqlite3 is synchronous: between two ticks no connection is busy, and nobody waits for one.
+      const connections = reader === writer ? 1 : 2;
+      let walBytes = 0;
+      try {
+        if (file !== ':memory:') walBytes = fs.statSync(`${file}-wal`).size;
+      } catch {
+        // no WAL file yet (nothing written since the last checkpoint truncated it)
+      }
+      return { total: connections, idle: connections, waiting: 0, walBytes };
+    },
+    async purgeErasedData() {
+      if (file === ':memory:') return;
+      retries.cancel();
+      // The erasure has committed: a failed attempt is retried, never reported as the request's failure.
+      if (!(await truncateWal(false).catch(() => false))) retries.start();
+    },
     async close() {
       clearInterval(optimizer);
-      await db.destroy();
+      retries.cancel();
+      // The last connection to close removes the WAL, and only a writer can: close the reader first.
       if (reader !== writer) reader.close();
+      if (file !== ':memory:') await truncateWal(true).catch(() => undefined);
+      await db.destroy();
     },
   };
 }

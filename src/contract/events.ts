@@ -1,5 +1,24 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/**
+ * Every event type the log holds. The `customer-list.created|updated|deleted`
+ * types are our extension: a list deletion also ends all of its memberships
+ * (no per-member events are written for it), and `customer.deleted` ends all
+ * of that customer's memberships.
+ */
+export const EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'customer.updated-statistics',
+  'customer.deleted',
+  'customer-list.created',
+  'customer-list.updated',
+  'customer-list.deleted',
+  'customer-list.member-added',
+  'customer-list.member-removed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 export const FeedEventSchema = Type.Object(
   {
     id: Type.String({ description: 'ULID of the event' }),

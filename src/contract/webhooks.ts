@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPES } from '../../domain/events/event-log.js';
-import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/url-policy.js';
 import { StringEnum } from './common.js';
+import { EVENT_TYPES } from './events.js';
+
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 export const WebhookEventNameSchema = StringEnum(EVENT_TYPES, { description: 'An event type of the change feed' });
 

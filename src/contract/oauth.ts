@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OAUTH_ERROR_CATALOG } from '../../domain/oauth/oauth-errors.js';
 
 export const OAuthErrorSchema = Type.Object(
   {
-    error: Type.String({ enum: Object.keys(OAUTH_ERROR_CATALOG), description: 'RFC 6749 section 5.2 error code' }),
+    error: Type.String({ description: 'RFC 6749 section 5.2 error code, e.g. invalid_client' }),
     error_description: Type.Optional(Type.String()),
   },
   { $id: 'OAuthError', title: 'OAuthError', description: 'An OAuth 2.0 error (RFC 6749 section 5.2).' },

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ERROR_CATALOG, ERROR_DOCS_PATH, type ErrorCode } from '../../errors.js';
+import { ERROR_CATALOG, ERROR_DOCS_PATH, type ErrorCode } from '../errors.js';
 
 const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
 
@@ -32,11 +32,6 @@ export function errorResponses<S extends number>(...statuses: S[]): Record<S, ty
 }
 
 export const ErrorRef = Type.Ref(ErrorSchema);
-
-/** Every status in the catalog, for documentation. */
-export const ALL_ERROR_STATUSES = [...new Set(Object.values(ERROR_CATALOG).map((e) => e.status))];
-
-export const UlidSchema = Type.String({ minLength: 1, maxLength: 64, description: 'ULID' });
 
 export const AfterQuery = Type.Optional(
   Type.String({

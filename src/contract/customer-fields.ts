@@ -1,0 +1,234 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The customer's fields, defined once. Everything else derives from this
+ * table: the Customer, CustomerTiny, CreateCustomer and UpdateCustomer
+ * schemas (contract/customers.ts), the row <-> API mapping and the input
+ * validation (domain/customers), import matching and comparison, the CSV
+ * columns of `import`/`export`, and the rows the demo and bench generators
+ * build. Adding a field is: an entry here, a migration adding its column to
+ * store/schema.ts, and tests.
+ *
+ * The table is in export order (the CSV column order); the response schemas
+ * list properties alphabetically, as the LOKE reference does.
+ */
+
+/**
+ * How a field is checked and normalized on write and converted on read; the
+ * rules of each kind live in domain/customers/customer-input.ts
+ * (validation) and customer-mapper.ts (row -> API).
+ */
+export type CustomerFieldKind =
+  /** Server-assigned text id. */
+  | 'id'
+  /** Trimmed, must not be blank. */
+  | 'name'
+  /** A valid address; also stored lower-cased in `searchColumn` for lookups. */
+  | 'email'
+  /** A valid number, stored as E.164 (national numbers read in DEFAULT_PHONE_REGION). */
+  | 'phone'
+  /** A YYYY-MM-DD calendar date, not in the future. */
+  | 'date'
+  /** One of `values`. */
+  | 'enum'
+  /** Stored as 0/1. */
+  | 'boolean'
+  /** RFC 3339 in the API, epoch milliseconds in the row, seconds precision on read. */
+  | 'timestamp';
+
+export interface CustomerFieldDefinition {
+  /** Column of the `customers` table. */
+  readonly column: string;
+  /** A second column the write fills from the same value (the normalized email that searches use). */
+  readonly searchColumn?: string;
+  readonly kind: CustomerFieldKind;
+  readonly values?: readonly string[];
+  /** Schema of the field in responses (Customer). */
+  readonly read: TSchema;
+  /** Schema of the field in request bodies; absent for server-assigned fields. */
+  readonly write?: TSchema;
+  /** Present in every Customer and required on create (and never null on update). */
+  readonly required?: true;
+  /** Accepted on create only (not by PATCH). */
+  readonly createOnly?: true;
+  /** Part of CustomerTiny, the customer as events about lists and statistics mention them. */
+  readonly tiny?: true;
+  /** An import writes the customer only when one of these (or a statistic) differs from the stored row. */
+  readonly comparedOnImport?: true;
+}
+
+function defineFields<const T extends Record<string, CustomerFieldDefinition>>(fields: T): T {
+  return fields;
+}
+
+const Timestamp = (description: string) => Type.String({ description, examples: ['2021-10-20T14:51:16Z'] });
+const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
+
+export const GENDERS = ['MALE', 'FEMALE', 'OTHER'] as const;
+
+export const CUSTOMER_FIELDS = defineFields({
+  id: {
+    column: 'id',
+    kind: 'id',
+    read: Type.String({ description: 'Unique ID of the Customer' }),
+    required: true,
+    tiny: true,
+  },
+  firstName: {
+    column: 'first_name',
+    kind: 'name',
+    read: Type.String({ description: 'Customer first name or given name' }),
+    write: Name('Customer first name or given name'),
+    required: true,
+    tiny: true,
+    comparedOnImport: true,
+  },
+  lastName: {
+    column: 'last_name',
+    kind: 'name',
+    read: Type.String({ description: 'Customer last name or surname' }),
+    write: Name('Customer last name or surname'),
+    required: true,
+    tiny: true,
+    comparedOnImport: true,
+  },
+  email: {
+    column: 'email',
+    searchColumn: 'email_normalized',
+    kind: 'email',
+    read: Type.String({ description: 'The Customers email address' }),
+    write: Type.String({ maxLength: 254, description: 'Email address; searched case-insensitively.' }),
+    tiny: true,
+    comparedOnImport: true,
+  },
+  phoneNumber: {
+    column: 'phone_number',
+    kind: 'phone',
+    read: Type.String({ description: 'The Customers mobile phone number' }),
+    write: Type.String({
+      maxLength: 32,
+      description: 'Phone number; national numbers are read in DEFAULT_PHONE_REGION and stored as E.164.',
+    }),
+    tiny: true,
+    comparedOnImport: true,
+  },
+  dob: {
+    column: 'dob',
+    kind: 'date',
+    read: Type.String({ description: 'The Customers date of birth in YYYY-MM-DD format' }),
+    write: Type.String({ description: 'Date of birth, YYYY-MM-DD.' }),
+    comparedOnImport: true,
+  },
+  gender: {
+    column: 'gender',
+    kind: 'enum',
+    values: GENDERS,
+    read: Type.String({ description: 'The Customers gender' }),
+    write: Type.String({ description: 'MALE, FEMALE or OTHER.' }),
+    comparedOnImport: true,
+  },
+  hasAgreedToMarketing: {
+    column: 'has_agreed_to_marketing',
+    kind: 'boolean',
+    read: Type.Boolean({ description: 'If the Customer has agreed to marketing' }),
+    write: Type.Boolean(),
+    comparedOnImport: true,
+  },
+  createdAt: {
+    column: 'created_at',
+    kind: 'timestamp',
+    read: Timestamp('The date and time that the Customer was created'),
+    write: Type.String({ description: 'RFC 3339 creation time, for imports from another system; defaults to now.' }),
+    createOnly: true,
+    comparedOnImport: true,
+  },
+  updatedAt: {
+    column: 'updated_at',
+    kind: 'timestamp',
+    read: Timestamp('The date and time that the Customer was last updated'),
+  },
+});
+
+export type CustomerFieldName = keyof typeof CUSTOMER_FIELDS;
+export type CustomerField = (typeof CUSTOMER_FIELDS)[CustomerFieldName];
+type Fields = typeof CUSTOMER_FIELDS;
+type ColumnsOf<F> = (F extends { column: infer C } ? C : never) | (F extends { searchColumn: infer C } ? C : never);
+/** Every column the customer fields fill. */
+export type CustomerFieldColumn = ColumnsOf<Fields[keyof Fields]>;
+/** The columns a PATCH may change: the profile. */
+export type CustomerProfileColumn = ColumnsOf<
+  {
+    [K in keyof Fields]: Fields[K] extends { write: TSchema }
+      ? Fields[K] extends { createOnly: true }
+        ? never
+        : Fields[K]
+      : never;
+  }[keyof Fields]
+>;
+
+export interface CustomerStatisticDefinition {
+  readonly column: string;
+  /** `count`: an integer, never absent; `time`: RFC 3339 with milliseconds, absent until it first happens. */
+  readonly kind: 'count' | 'time';
+  /** A count that may go below zero (a balance); other counts are totals. */
+  readonly signed?: true;
+  readonly description: string;
+}
+
+function defineStatistics<const T extends Record<string, CustomerStatisticDefinition>>(statistics: T): T {
+  return statistics;
+}
+
+/** The customer's statistics, in export order; each is a column of `customers`, kept by the ledgers. */
+export const CUSTOMER_STATISTICS = defineStatistics({
+  pointsBalance: {
+    column: 'points_balance',
+    kind: 'count',
+    signed: true,
+    description: 'The Customers current points balance',
+  },
+  totalPointsEarned: {
+    column: 'total_points_earned',
+    kind: 'count',
+    description: 'The total points earned over the Customers lifetime',
+  },
+  totalPointsRedeemed: {
+    column: 'total_points_redeemed',
+    kind: 'count',
+    description: 'Total points redeemed over lifetime of the Customer',
+  },
+  totalSpend: {
+    column: 'total_spend',
+    kind: 'count',
+    description: 'The total spend amount of the Customer, in the lowest common denominator e.g. cents',
+  },
+  lastPointsEarnedAt: {
+    column: 'last_points_earned_at',
+    kind: 'time',
+    description: 'Date and time of last points earned by the Customer',
+  },
+  lastPointsRedeemedAt: {
+    column: 'last_points_redeemed_at',
+    kind: 'time',
+    description: 'Date and time of last redeemed points by the Customer',
+  },
+  lastSpentAt: {
+    column: 'last_spent_at',
+    kind: 'time',
+    description: 'The date of the Customers last spend',
+  },
+});
+
+export type CustomerStatisticName = keyof typeof CUSTOMER_STATISTICS;
+export type CustomerStatisticColumn = (typeof CUSTOMER_STATISTICS)[CustomerStatisticName]['column'];
+
+/** Typed `Object.entries` of a definition table, in its order. */
+export function entriesOf<T extends object>(table: T): [keyof T & string, T[keyof T]][] {
+  return Object.entries(table) as [keyof T & string, T[keyof T]][];
+}
+
+/** The columns of the CSV files `import` reads and `export` writes: the fields, then `statistics.<name>`. */
+export const CUSTOMER_CSV_COLUMNS: readonly string[] = [
+  ...Object.keys(CUSTOMER_FIELDS),
+  ...Object.keys(CUSTOMER_STATISTICS).map((name) => `statistics.${name}`),
+];
