@@ -28,4 +28,37 @@ describe('contact normalization', () => {
     }
     expect(normalizeEmail(' John@Example.COM ')).toBe('john@example.com');
   });
+
+  it.each([
+    'a@-b.com',
+    'a@b-.com',
+    'a@b.c\u0000',
+    'a@b.c',
+    `${'a'.repeat(65)}@example.com`,
+    `a@${'b'.repeat(64)}.com`,
+    'a@127.0.0.1',
+    'Ada <ada@example.com>',
+    'a@example.com.',
+    'a@exa_mple.com',
+  ])('refuses the email %j (RFC 5321 lengths, host name labels)', (bad) => {
+    expect(isValidEmail(bad)).toBe(false);
+  });
+
+  it.each([
+    '+61411222333x',
+    'tel:+61411222333;ext=12',
+    '+61411222333;ext=12',
+    '+61 411 222 333 ext. 12',
+    '+61411222333#12',
+    '+61411222333*',
+    '+61411222333\u0000',
+    '+61 411 222 33a',
+  ])('refuses the phone number %j instead of dropping part of it', (bad) => {
+    expect(normalizePhoneNumber(bad, 'AU')).toBeUndefined();
+  });
+
+  it('reads full-width digits as digits', () => {
+    expect(normalizePhoneNumber('+6141122233３', 'AU')).toBe('+61411222333');
+    expect(normalizePhoneNumber('０４１１　２２２ ３３３'.replace('　', ' '), 'AU')).toBe('+61411222333');
+  });
 });
