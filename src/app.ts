@@ -15,11 +15,13 @@ import { customerRoutes } from './http/routes/customers.js';
 import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
+import { oauthRoutes } from './http/routes/oauth.js';
 import { locationRoutes } from './http/routes/locations.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { ErrorSchema } from './contract/common.js';
+import { OAuthErrorSchema } from './contract/oauth.js';
 import {
   CustomerListTinySchema,
   CustomerSchema,
@@ -101,7 +103,7 @@ export async function buildApp({
   ]) {
     app.addSchema(schema);
   }
-  for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema])
+  for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
@@ -122,7 +124,11 @@ export async function buildApp({
   registerConnectionGuards(app, config.publicUrl);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
-  await app.register(authPlugin, { tokens: services.tokens });
+  await app.register(authPlugin, {
+    tokens: services.tokens,
+    accessTokens: services.oauth.accessTokens,
+    publicUrl: config.publicUrl,
+  });
   await app.register(consistencyPlugin, { store: services.store });
   await app.register(openApiPlugin, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
@@ -140,5 +146,6 @@ export async function buildApp({
   await app.register(ledgerRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

@@ -31,7 +31,16 @@ export interface Config {
   readonly databaseReplicaMaxLagMs: number;
   /** Longest wait for a replica to replay a read's consistency token before the primary serves it (DATABASE_REPLICA_WAIT_MS). */
   readonly databaseReplicaWaitMs: number;
+  /** How long revocations (static tokens, OAuth clients and tokens) and signing-key changes take to reach every process. */
   readonly tokenCacheTtlMs: number;
+  /** Lifetime of OAuth access tokens and ID tokens (ACCESS_TOKEN_TTL_SECONDS). */
+  readonly accessTokenTtlSeconds: number;
+  /** Lifetime of an OAuth refresh token; each use replaces it with a new one of the same lifetime. */
+  readonly refreshTokenTtlSeconds: number;
+  /** Failed sign-ins a 15-minute window allows per account (SIGNIN_MAX_FAILURES_PER_ACCOUNT). */
+  readonly signInMaxFailuresPerAccount: number;
+  /** Failed sign-ins a 15-minute window allows per client address (SIGNIN_MAX_FAILURES_PER_ADDRESS). */
+  readonly signInMaxFailuresPerAddress: number;
   /** Requests a minute per token and process; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
@@ -219,6 +228,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     ...parseScaleOut(env, database),
     tokenCacheTtlMs: parseInteger('TOKEN_CACHE_TTL_MS', env.TOKEN_CACHE_TTL_MS, 5000, 0, 600_000),
+    accessTokenTtlSeconds: parseInteger('ACCESS_TOKEN_TTL_SECONDS', env.ACCESS_TOKEN_TTL_SECONDS, 3600, 1, 86_400),
+    refreshTokenTtlSeconds: parseInteger(
+      'REFRESH_TOKEN_TTL_SECONDS',
+      env.REFRESH_TOKEN_TTL_SECONDS,
+      30 * 86_400,
+      60,
+      365 * 86_400,
+    ),
+    signInMaxFailuresPerAccount: parseInteger(
+      'SIGNIN_MAX_FAILURES_PER_ACCOUNT',
+      env.SIGNIN_MAX_FAILURES_PER_ACCOUNT,
+      5,
+      1,
+      10_000,
+    ),
+    signInMaxFailuresPerAddress: parseInteger(
+      'SIGNIN_MAX_FAILURES_PER_ADDRESS',
+      env.SIGNIN_MAX_FAILURES_PER_ADDRESS,
+      50,
+      1,
+      1_000_000,
+    ),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
     requestTimeoutMs: parseInteger('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),

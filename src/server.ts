@@ -37,6 +37,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     throw error;
   }
   const services = createServices(store, config);
+  // The issuer's first signing key is made on first start (workers find the one their primary made).
+  if (options.migrate !== false) await services.oauth.keys.jwks();
   const metrics = createMetrics(store);
   const app = await buildApp({ config, services, metrics });
   logPoolError = (error) => app.log.warn({ err: error }, 'idle database connection failed; it will be replaced');

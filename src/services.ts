@@ -7,6 +7,7 @@ import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
+import { createOAuthServices } from './domain/oauth/oauth-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
 import type { TokenReads } from './store/repositories/token-repository.js';
 import type { Store } from './store/store.js';
@@ -23,7 +24,17 @@ export interface ServiceOverrides {
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
 export function createServices(
   store: Store,
-  config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'> & Partial<Pick<Config, 'webhooksAllowPrivateUrls'>>,
+  config: Pick<Config, 'defaultPhoneRegion' | 'tokenCacheTtlMs'> &
+    Partial<
+      Pick<
+        Config,
+        | 'webhooksAllowPrivateUrls'
+        | 'accessTokenTtlSeconds'
+        | 'refreshTokenTtlSeconds'
+        | 'signInMaxFailuresPerAccount'
+        | 'signInMaxFailuresPerAddress'
+      >
+    >,
   overrides: ServiceOverrides = {},
 ) {
   const writeSignal = createWriteSignal();
@@ -37,6 +48,13 @@ export function createServices(
     ledgers: createLedgerService(store),
     locations: createLocationService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs, wrapReads: overrides.wrapTokenReads }),
+    oauth: createOAuthServices(store, {
+      cacheTtlMs: config.tokenCacheTtlMs,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? 3600,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds ?? 30 * 86_400,
+      signInMaxFailuresPerAccount: config.signInMaxFailuresPerAccount ?? 5,
+      signInMaxFailuresPerAddress: config.signInMaxFailuresPerAddress ?? 50,
+    }),
     customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     webhooks: createWebhookService(store, {
       allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,

@@ -12,6 +12,7 @@ const COMMITTED = new URL('../docs/openapi.json', import.meta.url);
 
 interface Operation {
   operationId?: string;
+  tags?: string[];
   security?: unknown[];
   parameters?: { in: string; name: string }[];
   responses: Record<string, { description: string; content?: Record<string, { schema: Record<string, unknown> }> }>;
@@ -53,6 +54,8 @@ function operations(document: Document): [string, string, Operation][] {
   );
 }
 
+const OAUTH_PUBLIC_PATHS = ['/.well-known/openid-configuration', '/jwks', '/token', '/revoke', '/authorize'];
+
 describe('OpenAPI document', () => {
   let document: Document;
   beforeAll(async () => {
@@ -66,12 +69,26 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('is OpenAPI 3.1 with bearer auth required globally and servers', () => {
+  it('is OpenAPI 3.1 with bearer or OAuth 2.0 auth required globally and servers', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.components.securitySchemes).toEqual({
       bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      oauth2: expect.objectContaining({
+        type: 'oauth2',
+        flows: {
+          clientCredentials: {
+            tokenUrl: 'http://127.0.0.1:3000/token',
+            scopes: expect.objectContaining({ 'customers:read': expect.any(String) }),
+          },
+          authorizationCode: expect.objectContaining({
+            authorizationUrl: 'http://127.0.0.1:3000/authorize',
+            tokenUrl: 'http://127.0.0.1:3000/token',
+            scopes: expect.objectContaining({ 'customers:write': expect.any(String) }),
+          }),
+        },
+      }),
     });
-    expect(document.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.security).toEqual([{ bearerAuth: [] }, { oauth2: [] }]);
     expect(document.servers.length).toBeGreaterThan(0);
   });
 
@@ -80,9 +97,12 @@ describe('OpenAPI document', () => {
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     for (const [, path, op] of operations(document)) {
-      const isPublic = ['/healthz', '/readyz', '/metrics'].includes(path);
-      expect(op.security, `${op.operationId} security`).toEqual(isPublic ? [] : undefined);
-      if (!isPublic) expect(op['x-scope'], `${op.operationId} scope`).toMatch(/^(customers|webhooks):/);
+      const isPublic = ['/healthz', '/readyz', '/metrics', ...OAUTH_PUBLIC_PATHS].includes(path);
+      const scope = op['x-scope'] as string;
+      expect(op.security, `${op.operationId} security`).toEqual(
+        isPublic ? [] : [{ bearerAuth: [] }, { oauth2: [scope] }],
+      );
+      if (!isPublic) expect(scope, `${op.operationId} scope`).toMatch(/^(customers|webhooks):/);
       if (!isPublic) expect(op.responses['429']?.description, `${op.operationId} 429`).toContain('`rate_limited`');
     }
   });
@@ -130,6 +150,12 @@ describe('OpenAPI document', () => {
     for (const [, , op] of operations(document)) {
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) < 400) continue;
+        if (op.tags?.includes('OAuth')) {
+          // The protocol endpoints answer RFC 6749 errors, not the API's error body.
+          expect(response.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/OAuthError' });
+          expect(response.description).toMatch(status === '401' ? /`invalid_client`/ : /`invalid_request`/);
+          continue;
+        }
         errorResponses++;
         expect(response.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/Error' });
         const codes = Object.entries(ERROR_CATALOG)

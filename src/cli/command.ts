@@ -24,6 +24,8 @@ export interface CommandContext {
   string(name: string): string | undefined;
   /** Every value of a string option declared with `multiple: true`. */
   strings(name: string): string[] | undefined;
+  /** Whether a boolean option declared by the command was given. */
+  flag(name: string): boolean;
   /** The configuration from the environment (loaded on first use, so commands that need none never fail on it). */
   config(overrides?: Record<string, string>): Config;
   /** Opens and migrates the database, runs `work`, and closes the database again. */
@@ -71,6 +73,7 @@ export function createContext(
       const value = values[name];
       return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
     },
+    flag: (name) => values[name] === true,
     config(overrides = {}) {
       const key = JSON.stringify(overrides);
       let config = loaded.get(key);

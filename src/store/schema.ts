@@ -162,6 +162,87 @@ export interface WebhookReplaysTable {
   created_at: number;
 }
 
+export interface OAuthSigningKeysTable {
+  kid: string;
+  alg: string;
+  /** JSON Web Keys (RFC 7517) as JSON text. */
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}
+
+export interface OAuthClientsTable {
+  id: string;
+  name: string;
+  secret_hash: string | null;
+  /** Comma-separated scopes. */
+  scopes: string;
+  /** JSON array of organization ids. */
+  organization_ids: string;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface OAuthUsersTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  password_hash: string;
+  scopes: string;
+  organization_ids: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface OAuthAuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  /** Space-separated granted scopes. */
+  scope: string;
+  organization_ids: string;
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  family_id: string | null;
+}
+
+export interface OAuthRefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  organization_ids: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+}
+
+export interface OAuthRevocationsTable {
+  /** `family:<id>` or `jti:<id>`. */
+  id: string;
+  kind: 'family' | 'jti';
+  revoked_at: number;
+  expires_at: number;
+}
+
+export interface OAuthSignInFailuresTable {
+  /** `account:<normalized email>` or `address:<ip>`. */
+  key: string;
+  window_started_at: number;
+  failures: number;
+}
+
 export interface LocationsTable {
   organization_id: string;
   id: string;
@@ -197,5 +278,12 @@ export interface Database {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_replays: WebhookReplaysTable;
+  oauth_signing_keys: OAuthSigningKeysTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_users: OAuthUsersTable;
+  oauth_authorization_codes: OAuthAuthorizationCodesTable;
+  oauth_refresh_tokens: OAuthRefreshTokensTable;
+  oauth_revocations: OAuthRevocationsTable;
+  oauth_signin_failures: OAuthSignInFailuresTable;
   locations: LocationsTable;
 }

@@ -472,6 +472,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Connect discovery document of this issuer
+         * @description OpenID Connect discovery document of this issuer.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys that verify access tokens and ID tokens
+         * @description Public keys that verify access tokens and ID tokens.
+         */
+        get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token endpoint: client credentials, authorization code with PKCE, refresh token
+         * @description OAuth 2.0 token endpoint (RFC 6749 section 3.2). Clients authenticate with HTTP Basic
+         *     (client_secret_basic) or client_id and client_secret in the body (client_secret_post); public clients send only
+         *     client_id. Scopes: customers:read, customers:write, webhooks:manage, plus openid and offline_access (or offline) for user tokens.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revokes a refresh token (and its family) or an access token (RFC 7009)
+         * @description Revokes a refresh token (and its family) or an access token (RFC 7009).
+         */
+        post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -749,6 +831,18 @@ export interface components {
             id: string;
             /** @description Name of the location */
             name: string;
+        };
+        /**
+         * OAuthError
+         * @description An OAuth 2.0 error (RFC 6749 section 5.2).
+         */
+        OAuthError: {
+            /**
+             * @description RFC 6749 section 5.2 error code
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_response_type" | "access_denied" | "slow_down" | "server_error" | "temporarily_unavailable";
+            error_description?: string;
         };
     };
     responses: never;
@@ -4298,6 +4392,213 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOpenIdConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenID Connect Discovery 1.0 provider metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        issuer: string;
+                        authorization_endpoint: string;
+                        token_endpoint: string;
+                        jwks_uri: string;
+                        revocation_endpoint: string;
+                        response_types_supported: string[];
+                        response_modes_supported: string[];
+                        grant_types_supported: string[];
+                        subject_types_supported: string[];
+                        id_token_signing_alg_values_supported: string[];
+                        scopes_supported: string[];
+                        claims_supported: string[];
+                        token_endpoint_auth_methods_supported: string[];
+                        revocation_endpoint_auth_methods_supported: string[];
+                        code_challenge_methods_supported: string[];
+                        authorization_response_iss_parameter_supported: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The public signing keys (RFC 7517); never a private part. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            kty: string;
+                            kid: string;
+                            alg: string;
+                            use: string;
+                            crv?: string;
+                            x?: string;
+                            y?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description client_credentials, authorization_code or refresh_token */
+                    grant_type?: string;
+                    /** @description Space-separated scopes */
+                    scope?: string;
+                    code?: string;
+                    redirect_uri?: string;
+                    /** @description PKCE verifier (RFC 7636) */
+                    code_verifier?: string;
+                    refresh_token?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A JWT (RFC 9068) signed by a key of the JWKS. */
+                        access_token: string;
+                        /** @enum {string} */
+                        token_type: "Bearer";
+                        /** @description Seconds until the access token expires (ACCESS_TOKEN_TTL_SECONDS). */
+                        expires_in: number;
+                        /** @description Space-separated granted scopes. */
+                        scope: string;
+                        /** @description With offline_access (or offline): single use, rotated on every refresh. */
+                        refresh_token?: string;
+                        /** @description With openid: the OpenID Connect ID token. */
+                        id_token?: string;
+                    };
+                };
+            };
+            /**
+             * @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of:
+             *     - `invalid_request`: A parameter is missing, repeated, malformed or too long.
+             *     - `invalid_grant`: The code or refresh token is invalid, expired, used or revoked.
+             *     - `unauthorized_client`: The client may not use this grant type.
+             *     - `unsupported_grant_type`: The grant type is not supported.
+             *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
+             *     - `unsupported_response_type`: Only response_type=code is supported.
+             *     - `access_denied`: The user declined the authorization request.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /**
+             * @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of:
+             *     - `invalid_client`: Client authentication failed (unknown client, bad secret, revoked).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    token?: string;
+                    token_type_hint?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked, or the token was not valid anyway (RFC 7009 2.2). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of:
+             *     - `invalid_request`: A parameter is missing, repeated, malformed or too long.
+             *     - `invalid_grant`: The code or refresh token is invalid, expired, used or revoked.
+             *     - `unauthorized_client`: The client may not use this grant type.
+             *     - `unsupported_grant_type`: The grant type is not supported.
+             *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
+             *     - `unsupported_response_type`: Only response_type=code is supported.
+             *     - `access_denied`: The user declined the authorization request.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /**
+             * @description OAuth 2.0 error (RFC 6749 section 5.2). `error` is one of:
+             *     - `invalid_client`: Client authentication failed (unknown client, bad secret, revoked).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };

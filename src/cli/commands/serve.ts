@@ -53,7 +53,8 @@ export const serve: Command = {
     }
     if (config.workers > 1) {
       // Migrate once here, so the workers start on a ready schema instead of queueing on the migration lock.
-      await context.withServices(async () => undefined, config);
+      // Migrate (and make the issuer's first signing key) once here, before the workers start.
+      await context.withServices(async (services) => services.oauth.keys.jwks(), config);
       const log = primaryLogger(config);
       log.info(
         `customers-api primary ${process.pid}: starting ${config.workers} workers on ${config.host}:${config.port} (${config.database.kind})`,

@@ -51,6 +51,20 @@ export function parseScopes(raw: string | readonly string[]): Scope[] {
   return [...new Set(parts)] as Scope[];
 }
 
+/** The distinct organization ids a credential (token, OAuth client, user) is granted; each must exist. */
+export async function requireGrantableOrganizations(
+  store: Store,
+  ids: readonly string[],
+  what: string,
+): Promise<string[]> {
+  const organizationIds = [...new Set(ids)];
+  if (organizationIds.length === 0) throw badRequest(`${what} needs at least one organization (--org)`);
+  const found = await findOrganizationsByIds(store.db, organizationIds);
+  const missing = organizationIds.filter((id) => !found.some((row) => row.id === id));
+  if (missing.length > 0) throw notFound(`Organization ${missing.join(', ')}`);
+  return organizationIds;
+}
+
 function tokenRowToInfo(row: TokenRow): TokenInfo {
   const info: TokenInfo = {
     id: row.id,
@@ -87,11 +101,7 @@ export function createTokenService(
       scopes: readonly Scope[];
       name?: string | undefined;
     }) {
-      const organizationIds = [...new Set(input.organizationIds)];
-      if (organizationIds.length === 0) throw badRequest('a token needs at least one organization (--org)');
-      const found = await findOrganizationsByIds(store.db, organizationIds);
-      const missing = organizationIds.filter((id) => !found.some((row) => row.id === id));
-      if (missing.length > 0) throw notFound(`Organization ${missing.join(', ')}`);
+      const organizationIds = await requireGrantableOrganizations(store, input.organizationIds, 'a token');
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const now = Date.now();
       const row: TokenRow = {

@@ -3,6 +3,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+import { SCOPES } from '../../domain/auth/token-service.js';
+import { OAUTH_ERROR_CATALOG, type OAuthErrorCode } from '../../domain/oauth/oauth-errors.js';
+import { SCOPE_DESCRIPTIONS } from '../../domain/oauth/scopes.js';
 import { ErrorSchema } from '../../contract/common.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
@@ -29,6 +32,15 @@ export function describeErrorStatus(status: number): string {
   const codes = codesByStatus().get(status) ?? [];
   const lines = codes.map((code) => `- \`${code}\`: ${ERROR_CATALOG[code].description}`);
   return [`Error. \`type\` (and its alias \`code\`) is one of:`, ...lines].join('\n');
+}
+
+/** The protocol endpoints answer RFC 6749 errors; their responses list those codes instead. */
+function describeOAuthErrorStatus(status: number): string {
+  const codes = (Object.keys(OAUTH_ERROR_CATALOG) as OAuthErrorCode[]).filter(
+    (code) => OAUTH_ERROR_CATALOG[code].status === status || (status === 400 && code === 'invalid_request'),
+  );
+  const lines = codes.map((code) => `- \`${code}\`: ${OAUTH_ERROR_CATALOG[code].description}`);
+  return [`OAuth 2.0 error (RFC 6749 section 5.2). \`error\` is one of:`, ...lines].join('\n');
 }
 
 const SUCCESS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
@@ -72,6 +84,8 @@ export async function registerOpenApi(
   app: FastifyInstance,
   options: { publicUrl: string | undefined; version: string },
 ) {
+  const base = options.publicUrl ?? 'http://127.0.0.1:3000';
+  const scopeDescriptions = Object.fromEntries(SCOPES.map((scope) => [scope, SCOPE_DESCRIPTIONS[scope]]));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -98,9 +112,23 @@ export async function registerOpenApi(
             scheme: 'bearer',
             description: 'An API token created with `customers-api token create`.',
           },
+          oauth2: {
+            type: 'oauth2',
+            description:
+              "A JWT access token from this server's OpenID Connect issuer (discovery at `/.well-known/openid-configuration`), as LOKE add-ons get from auth.loke.global. Register clients with `customers-api client create`.",
+            flows: {
+              clientCredentials: { tokenUrl: `${base}/token`, scopes: scopeDescriptions },
+              authorizationCode: {
+                authorizationUrl: `${base}/authorize`,
+                tokenUrl: `${base}/token`,
+                refreshUrl: `${base}/token`,
+                scopes: scopeDescriptions,
+              },
+            },
+          },
         },
       },
-      security: [{ bearerAuth: [] }],
+      security: [{ bearerAuth: [] }, { oauth2: [] }],
     },
     refResolver: {
       // Shared schemas keep their $id as component name, so $refs read #/components/schemas/Customer.
@@ -123,7 +151,10 @@ export async function registerOpenApi(
       const transformed: RouteSchema = { ...source };
       const scope = (route.config as { scope?: string } | undefined)?.scope;
       if (scope === undefined) transformed.security = [];
-      else transformed['x-scope'] = scope;
+      else {
+        transformed['x-scope'] = scope;
+        transformed.security = [{ bearerAuth: [] }, { oauth2: [scope] }];
+      }
       const isSeed = source.operationId !== undefined && SEED_OPERATIONS.has(source.operationId);
       if (!isSeed && source['x-extension'] === undefined) transformed['x-extension'] = true;
       if (source.description === undefined && typeof source.summary === 'string')
@@ -138,8 +169,15 @@ export async function registerOpenApi(
         for (const [status, response] of Object.entries(declared)) {
           const code = Number(status);
           const own = (response as { description?: unknown }).description;
+          const isOAuthError = (response as { $ref?: unknown }).$ref === 'OAuthError';
           const description =
-            code >= 400 ? describeErrorStatus(code) : typeof own === 'string' ? own : (SUCCESS_TEXT[code] ?? 'Success');
+            code >= 400
+              ? isOAuthError
+                ? describeOAuthErrorStatus(code)
+                : describeErrorStatus(code)
+              : typeof own === 'string'
+                ? own
+                : (SUCCESS_TEXT[code] ?? 'Success');
           // A $ref response takes its description from a sibling; an inline schema from the x- key, which is not left in the schema.
           const key = '$ref' in (response as object) ? 'description' : 'x-response-description';
           const headers =

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-27T0900-initial.js';
 import * as eventsListsLedgers from './2026-11-27T1000-events-lists-ledgers.js';
 import * as webhooks from './2026-11-27T1100-webhooks.js';
+import * as oauth from './2026-12-02T0400-oauth.js';
 import * as locations from './2026-12-02T0500-locations.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
@@ -9,6 +10,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-27T0900-initial': initial,
   '2026-11-27T1000-events-lists-ledgers': eventsListsLedgers,
   '2026-11-27T1100-webhooks': webhooks,
+  '2026-12-02T0400-oauth': oauth,
   '2026-12-02T0500-locations': locations,
 };
 
