@@ -837,11 +837,8 @@ export interface components {
          * @description An OAuth 2.0 error (RFC 6749 section 5.2).
          */
         OAuthError: {
-            /**
-             * @description RFC 6749 section 5.2 error code
-             * @enum {string}
-             */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_response_type" | "access_denied" | "slow_down" | "server_error" | "temporarily_unavailable";
+            /** @description RFC 6749 section 5.2 error code, e.g. invalid_client */
+            error: string;
             error_description?: string;
         };
     };
