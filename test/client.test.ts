@@ -285,7 +285,8 @@ await describeEachBackend('client SDK', (backend) => {
     } finally {
       await limited.close();
     }
-  });
+    // The limiter counts in fixed one-minute windows, so Retry-After can be nearly the whole minute.
+  }, 150_000);
 
   it('retries network errors with backoff, and gives up after `retries`', async () => {
     const failing = () => Promise.reject(new TypeError('fetch failed'));
