@@ -276,6 +276,8 @@ await describeEachBackend('client SDK', (backend) => {
       const sdk = new CustomersClient({
         baseUrl: limited.baseUrl,
         token: await limited.createToken([org], ['customers:read']),
+        // Wait out the whole Retry-After (up to a minute in a fixed window), not the default 30 s ceiling.
+        maxRetryDelayMs: 120_000,
         onRetry: (e) => retries.push(e),
       });
       for (let i = 0; i < 61; i++) expect((await sdk.organizations.get(org)).id).toBe(org);
