@@ -120,7 +120,12 @@ function normalize(server: TestServer, response: ApiResponse): Exchange {
     if (name !== 'date') headers[name] = value.replaceAll(server.baseUrl, '<base>');
   });
   const body =
-    response.status >= 400 ? response.text.replace(/"instance":"[0-9A-Z]{26}"/, '"instance":"<ulid>"') : response.text;
+    response.status >= 400
+      ? response.text
+          .replace(/"instance":"[0-9A-Z]{26}"/, '"instance":"<ulid>"')
+          // The documentation link is built on each server's own origin (its port differs).
+          .replace(/"documentation":"https?:\/\/[^/"]+\//, '"documentation":"<base>/')
+      : response.text;
   return { status: response.status, headers, body };
 }
 
