@@ -187,13 +187,22 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
           'etag',
         ),
       ).toBe(newTag);
-      // A weak form of the current tag, in a list, and * all match.
+      // RFC 9110 strong comparison: a weak form of the current tag never matches; the tag in a list and * do.
+      expect(
+        (
+          await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+            token: write,
+            body: { lastName: 'W' },
+            headers: { 'if-match': `W/${newTag}` },
+          })
+        ).status,
+      ).toBe(412);
       expect(
         (
           await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
             token: write,
             body: { lastName: 'Y' },
-            headers: { 'if-match': `"nope", W/${newTag}` },
+            headers: { 'if-match': `"nope", ${newTag}` },
           })
         ).status,
       ).toBe(200);

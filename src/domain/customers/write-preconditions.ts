@@ -30,12 +30,12 @@ export function hashRequest(body: unknown): string {
 }
 
 /**
- * RFC 9110 If-Match: `*` matches any current representation; otherwise one of
- * the listed tags must equal ours. Weak tags are compared by their opaque part,
- * since ours change with every stored change of the customer.
+ * RFC 9110 If-Match (13.1.1): `*` matches any current representation; otherwise one of the listed tags must equal
+ * ours by the strong comparison (8.8.3.2), so a weak `W/"..."` validator never matches, whatever its opaque part.
  */
 export function ifMatchAllows(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
-  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => strip(tag) === strip(etag));
+  const ours = etag.trim();
+  if (ours.startsWith('W/')) return false;
+  return header.split(',').some((tag) => tag.trim() === ours);
 }
