@@ -29,6 +29,7 @@ import { freePort, startBaseline, startOurServer, type ServerProcess } from './p
 import { renderMarkdown, renderTable, type Figure, type Report } from './report.js';
 import { runImportBenchmark } from './scenarios/import.js';
 import { checkSameAnswers, runReadBenchmarks } from './scenarios/reads.js';
+import { replicaIsAvailable, REPLICA_PORT, runReplicaBenchmarks } from './scenarios/replicas.js';
 import { runSearchBenchmarks, searchScalingFigures } from './scenarios/search.js';
 import { runWriteBenchmarks } from './scenarios/writes.js';
 
@@ -171,20 +172,29 @@ async function main() {
   }
 
   let pgVersion = 'not available';
-  if (postgres && wants('postgres')) {
+  if (postgres && (wants('postgres') || wants('replicas'))) {
     pgVersion = await postgresVersion();
     const pgData = await ensurePostgresDataset(N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
     const pgSamples = await sampleCustomers(pgData, quick ? 20_000 : 100_000);
-    await withPair(
-      pgData,
-      pgTokens.read,
-      async (pair) => {
-        await checkSameAnswers(pair, pgData.organizationId, pgSamples);
-        figures.push(...(await runReadBenchmarks(context, pgData, pair, pgSamples, `postgres ${N}`)));
-      },
-      'postgres',
-    );
+    if (wants('postgres')) {
+      await withPair(
+        pgData,
+        pgTokens.read,
+        async (pair) => {
+          await checkSameAnswers(pair, pgData.organizationId, pgSamples);
+          figures.push(...(await runReadBenchmarks(context, pgData, pair, pgSamples, `postgres ${N}`)));
+        },
+        'postgres',
+      );
+    }
+    if (wants('replicas') && (await replicaIsAvailable(pgData.databaseUrl))) {
+      figures.push(...(await runReplicaBenchmarks(context, { dataset: pgData, samples: pgSamples, tokens: pgTokens })));
+    } else if (wants('replicas')) {
+      notes.push(
+        `No streaming replica on 127.0.0.1:${REPLICA_PORT} (start one with test/helpers/scale-infra.sh start): no scale-out figures.`,
+      );
+    }
   } else {
     notes.push('PostgreSQL was not available (or --no-postgres): no PostgreSQL figures.');
   }

@@ -11,6 +11,11 @@ export function parseIdempotencyKey(raw: string): string {
   return raw;
 }
 
+/** What an erased customer's key is kept as: its SHA-256, so the tombstone holds nothing the client sent. */
+export function hashIdempotencyKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
 /** Hash of a JSON request body with object keys sorted, so key order does not make two equal bodies differ. */
 export function hashRequest(body: unknown): string {
   const canonical = (value: unknown): unknown => {
