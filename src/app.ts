@@ -30,7 +30,7 @@ import {
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
 import { FeedEventSchema } from './contract/events.js';
-import { OrganizationSchema } from './contract/organizations.js';
+import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
@@ -97,6 +97,7 @@ export async function buildApp({
     CustomerTinySchema,
     CustomerListTinySchema,
     OrganizationSchema,
+    OrganizationTinySchema,
     FeedEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
