@@ -12,7 +12,10 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { startDispatcher } from './helpers/webhooks.js';
 
-const PREVIOUS = '2026-12-02T0500-locations';
+const THIS_MIGRATION = '2026-12-02T0600-organization-tiny-payloads';
+/** The migration just before this one: the schema the old-shape data was written under. */
+const ALL_MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
+const PREVIOUS = ALL_MIGRATIONS[ALL_MIGRATIONS.indexOf(THIS_MIGRATION) - 1]!;
 const SECRET = 'migration-secret';
 const ORG_A = '01J00000000000000000000AAA';
 const ORG_B = '01J00000000000000000000BBB';
