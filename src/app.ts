@@ -6,6 +6,7 @@ import { consistencyPlugin } from './http/plugins/consistency.js';
 import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
+import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -109,7 +110,9 @@ export async function buildApp({
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // Only JSON bodies: Fastify's default text/plain parser would hand a string (what fetch sends for a string body)
+  // to the route, whose schema then refuses it with a 400 instead of the 415 every other media type gets.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') {
       done(null, undefined);
@@ -122,6 +125,7 @@ export async function buildApp({
   await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
   await app.register(metricsPlugin, { metrics });
   registerConnectionGuards(app, config.publicUrl);
+  registerUnreadBodyDiscard(app);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
   await app.register(authPlugin, {

@@ -180,7 +180,7 @@ await describeEachBackend('customer metadata', (backend) => {
     const store = await openStore(parseDatabaseUrl(database.url));
     try {
       const { error } = await store.withMigrationDb((db) =>
-        new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-02T0500-locations'),
+        new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-02T0530-idempotency-tombstones'),
       );
       expect(error).toBeUndefined();
       await sql`insert into organizations (id, name, currency, timezone, created_at) values ('org1', 'Old', 'AUD', 'UTC', 0)`.execute(

@@ -113,6 +113,13 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** An erased customer's Idempotency-Key: its SHA-256 only, kept for the key's lifetime. */
+export interface IdempotencyTombstonesTable {
+  organization_id: string;
+  key_hash: string;
+  expires_at: number;
+}
+
 export interface WebhookSubscriptionsTable {
   organization_id: string;
   ref: string;
@@ -277,6 +284,7 @@ export interface Database {
   point_records: PointRecordsTable;
   spend_records: SpendRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
+  idempotency_tombstones: IdempotencyTombstonesTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_replays: WebhookReplaysTable;

@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * List the organizations this token grants
-         * @description List the organizations this token grants.
+         * @description With `query`, only the organizations whose name contains it, compared case-insensitively (A to Z); paged like the whole list.
          */
         get: operations["listOrganizations"];
         put?: never;
@@ -949,6 +949,8 @@ export interface operations {
     listOrganizations: {
         parameters: {
             query?: {
+                /** @description Case-insensitive substring of the organization name. */
+                query?: string;
                 /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
                 after?: string;
                 /** @description Extension: page size, 1..100 (default 100). */
