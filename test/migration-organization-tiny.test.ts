@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { startDispatcher } from './helpers/webhooks.js';
 
-const THIS_MIGRATION = '2026-12-02T0600-organization-tiny-payloads';
+const THIS_MIGRATION = '2026-12-02T0630-organization-tiny-payloads';
 /** The migration just before this one: the schema the old-shape data was written under. */
 const ALL_MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
 const PREVIOUS = ALL_MIGRATIONS[ALL_MIGRATIONS.indexOf(THIS_MIGRATION) - 1]!;

@@ -633,6 +633,10 @@ export interface components {
             id: string;
             /** @description Customer last name or surname */
             lastName: string;
+            /** @description Your own attributes of the Customer: string keys to string values; absent when there are none */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description The Customers mobile phone number */
             phoneNumber?: string;
             statistics?: components["schemas"]["CustomerStatistics"];
@@ -1352,6 +1356,10 @@ export interface operations {
                     gender?: string | null;
                     /** @description null removes it */
                     hasAgreedToMarketing?: boolean | null;
+                    /** @description null removes it */
+                    metadata?: {
+                        [key: string]: string | null;
+                    } | null;
                 };
             };
         };
@@ -1624,6 +1632,10 @@ export interface operations {
                     hasAgreedToMarketing?: boolean;
                     /** @description RFC 3339 creation time, for imports from another system; defaults to now. */
                     createdAt?: string;
+                    /** @description Up to 50 keys of 1 to 40 characters, values up to 500 characters. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
                 };
             };
         };
