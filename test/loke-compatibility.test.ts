@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
+import type { Organization } from '../src/contract/organizations.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { createTenant, expectError, expectErrorJson } from './helpers/fixtures.js';
+import { createTenant, expectError, expectErrorJson, readAllPages } from './helpers/fixtures.js';
 import { digestStore } from './helpers/store-digest.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -173,5 +174,65 @@ await describeEachBackend('LOKE compatibility: HTTP details a generic client rel
       expect(response.status).toBe(401);
       expect((JSON.parse(response.text) as { type: string }).type).toBe('unauthorized');
     });
+  });
+});
+
+await describeEachBackend('LOKE compatibility: GET /organizations?query=', (backend) => {
+  let server: TestServer;
+  let token: string;
+  const names = [
+    'Café Royal',
+    'ROYAL Arcade',
+    'Loyal Bakery',
+    '100% Organic',
+    '100 Percent',
+    'Under_Score',
+    'Underscore',
+  ];
+  const ids = new Map<string, string>();
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+    for (const name of names) ids.set(name, (await server.createOrganization(name)).id);
+    // Granted to nobody: its name matches, yet it never shows.
+    await server.createOrganization('Royal Secret');
+    token = await server.createToken([...ids.values()], ['customers:read']);
+  });
+  afterAll(async () => server?.close());
+
+  const search = async (query: string, limit = 2) => {
+    const found = await readAllPages<Organization>(
+      server,
+      `/organizations?query=${encodeURIComponent(query)}&limit=${limit}`,
+      token,
+    );
+    return found.map((org) => org.name);
+  };
+  const sortedById = (...wanted: string[]) => [...wanted].sort((a, b) => (ids.get(a)! < ids.get(b)! ? -1 : 1));
+
+  it('finds granted organizations by a case-insensitive substring of the name, paged', async () => {
+    expect(await search('royal')).toEqual(sortedById('Café Royal', 'ROYAL Arcade'));
+    expect(await search('oYaL', 1)).toEqual(sortedById('Café Royal', 'ROYAL Arcade', 'Loyal Bakery'));
+    // Only A-Z fold, the same on both backends: other letters compare exactly.
+    expect(await search('CAFé')).toEqual(['Café Royal']);
+    expect(await search('CAFÉ')).toEqual([]);
+    expect(await search('nothing like it')).toEqual([]);
+    expect(await search('')).toHaveLength(names.length);
+  });
+
+  it('takes % and _ literally', async () => {
+    expect(await search('%')).toEqual(['100% Organic']);
+    expect(await search('0%')).toEqual(['100% Organic']);
+    expect(await search('_')).toEqual(['Under_Score']);
+    expect(await search('r_s')).toEqual(['Under_Score']);
+  });
+
+  it('keeps the Organization shape', async () => {
+    const response = await server.request<Organization[]>('GET', '/organizations?query=arcade', { token });
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body[0]!)).toEqual(['id', 'name', 'currency', 'timezone', 'created']);
+  });
+
+  it('refuses a query longer than a name can be', async () => {
+    expectError(await server.request('GET', `/organizations?query=${'a'.repeat(201)}`, { token }), 400, 'bad_request');
   });
 });

@@ -149,16 +149,18 @@ export class CustomersClient {
   /** Organizations the token grants. */
   readonly organizations = {
     /**
-     * Every organization this token grants, paged transparently.
+     * Every organization this token grants, or those whose name contains `query` (case-insensitive), paged
+     * transparently.
      *
      * @example
      * const organizations = await client.organizations.list().toArray();
+     * const cafes = await client.organizations.list({ query: 'cafe' }).toArray();
      */
-    list: (options: CallOptions & { limit?: number } = {}): PagedList<Organization> =>
+    list: (options: CallOptions & { query?: string; limit?: number } = {}): PagedList<Organization> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: '/organizations',
-        query: { limit: options.limit },
+        query: { query: options.query, limit: options.limit },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
       }),

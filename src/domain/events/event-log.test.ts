@@ -22,6 +22,7 @@ const row: CustomerRow = {
   last_points_earned_at: Date.UTC(2021, 0, 2),
   last_points_redeemed_at: null,
   last_spent_at: null,
+  metadata: null,
 };
 
 describe('event payloads', () => {

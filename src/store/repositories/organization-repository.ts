@@ -1,4 +1,5 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { containsPattern } from '../like.js';
 import type { Database, OrganizationsTable } from '../schema.js';
 import { param, type Store } from '../store.js';
 
@@ -24,6 +25,31 @@ export async function countOrganizations(db: Db): Promise<number> {
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('organizations').selectAll().where('id', 'in', ids).execute();
+}
+
+/**
+ * A page of the organizations among `ids` whose name contains `search` (A-Z compared case-insensitively, the same on
+ * both dialects), in id order after `afterId`.
+ */
+export async function searchOrganizationsByIds(
+  db: Db,
+  store: Store,
+  ids: readonly string[],
+  search: string,
+  afterId: string,
+  limit: number,
+): Promise<OrganizationRow[]> {
+  if (ids.length === 0) return [];
+  const pattern = containsPattern(search.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()));
+  return db
+    .selectFrom('organizations')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('id', '>', afterId)
+    .where(sql<boolean>`${store.sql.asciiLower(sql.ref('name'))} like ${pattern} escape '\\'`)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 export interface OrganizationTick {
