@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { decodeJsonBody } from './http/json-body.js';
 import { consistencyPlugin } from './http/plugins/consistency.js';
 import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
 import { registerHostCheck } from './http/plugins/host-check.js';
@@ -32,7 +33,7 @@ import {
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
 import { FeedEventSchema } from './contract/events.js';
-import { OrganizationSchema } from './contract/organizations.js';
+import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
@@ -99,6 +100,7 @@ export async function buildApp({
     CustomerTinySchema,
     CustomerListTinySchema,
     OrganizationSchema,
+    OrganizationTinySchema,
     FeedEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
@@ -114,12 +116,17 @@ export async function buildApp({
   // Only JSON bodies: Fastify's default text/plain parser would hand a string (what fetch sends for a string body)
   // to the route, whose schema then refuses it with a 400 instead of the 415 every other media type gets.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = decodeJsonBody(request.headers['content-type'], body as Buffer);
+    if (text instanceof Error) {
+      done(text, undefined);
+      return;
+    }
+    if (text === '') {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, text, done);
   });
 
   const metrics = given ?? createMetrics(services.store);

@@ -49,6 +49,8 @@ export interface CustomersTable {
   last_points_earned_at: number | null;
   last_points_redeemed_at: number | null;
   last_spent_at: number | null;
+  /** JSON object text, keys sorted; NULL when the customer has no metadata. */
+  metadata: string | null;
 }
 
 export interface CustomerListsTable {

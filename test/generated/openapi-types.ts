@@ -633,6 +633,10 @@ export interface components {
             id: string;
             /** @description Customer last name or surname */
             lastName: string;
+            /** @description Your own attributes of the Customer: string keys to string values; absent when there are none */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description The Customers mobile phone number */
             phoneNumber?: string;
             statistics?: components["schemas"]["CustomerStatistics"];
@@ -686,9 +690,16 @@ export interface components {
              */
             created: string;
         };
+        /** OrganizationTiny */
+        OrganizationTiny: {
+            /** @description Unique ID of the organization */
+            id: string;
+            /** @description The organization's name when the event was written */
+            name: string;
+        };
         /**
          * FeedEvent
-         * @description An event of the change feed: the webhook payload ({event, ...}) plus id, sequence and occurredAt.
+         * @description An event of the change feed: the webhook payload ({event, ...body, organization}, organization being LOKE's OrganizationTiny) plus id, sequence and occurredAt.
          */
         FeedEvent: {
             /** @description ULID of the event */
@@ -705,6 +716,7 @@ export interface components {
              * @example customer.created
              */
             event: string;
+            organization: components["schemas"]["OrganizationTiny"];
         } & {
             [key: string]: unknown;
         };
@@ -1344,6 +1356,10 @@ export interface operations {
                     gender?: string | null;
                     /** @description null removes it */
                     hasAgreedToMarketing?: boolean | null;
+                    /** @description null removes it */
+                    metadata?: {
+                        [key: string]: string | null;
+                    } | null;
                 };
             };
         };
@@ -1616,6 +1632,10 @@ export interface operations {
                     hasAgreedToMarketing?: boolean;
                     /** @description RFC 3339 creation time, for imports from another system; defaults to now. */
                     createdAt?: string;
+                    /** @description Up to 50 keys of 1 to 40 characters, values up to 500 characters. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
                 };
             };
         };

@@ -41,7 +41,7 @@ import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
-import { parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
+import { mergeMetadata, parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
 import { hashIdempotencyKey, hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
@@ -146,13 +146,16 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     body: UpdateCustomerBody,
     options: UpdateOptions,
   ): Promise<VersionedCustomer> {
-    const fields = parseUpdateCustomer(body, region);
+    const { fields: given, metadataPatch } = parseUpdateCustomer(body, region);
     const row = await writeInOrganization(store, organizationId, async (trx, now) => {
       const current = await findCustomerForUpdate(trx, organizationId, id);
       if (!current) throw notFound('Customer');
       if (options.ifMatch !== undefined && !ifMatchAllows(options.ifMatch, customerRowToETag(current))) {
         throw preconditionFailed('If-Match does not match the current ETag of this customer; GET it again and retry');
       }
+      // Merged here, against the row locked for this write, so concurrent PATCHes of different keys both count.
+      const fields =
+        metadataPatch === undefined ? given : { ...given, metadata: mergeMetadata(current.metadata, metadataPatch) };
       const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
       // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
       if (!changed) return current;
