@@ -554,6 +554,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256)
+         * @description Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256).
+         */
+        get: operations["authorize"];
+        put?: never;
+        /**
+         * The sign-in and consent forms of the authorization endpoint
+         * @description The sign-in and consent forms of the authorization endpoint.
+         */
+        post: operations["submitAuthorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authorize/style.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stylesheet of the sign-in and consent pages
+         * @description The stylesheet of the sign-in and consent pages.
+         */
+        get: operations["getAuthorizeStylesheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4596,6 +4640,190 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description Must be code. */
+                response_type?: string;
+                client_id?: string;
+                /** @description One of the client’s registered redirect URIs, exactly. */
+                redirect_uri?: string;
+                /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                scope?: string;
+                /** @description Returned unchanged with the code. */
+                state?: string;
+                /** @description Copied into the ID token. */
+                nonce?: string;
+                /** @description PKCE: base64url SHA-256 of the code verifier. */
+                code_challenge?: string;
+                /** @description Must be S256. */
+                code_challenge_method?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description Must be code. */
+                    response_type?: string;
+                    client_id?: string;
+                    /** @description One of the client’s registered redirect URIs, exactly. */
+                    redirect_uri?: string;
+                    /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                    scope?: string;
+                    /** @description Returned unchanged with the code. */
+                    state?: string;
+                    /** @description Copied into the ID token. */
+                    nonce?: string;
+                    /** @description PKCE: base64url SHA-256 of the code verifier. */
+                    code_challenge?: string;
+                    /** @description Must be S256. */
+                    code_challenge_method?: string;
+                    /** @description sign_in or consent; absent for an authorization request. */
+                    step?: string;
+                    /** @description The CSRF token of the page (double-submit cookie). */
+                    csrf?: string;
+                    email?: string;
+                    password?: string;
+                    /** @description Consent step: proof of the sign-in step. */
+                    ticket?: string;
+                    /** @description Consent step: allow or deny. */
+                    decision?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getAuthorizeStylesheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
                 };
             };
         };
