@@ -8,6 +8,7 @@ import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from 
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
+import { registerListingCursors } from './http/next-page.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -32,7 +33,7 @@ import {
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
 import { FeedEventSchema } from './contract/events.js';
-import { OrganizationSchema } from './contract/organizations.js';
+import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
@@ -99,6 +100,7 @@ export async function buildApp({
     CustomerTinySchema,
     CustomerListTinySchema,
     OrganizationSchema,
+    OrganizationTinySchema,
     FeedEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
@@ -134,6 +136,7 @@ export async function buildApp({
   registerUnreadBodyDiscard(app);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
+  registerListingCursors(app);
   await app.register(authPlugin, {
     tokens: services.tokens,
     accessTokens: services.oauth.accessTokens,

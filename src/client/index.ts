@@ -24,7 +24,7 @@ export type {
   CustomerStatistics,
   UpdateCustomerBody,
 } from '../contract/customers.js';
-export type { Organization } from '../contract/organizations.js';
+export type { Organization, OrganizationTiny } from '../contract/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
 export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';

@@ -690,9 +690,16 @@ export interface components {
              */
             created: string;
         };
+        /** OrganizationTiny */
+        OrganizationTiny: {
+            /** @description Unique ID of the organization */
+            id: string;
+            /** @description The organization's name when the event was written */
+            name: string;
+        };
         /**
          * FeedEvent
-         * @description An event of the change feed: the webhook payload ({event, ...}) plus id, sequence and occurredAt.
+         * @description An event of the change feed: the webhook payload ({event, ...body, organization}, organization being LOKE's OrganizationTiny) plus id, sequence and occurredAt.
          */
         FeedEvent: {
             /** @description ULID of the event */
@@ -709,6 +716,7 @@ export interface components {
              * @example customer.created
              */
             event: string;
+            organization: components["schemas"]["OrganizationTiny"];
         } & {
             [key: string]: unknown;
         };
