@@ -26,6 +26,7 @@ import {
   purgeExpiredIdempotencyKeys,
 } from '../../store/repositories/idempotency-repository.js';
 import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
+import { detachCustomerPayments } from '../../store/repositories/payment-repository.js';
 import type { Store } from '../../store/store.js';
 import {
   customerCreated,
@@ -224,8 +225,9 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       updateCustomerRow(organizationId, id, body, options),
 
     /**
-     * Erasure: deletes the customer row, their ledgers, memberships (member
-     * counts follow) and idempotency records, and scrubs their personal data
+     * Erasure: deletes the customer row, their points ledger, memberships
+     * (member counts follow) and idempotency records, keeps their payments
+     * (accounting) without the customer, and scrubs their personal data
      * from every earlier event, leaving `{id}` in its place. A
      * `customer.deleted` tombstone event records the erasure.
      */
@@ -234,6 +236,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         if (!(await findCustomerForUpdate(trx, organizationId, id))) throw notFound('Customer');
         await deleteCustomerMemberships(trx, organizationId, id);
         await deleteCustomerLedgers(trx, organizationId, id);
+        await detachCustomerPayments(trx, organizationId, id, now);
         await deleteIdempotencyKeysOfCustomer(trx, organizationId, id);
         for (const event of await findCustomerEvents(trx, organizationId, id)) {
           await replaceEventPayload(trx, organizationId, event.sequence, scrubEventPayload(event.payload, id));
