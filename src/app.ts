@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { decodeJsonBody } from './http/json-body.js';
 import { consistencyPlugin } from './http/plugins/consistency.js';
 import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
+import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -31,7 +33,7 @@ import {
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
 import { FeedEventSchema } from './contract/events.js';
-import { OrganizationSchema } from './contract/organizations.js';
+import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
@@ -104,6 +106,7 @@ export async function buildApp({
     CustomerTinySchema,
     CustomerListTinySchema,
     OrganizationSchema,
+    OrganizationTinySchema,
     FeedEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
@@ -118,19 +121,27 @@ export async function buildApp({
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') {
+  // Only JSON bodies: Fastify's default text/plain parser would hand a string (what fetch sends for a string body)
+  // to the route, whose schema then refuses it with a 400 instead of the 415 every other media type gets.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = decodeJsonBody(request.headers['content-type'], body as Buffer);
+    if (text instanceof Error) {
+      done(text, undefined);
+      return;
+    }
+    if (text === '') {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, text, done);
   });
 
   const metrics = given ?? createMetrics(services.store);
   await app.register(errorHandlerPlugin, { store: services.store, publicUrl: config.publicUrl });
   await app.register(metricsPlugin, { metrics });
   registerConnectionGuards(app, config.publicUrl);
+  registerUnreadBodyDiscard(app);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
   await app.register(authPlugin, {

@@ -187,13 +187,22 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
           'etag',
         ),
       ).toBe(newTag);
-      // A weak form of the current tag, in a list, and * all match.
+      // RFC 9110 strong comparison: a weak form of the current tag never matches; the tag in a list and * do.
+      expect(
+        (
+          await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
+            token: write,
+            body: { lastName: 'W' },
+            headers: { 'if-match': `W/${newTag}` },
+          })
+        ).status,
+      ).toBe(412);
       expect(
         (
           await server.request('PATCH', `${customersPath(orgId)}/${created.body.id}`, {
             token: write,
             body: { lastName: 'Y' },
-            headers: { 'if-match': `"nope", W/${newTag}` },
+            headers: { 'if-match': `"nope", ${newTag}` },
           })
         ).status,
       ).toBe(200);
@@ -292,7 +301,7 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
     }
 
     it('deletes the customer everywhere, scrubs their personal data from the whole database, and leaves a tombstone', async () => {
-      const { orgId, read, write } = await createTenant(server);
+      const { org, orgId, read, write } = await createTenant(server);
       const unique = `zq${Date.now().toString(36)}${server.backend}`;
       const pii = {
         firstName: `Firstname${unique}`,
@@ -390,15 +399,38 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
       ] as const) {
         expectError(await server.request(method, path, { token: write, body }), 404, 'not_found');
       }
-      // The idempotency record went with the customer: a retry makes a new customer, not a replay of erased data.
-      const retried = await server.request<Customer>('POST', customersPath(orgId), {
+      // The idempotency record went with the customer, leaving a tombstone of the key's hash: a retry of the
+      // original request (or any reuse of the key) is a 409 saying so, never a replay of erased data nor a new person.
+      const customersBefore = await countCustomers(orgId);
+      const sequenceBefore = await lastSequence(server, orgId, read);
+      for (const body of [
+        { ...pii, dob: '1990-01-02' },
+        { firstName: 'New', lastName: 'One' },
+      ]) {
+        const retried = await server.request('POST', customersPath(orgId), {
+          token: write,
+          body,
+          headers: { 'idempotency-key': `erase-${unique}` },
+        });
+        expectError(retried, 409, 'conflict');
+        expect((retried.body as { message: string }).message).toMatch(/created with this Idempotency-Key was erased/);
+      }
+      expect(await countCustomers(orgId)).toBe(customersBefore);
+      expect(await lastSequence(server, orgId, read)).toBe(sequenceBefore);
+      const fresh = await server.request<Customer>('POST', customersPath(orgId), {
         token: write,
         body: { firstName: 'New', lastName: 'One' },
-        headers: { 'idempotency-key': `erase-${unique}` },
+        headers: { 'idempotency-key': `erase-${unique}-new` },
       });
-      expect(retried.status).toBe(201);
-      expect(retried.body.id).not.toBe(customer.id);
-      await server.request('DELETE', `${customersPath(orgId)}/${retried.body.id}`, { token: write });
+      expect(fresh.status).toBe(201);
+      await server.request('DELETE', `${customersPath(orgId)}/${fresh.body.id}`, { token: write });
+      const tombstones = await server.store.db
+        .selectFrom('idempotency_tombstones')
+        .selectAll()
+        .where('organization_id', '=', orgId)
+        .execute();
+      expect(tombstones).toHaveLength(2);
+      expect(tombstones.every((t) => /^[0-9a-f]{64}$/.test(t.key_hash))).toBe(true);
 
       // Nothing of the personal data is left in any table.
       const stored = await allStoredText();
@@ -426,7 +458,7 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
         occurredAt: expect.any(String),
         event: 'customer.deleted',
         customer: { id: customer.id },
-        organization: orgId,
+        organization: { id: orgId, name: org.name },
       });
       expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
 

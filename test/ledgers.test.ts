@@ -75,7 +75,7 @@ await describeEachBackend('points and spend ledgers', (backend) => {
   }
 
   it('earns and redeems points: 204, statistics, updatedAt, ETag and a customer.updated-statistics event', async () => {
-    const { orgId, read, write } = await createTenant(server);
+    const { org, orgId, read, write } = await createTenant(server);
     const customer = await server.createCustomer(
       orgId,
       { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
@@ -135,7 +135,7 @@ await describeEachBackend('points and spend ledgers', (backend) => {
       event: 'customer.updated-statistics',
       statistics: after.statistics,
       customer: { email: 'ann@example.com', firstName: 'Ann', id: customer.id, lastName: 'Lee' },
-      organization: orgId,
+      organization: { id: orgId, name: org.name },
     });
     expect(Object.keys(events[1]!)).toEqual([
       'id',

@@ -605,7 +605,7 @@ await describeEachBackend('payments migration from spend records', (backend) => 
     const store = await openStore(database.target);
     try {
       const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
-      const previous = migrations[migrations.indexOf('2026-12-02T0610-payments') - 1]!;
+      const previous = migrations[migrations.indexOf('2026-12-02T0640-payments') - 1]!;
       const migrated = await store.withMigrationDb((db) =>
         new Migrator({ db, provider: migrationProvider }).migrateTo(previous),
       );

@@ -571,7 +571,7 @@ await describeEachBackend('webhook delivery', (backend) => {
       expect(JSON.parse(hook.on('/live')[0]!.text)).toMatchObject({
         event: 'customer.created',
         customer: { firstName: 'Live' },
-        organization: org.id,
+        organization: { id: org.id, name: org.name },
       });
     } finally {
       await running.close();

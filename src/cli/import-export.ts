@@ -4,11 +4,12 @@ import type { Writable } from 'node:stream';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../domain/customers/customer-import.js';
 import {
   CUSTOMER_CSV_COLUMNS,
+  CUSTOMER_CSV_FIELDS,
   CUSTOMER_FIELDS,
   CUSTOMER_STATISTICS,
+  METADATA_CSV_PREFIX,
   entriesOf,
   type CustomerFieldDefinition,
-  type CustomerFieldName,
   type CustomerStatisticName,
 } from '../contract/customer-fields.js';
 import type { Customer } from '../contract/customers.js';
@@ -22,9 +23,12 @@ export class ImportFileError extends Error {
   override readonly name = 'ImportFileError';
 }
 
-/** The CSV columns, in export order; `statistics.x` columns hold the nested statistics. */
+/**
+ * The fixed CSV columns, in export order; `statistics.x` columns hold the nested statistics. A `metadata.KEY`
+ * column per metadata key follows them.
+ */
 export const CSV_COLUMNS = CUSTOMER_CSV_COLUMNS;
-const FIELD_NAMES = Object.keys(CUSTOMER_FIELDS) as CustomerFieldName[];
+const FIELD_NAMES = CUSTOMER_CSV_FIELDS;
 const STATISTIC_NAMES = Object.keys(CUSTOMER_STATISTICS) as CustomerStatisticName[];
 const BOOLEAN_COLUMNS = new Set<string>(
   entriesOf(CUSTOMER_FIELDS)
@@ -63,6 +67,9 @@ function csvRecord(header: readonly string[], cells: readonly string[]): Record<
     if (column.startsWith('statistics.')) {
       const statistics = (record.statistics ??= {}) as Record<string, unknown>;
       statistics[column.slice('statistics.'.length)] = value;
+    } else if (column.startsWith(METADATA_CSV_PREFIX)) {
+      const metadata = (record.metadata ??= {}) as Record<string, unknown>;
+      metadata[column.slice(METADATA_CSV_PREFIX.length)] = cell;
     } else record[column] = value;
   }
   return record;
@@ -76,10 +83,13 @@ async function* csvRecords(stream: fs.ReadStream): AsyncGenerator<ImportRecord[]
   for await (const { line, fields } of readCsvRecords(stream as AsyncIterable<string>)) {
     if (header === undefined) {
       header = fields.map((f) => f.trim());
-      const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
+      const unknown = header.filter(
+        (h) =>
+          !CSV_COLUMNS.includes(h) && !(h.startsWith(METADATA_CSV_PREFIX) && h.length > METADATA_CSV_PREFIX.length),
+      );
       if (unknown.length > 0)
         throw new ImportFileError(
-          `unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')}`,
+          `unknown CSV column(s) ${unknown.join(', ')}; expected some of ${CSV_COLUMNS.join(', ')} or metadata.KEY`,
         );
       if (new Set(header).size !== header.length) throw new ImportFileError('the CSV header names a column twice');
       continue;
@@ -217,9 +227,14 @@ export async function runImport(services: Services, options: ImportCommandOption
   }
 }
 
-function customerCsvLine(customer: Customer): string {
+function customerCsvLine(customer: Customer, metadataKeys: readonly string[]): string {
   const statistics = customer.statistics ?? {};
-  return [...FIELD_NAMES.map((name) => customer[name]), ...STATISTIC_NAMES.map((name) => statistics[name])]
+  const metadata = customer.metadata ?? {};
+  return [
+    ...FIELD_NAMES.map((name) => customer[name] as string | number | boolean | undefined),
+    ...STATISTIC_NAMES.map((name) => statistics[name]),
+    ...metadataKeys.map((key) => metadata[key]),
+  ]
     .map(csvCell)
     .join(',');
 }
@@ -230,10 +245,18 @@ export async function runExport(
   options: { organizationId: string; format: FileFormat; output: Writable },
 ): Promise<number> {
   let count = 0;
-  if (options.format === 'csv') await write(options.output, `${CSV_COLUMNS.join(',')}\n`);
+  // The keys as they are when the export starts: a key first set during the export has no column.
+  const metadataKeys =
+    options.format === 'csv' ? await services.customerImport.metadataKeys(options.organizationId) : [];
+  if (options.format === 'csv') {
+    const header = [...CSV_COLUMNS, ...metadataKeys.map((key) => `${METADATA_CSV_PREFIX}${key}`)];
+    await write(options.output, `${header.map(csvCell).join(',')}\n`);
+  }
   for await (const page of services.customerImport.exportCustomers(options.organizationId)) {
     const lines =
-      options.format === 'csv' ? page.map(customerCsvLine) : page.map((customer) => JSON.stringify(customer));
+      options.format === 'csv'
+        ? page.map((customer) => customerCsvLine(customer, metadataKeys))
+        : page.map((customer) => JSON.stringify(customer));
     await write(options.output, `${lines.join('\n')}\n`);
     count += page.length;
   }

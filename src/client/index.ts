@@ -25,7 +25,7 @@ export type {
   CustomerStatistics,
   UpdateCustomerBody,
 } from '../contract/customers.js';
-export type { Organization } from '../contract/organizations.js';
+export type { Organization, OrganizationTiny } from '../contract/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
 export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
@@ -151,16 +151,18 @@ export class CustomersClient {
   /** Organizations the token grants. */
   readonly organizations = {
     /**
-     * Every organization this token grants, paged transparently.
+     * Every organization this token grants, or those whose name contains `query` (case-insensitive), paged
+     * transparently.
      *
      * @example
      * const organizations = await client.organizations.list().toArray();
+     * const cafes = await client.organizations.list({ query: 'cafe' }).toArray();
      */
-    list: (options: CallOptions & { limit?: number } = {}): PagedList<Organization> =>
+    list: (options: CallOptions & { query?: string; limit?: number } = {}): PagedList<Organization> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: '/organizations',
-        query: { limit: options.limit },
+        query: { query: options.query, limit: options.limit },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
       }),

@@ -34,7 +34,12 @@ export type CustomerFieldKind =
   /** Stored as 0/1. */
   | 'boolean'
   /** RFC 3339 in the API, epoch milliseconds in the row, seconds precision on read. */
-  | 'timestamp';
+  | 'timestamp'
+  /**
+   * A flat object of string keys to string values, stored as JSON text with its keys sorted (NULL when empty);
+   * PATCH merges it into the stored one (a key set to null removes it).
+   */
+  | 'metadata';
 
 export interface CustomerFieldDefinition {
   /** Column of the `customers` table. */
@@ -47,6 +52,8 @@ export interface CustomerFieldDefinition {
   readonly read: TSchema;
   /** Schema of the field in request bodies; absent for server-assigned fields. */
   readonly write?: TSchema;
+  /** Schema of the field in PATCH bodies when it is not `write` or null (metadata: values may be null). */
+  readonly patch?: TSchema;
   /** Present in every Customer and required on create (and never null on update). */
   readonly required?: true;
   /** Accepted on create only (not by PATCH). */
@@ -65,6 +72,14 @@ const Timestamp = (description: string) => Type.String({ description, examples: 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 
 export const GENDERS = ['MALE', 'FEMALE', 'OTHER'] as const;
+
+/** Limits of a customer's metadata (Stripe's). */
+export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;
+const MetadataValue = Type.String({ maxLength: METADATA_LIMITS.valueLength });
+const metadataOptions = {
+  maxProperties: METADATA_LIMITS.keys,
+  propertyNames: { minLength: 1, maxLength: METADATA_LIMITS.keyLength },
+};
 
 export const CUSTOMER_FIELDS = defineFields({
   id: {
@@ -146,6 +161,24 @@ export const CUSTOMER_FIELDS = defineFields({
     column: 'updated_at',
     kind: 'timestamp',
     read: Timestamp('The date and time that the Customer was last updated'),
+  },
+  metadata: {
+    column: 'metadata',
+    kind: 'metadata',
+    read: Type.Record(Type.String(), Type.String(), {
+      description: 'Your own attributes of the Customer: string keys to string values; absent when there are none',
+      'x-extension': true,
+    }),
+    write: Type.Record(Type.String(), MetadataValue, {
+      ...metadataOptions,
+      description: `Up to ${METADATA_LIMITS.keys} keys of 1 to ${METADATA_LIMITS.keyLength} characters, values up to ${METADATA_LIMITS.valueLength} characters.`,
+    }),
+    patch: Type.Record(Type.String(), Type.Union([MetadataValue, Type.Null()]), {
+      propertyNames: metadataOptions.propertyNames,
+      description:
+        'Merged into the stored metadata: a key with a string sets it, a key with null removes it; null (instead of an object) removes them all.',
+    }),
+    comparedOnImport: true,
   },
 });
 
@@ -234,8 +267,17 @@ export function entriesOf<T extends object>(table: T): [keyof T & string, T[keyo
   return Object.entries(table) as [keyof T & string, T[keyof T]][];
 }
 
-/** The columns of the CSV files `import` reads and `export` writes: the fields, then `statistics.<name>`. */
+/** The fields that are one CSV column each: all but metadata, which is a `metadata.<key>` column per key. */
+export const CUSTOMER_CSV_FIELDS = (Object.keys(CUSTOMER_FIELDS) as CustomerFieldName[]).filter(
+  (name) => CUSTOMER_FIELDS[name].kind !== 'metadata',
+);
+
+/**
+ * The fixed columns of the CSV files `import` reads and `export` writes: the fields, then `statistics.<name>`;
+ * after them, a `metadata.<key>` column for each metadata key.
+ */
 export const CUSTOMER_CSV_COLUMNS: readonly string[] = [
-  ...Object.keys(CUSTOMER_FIELDS),
+  ...CUSTOMER_CSV_FIELDS,
   ...Object.keys(CUSTOMER_STATISTICS).map((name) => `statistics.${name}`),
 ];
+export const METADATA_CSV_PREFIX = 'metadata.';

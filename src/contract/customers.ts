@@ -18,6 +18,7 @@ type Fields = typeof CUSTOMER_FIELDS;
 type Statistics = typeof CUSTOMER_STATISTICS;
 type OptionalUnless<F, S extends TSchema> = F extends { required: true } ? S : TOptional<S>;
 type WriteSchema<F> = F extends { write: infer S extends TSchema } ? S : never;
+type PatchSchema<F> = F extends { patch: infer S extends TSchema } ? S : WriteSchema<F>;
 type WritableName = { [K in keyof Fields]: Fields[K] extends { write: TSchema } ? K : never }[keyof Fields];
 type PatchableName = { [K in WritableName]: Fields[K] extends { createOnly: true } ? never : K }[WritableName];
 type TinyName = { [K in keyof Fields]: Fields[K] extends { tiny: true } ? K : never }[keyof Fields];
@@ -89,7 +90,7 @@ for (const [name, field] of entriesOf(CUSTOMER_FIELDS)) {
   updateProperties[name] = Type.Optional(
     definition.required
       ? definition.write
-      : Type.Union([definition.write, Type.Null()], { description: 'null removes it' }),
+      : Type.Union([definition.patch ?? definition.write, Type.Null()], { description: 'null removes it' }),
   );
 }
 
@@ -102,7 +103,7 @@ export type CreateCustomerBody = Static<typeof CreateCustomerBodySchema>;
 export const UpdateCustomerBodySchema = Type.Object(
   updateProperties as {
     -readonly [K in PatchableName]: TOptional<
-      Fields[K] extends { required: true } ? WriteSchema<Fields[K]> : TUnion<[WriteSchema<Fields[K]>, TNull]>
+      Fields[K] extends { required: true } ? WriteSchema<Fields[K]> : TUnion<[PatchSchema<Fields[K]>, TNull]>
     >;
   },
   { additionalProperties: false, $id: 'UpdateCustomer', title: 'UpdateCustomer', 'x-extension': true },

@@ -158,5 +158,6 @@ export function randomProfileAndStatistics(random: Random, createdAt: number, up
     last_points_earned_at: earned > 0 ? between(createdAt) : null,
     last_points_redeemed_at: redeemed > 0 ? between(createdAt) : null,
     last_spent_at: spend > 0 ? between(createdAt) : null,
+    metadata: null,
   };
 }

@@ -49,6 +49,8 @@ export interface CustomersTable {
   last_points_earned_at: number | null;
   last_points_redeemed_at: number | null;
   last_spent_at: number | null;
+  /** JSON object text, keys sorted; NULL when the customer has no metadata. */
+  metadata: string | null;
 }
 
 export interface CustomerListsTable {
@@ -99,6 +101,13 @@ export interface IdempotencyKeysTable {
   customer_id: string;
   /** The JSON body of the first response. */
   response: string;
+  expires_at: number;
+}
+
+/** An erased customer's Idempotency-Key: its SHA-256 only, kept for the key's lifetime. */
+export interface IdempotencyTombstonesTable {
+  organization_id: string;
+  key_hash: string;
   expires_at: number;
 }
 
@@ -307,6 +316,7 @@ export interface Database {
   event_customers: EventCustomersTable;
   point_records: PointRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
+  idempotency_tombstones: IdempotencyTombstonesTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_replays: WebhookReplaysTable;

@@ -36,6 +36,11 @@ export interface DialectSql {
   lockSkipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /** Epoch milliseconds, read when the statement runs. */
   currentMillis(): RawBuilder<number>;
+  /**
+   * The text with A-Z lowered and nothing else changed, the same on both dialects (SQLite's `lower` folds ASCII
+   * only, PostgreSQL's folds by locale), for case-insensitive matching that agrees across backends.
+   */
+  asciiLower(text: Expression<string>): RawBuilder<string>;
 }
 
 export interface StoreOptions {

@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * List the organizations this token grants
-         * @description List the organizations this token grants.
+         * @description With `query`, only the organizations whose name contains it, compared case-insensitively (A to Z); paged like the whole list.
          */
         get: operations["listOrganizations"];
         put?: never;
@@ -697,6 +697,10 @@ export interface components {
             id: string;
             /** @description Customer last name or surname */
             lastName: string;
+            /** @description Your own attributes of the Customer: string keys to string values; absent when there are none */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description The Customers mobile phone number */
             phoneNumber?: string;
             statistics?: components["schemas"]["CustomerStatistics"];
@@ -750,9 +754,16 @@ export interface components {
              */
             created: string;
         };
+        /** OrganizationTiny */
+        OrganizationTiny: {
+            /** @description Unique ID of the organization */
+            id: string;
+            /** @description The organization's name when the event was written */
+            name: string;
+        };
         /**
          * FeedEvent
-         * @description An event of the change feed: the webhook payload ({event, ...}) plus id, sequence and occurredAt.
+         * @description An event of the change feed: the webhook payload ({event, ...body, organization}, organization being LOKE's OrganizationTiny) plus id, sequence and occurredAt.
          */
         FeedEvent: {
             /** @description ULID of the event */
@@ -769,6 +780,7 @@ export interface components {
              * @example customer.created
              */
             event: string;
+            organization: components["schemas"]["OrganizationTiny"];
         } & {
             [key: string]: unknown;
         };
@@ -1144,6 +1156,8 @@ export interface operations {
     listOrganizations: {
         parameters: {
             query?: {
+                /** @description Case-insensitive substring of the organization name. */
+                query?: string;
                 /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
                 after?: string;
                 /** @description Extension: page size, 1..100 (default 100). */
@@ -1541,6 +1555,10 @@ export interface operations {
                     gender?: string | null;
                     /** @description null removes it */
                     hasAgreedToMarketing?: boolean | null;
+                    /** @description null removes it */
+                    metadata?: {
+                        [key: string]: string | null;
+                    } | null;
                 };
             };
         };
@@ -1813,6 +1831,10 @@ export interface operations {
                     hasAgreedToMarketing?: boolean;
                     /** @description RFC 3339 creation time, for imports from another system; defaults to now. */
                     createdAt?: string;
+                    /** @description Up to 50 keys of 1 to 40 characters, values up to 500 characters. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
                 };
             };
         };

@@ -11,6 +11,7 @@ import {
   appendEventsInBulk,
   findCustomersByEmails,
   findCustomersByIds,
+  findMetadataKeys,
   upsertCustomerRows,
 } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
@@ -171,7 +172,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
       if (events.length > 0) {
-        const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+        const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
         await appendEventsInBulk(
           trx,
           store,
@@ -181,7 +182,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
             id: newId(now),
             type: event.type,
             occurredAt: now,
-            payload: JSON.stringify(eventPayload(organizationId, event)),
+            payload: JSON.stringify(eventPayload(organization, event)),
             customerId: event.customerId,
           })),
         );
@@ -251,6 +252,12 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       }
       options.onProgress?.({ ...totals });
       return totals;
+    },
+
+    /** The metadata keys the organization's customers have, sorted (the metadata columns of a CSV export). */
+    async metadataKeys(organizationId: string): Promise<string[]> {
+      if (!(await createOrganizationExists(store, organizationId))) throw notFound('Organization');
+      return findMetadataKeys(store.db, store, organizationId);
     },
 
     /**

@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import {
   CUSTOMER_FIELDS,
+  METADATA_LIMITS,
   entriesOf,
   type CustomerFieldDefinition,
   type CustomerFieldKind,
@@ -31,12 +32,63 @@ class FieldErrors {
 
 type Stored = string | number;
 /** A stored value (and its search form, for fields with a `searchColumn`), or the reason the input is refused. */
-type Normalized = { value: Stored; search?: string } | { error: string };
+type Normalized = { value: Stored; search?: string } | { error: string; field?: string };
+
+/** Metadata as a PATCH gives it: null values remove keys. */
+export type MetadataPatch = Readonly<Record<string, string | null>>;
+
+/** The stored form of metadata: JSON with sorted keys (so equal metadata is equal text), NULL when empty. */
+export function metadataColumn(metadata: Readonly<Record<string, string | null>>): string | null {
+  const keys = Object.keys(metadata)
+    .filter((key) => metadata[key] !== null)
+    .sort();
+  if (keys.length === 0) return null;
+  return JSON.stringify(Object.fromEntries(keys.map((key) => [key, metadata[key]])));
+}
+
+export function parseMetadataColumn(stored: string | null): Record<string, string> {
+  return stored === null ? {} : (JSON.parse(stored) as Record<string, string>);
+}
+
+/** The reason a metadata object (or patch) is refused, with the dotted field it names; undefined when it is fine. */
+function metadataError(input: unknown, name: string): { error: string; field?: string } | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: 'must be an object' };
+  for (const [key, value] of Object.entries(input)) {
+    const field = `${name}.${key}`;
+    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) {
+      return { field, error: `keys must be 1 to ${METADATA_LIMITS.keyLength} characters` };
+    }
+    if (value === null) continue;
+    if (typeof value !== 'string') return { field, error: 'must be a string (or null to remove it)' };
+    if (value.length > METADATA_LIMITS.valueLength) {
+      return { field, error: `must be at most ${METADATA_LIMITS.valueLength} characters` };
+    }
+  }
+  return undefined;
+}
+
+function tooManyKeys(column: string | null): boolean {
+  return Object.keys(parseMetadataColumn(column)).length > METADATA_LIMITS.keys;
+}
+
+/**
+ * The stored metadata after a PATCH: the patch merged into the current metadata, a null value removing its key.
+ * More than the limit of keys afterwards is a 400 naming `metadata`.
+ */
+export function mergeMetadata(current: string | null, patch: MetadataPatch): string | null {
+  const merged = metadataColumn({ ...parseMetadataColumn(current), ...patch });
+  if (tooManyKeys(merged)) {
+    throw badRequest('Invalid metadata', [
+      { field: 'metadata', message: `must not have more than ${METADATA_LIMITS.keys} keys` },
+    ]);
+  }
+  return merged;
+}
 
 /** The write rules of each kind of field (contract/customer-fields.ts names the kind of each field). */
 const NORMALIZE: Record<
   CustomerFieldKind,
-  (input: string | boolean, field: CustomerFieldDefinition, region: CountryCode) => Normalized
+  (input: unknown, field: CustomerFieldDefinition, region: CountryCode, name: string) => Normalized
 > = {
   id: () => ({ error: 'is assigned by the server' }),
   name: (input) => {
@@ -71,6 +123,9 @@ const NORMALIZE: Record<
     if (at < 0) return { error: 'must not be before 1970' };
     return { value: at };
   },
+  // The JSON of the object as given, null values kept: a create stores it (as metadataColumn), a PATCH merges it.
+  metadata: (input, _field, _region, name) =>
+    metadataError(input, name) ?? { value: JSON.stringify(input as MetadataPatch) },
 };
 
 /** Fields the input may carry, in table order (so errors list in that order). */
@@ -80,7 +135,7 @@ const WRITABLE = entriesOf(CUSTOMER_FIELDS)
 
 /** Validates and normalizes the given fields into their columns; `null` (PATCH only) clears a field. */
 function normalizeFields(
-  input: Readonly<Record<string, string | boolean | null | undefined>>,
+  input: Readonly<Record<string, unknown>>,
   region: CountryCode,
   errors: FieldErrors,
 ): Partial<Record<string, Stored | null>> {
@@ -93,9 +148,9 @@ function normalizeFields(
       if (field.searchColumn) columns[field.searchColumn] = null;
       continue;
     }
-    const normalized = NORMALIZE[field.kind](raw, field, region);
+    const normalized = NORMALIZE[field.kind](raw, field, region, name);
     if ('error' in normalized) {
-      errors.add(name, normalized.error);
+      errors.add(normalized.field ?? name, normalized.error);
       continue;
     }
     columns[field.column] = normalized.value;
@@ -110,6 +165,10 @@ export function parseCreateCustomer(
 ): { fields: CustomerFields & Pick<CustomerProfile, 'first_name' | 'last_name'>; createdAt: number | undefined } {
   const errors = new FieldErrors();
   const { created_at: createdAt, ...fields } = normalizeFields(input, region, errors);
+  if (typeof fields.metadata === 'string') {
+    fields.metadata = metadataColumn(JSON.parse(fields.metadata) as MetadataPatch);
+    if (tooManyKeys(fields.metadata)) errors.add('metadata', `must not have more than ${METADATA_LIMITS.keys} keys`);
+  }
   errors.throwIfAny();
   return {
     fields: fields as CustomerFields & Pick<CustomerProfile, 'first_name' | 'last_name'>,
@@ -117,11 +176,24 @@ export function parseCreateCustomer(
   };
 }
 
-export function parseUpdateCustomer(input: UpdateCustomerBody, region: CountryCode): CustomerFields {
+/**
+ * The validated fields of a PATCH; metadata, when given as an object, is returned apart as the patch to merge
+ * into the stored metadata (mergeMetadata), since the result depends on the stored row.
+ */
+export function parseUpdateCustomer(
+  input: UpdateCustomerBody,
+  region: CountryCode,
+): { fields: CustomerFields; metadataPatch: MetadataPatch | undefined } {
   const errors = new FieldErrors();
-  const fields = normalizeFields(input, region, errors);
+  const { metadata, ...fields } = normalizeFields(input, region, errors);
   errors.throwIfAny();
-  return fields as CustomerFields;
+  if (typeof metadata === 'string') {
+    return { fields: fields as CustomerFields, metadataPatch: JSON.parse(metadata) as MetadataPatch };
+  }
+  return {
+    fields: (metadata === null ? { ...fields, metadata: null } : fields) as CustomerFields,
+    metadataPatch: undefined,
+  };
 }
 
 /** The whole stored profile from validated fields: what the input did not give is absent (null). */

@@ -12,7 +12,7 @@ import { formatMillis, formatSeconds } from '../time.js';
 // Row <-> API, derived from the field table (contract/customer-fields.ts). The hottest read path maps a page of
 // 1000 rows, so the table is turned into a flat list of (name, column, convert) once, here.
 
-type Value = string | number | boolean;
+type Value = string | number | boolean | Readonly<Record<string, string>>;
 type StoredValue = CustomerRow[keyof CustomerRow];
 
 interface ReadStep {
@@ -26,9 +26,16 @@ const same = (stored: NonNullable<StoredValue>): Value => stored;
 const toBoolean = (stored: NonNullable<StoredValue>): Value => stored === 1;
 const toSeconds = (stored: NonNullable<StoredValue>): Value => formatSeconds(stored as number);
 const toMillis = (stored: NonNullable<StoredValue>): Value => formatMillis(stored as number);
+const toObject = (stored: NonNullable<StoredValue>): Value => JSON.parse(stored as string) as Value;
+
+const CONVERT: Partial<Record<CustomerFieldDefinition['kind'], ReadStep['convert']>> = {
+  boolean: toBoolean,
+  timestamp: toSeconds,
+  metadata: toObject,
+};
 
 function readStep(name: string, field: CustomerFieldDefinition): ReadStep {
-  const convert = field.kind === 'boolean' ? toBoolean : field.kind === 'timestamp' ? toSeconds : same;
+  const convert = CONVERT[field.kind] ?? same;
   return { name, column: field.column as keyof CustomerRow, convert };
 }
 

@@ -22,7 +22,10 @@ import { findCustomerEvents, replaceEventPayload } from '../../store/repositorie
 import {
   deleteIdempotencyKeysOfCustomer,
   findIdempotencyKey,
+  findIdempotencyKeysOfCustomer,
+  findIdempotencyTombstone,
   insertIdempotencyKey,
+  insertIdempotencyTombstones,
   purgeExpiredIdempotencyKeys,
 } from '../../store/repositories/idempotency-repository.js';
 import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
@@ -39,8 +42,8 @@ import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
-import { parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
-import { hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
+import { mergeMetadata, parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
+import { hashIdempotencyKey, hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
 export const MEMBERSHIP_PAGE_SIZE = 10;
@@ -107,6 +110,11 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
           }
           return { ...(JSON.parse(previous.response) as VersionedCustomer), replayed: true };
         }
+        if (await findIdempotencyTombstone(trx, organizationId, hashIdempotencyKey(key))) {
+          throw conflict(
+            'The customer created with this Idempotency-Key was erased; a retry does not re-create them. Use a new key to create a customer',
+          );
+        }
       }
       const created: CustomerRow = {
         organization_id: organizationId,
@@ -139,13 +147,16 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     body: UpdateCustomerBody,
     options: UpdateOptions,
   ): Promise<VersionedCustomer> {
-    const fields = parseUpdateCustomer(body, region);
+    const { fields: given, metadataPatch } = parseUpdateCustomer(body, region);
     const row = await writeInOrganization(store, organizationId, async (trx, now) => {
       const current = await findCustomerForUpdate(trx, organizationId, id);
       if (!current) throw notFound('Customer');
       if (options.ifMatch !== undefined && !ifMatchAllows(options.ifMatch, customerRowToETag(current))) {
         throw preconditionFailed('If-Match does not match the current ETag of this customer; GET it again and retry');
       }
+      // Merged here, against the row locked for this write, so concurrent PATCHes of different keys both count.
+      const fields =
+        metadataPatch === undefined ? given : { ...given, metadata: mergeMetadata(current.metadata, metadataPatch) };
       const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
       // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
       if (!changed) return current;
@@ -226,8 +237,8 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
 
     /**
      * Erasure: deletes the customer row, their points ledger, memberships
-     * (member counts follow) and idempotency records, keeps their payments
-     * (accounting) without the customer, and scrubs their personal data
+     * (member counts follow) and idempotency records (each key leaves a tombstone of its hash, so a retry is a 409,
+     * not a new person), keeps their payments (accounting) without the customer, and scrubs their personal data
      * from every earlier event, leaving `{id}` in its place. A
      * `customer.deleted` tombstone event records the erasure.
      */
@@ -237,6 +248,15 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         await deleteCustomerMemberships(trx, organizationId, id);
         await deleteCustomerLedgers(trx, organizationId, id);
         await detachCustomerPayments(trx, organizationId, id, now);
+        const keys = await findIdempotencyKeysOfCustomer(trx, organizationId, id);
+        await insertIdempotencyTombstones(
+          trx,
+          keys.map((k) => ({
+            organization_id: organizationId,
+            key_hash: hashIdempotencyKey(k.key),
+            expires_at: k.expires_at,
+          })),
+        );
         await deleteIdempotencyKeysOfCustomer(trx, organizationId, id);
         for (const event of await findCustomerEvents(trx, organizationId, id)) {
           await replaceEventPayload(trx, organizationId, event.sequence, scrubEventPayload(event.payload, id));

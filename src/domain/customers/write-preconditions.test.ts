@@ -24,14 +24,16 @@ describe('hashRequest', () => {
 
 describe('ifMatchAllows', () => {
   const etag = '"abc"';
-  it('matches *, the tag, its weak form and a list holding it', () => {
+  it('matches *, the tag and a list holding it', () => {
     expect(ifMatchAllows('*', etag)).toBe(true);
     expect(ifMatchAllows(' * ', etag)).toBe(true);
     expect(ifMatchAllows('"abc"', etag)).toBe(true);
-    expect(ifMatchAllows('W/"abc"', etag)).toBe(true);
     expect(ifMatchAllows('"x", "abc"', etag)).toBe(true);
   });
-  it('refuses other tags and unquoted forms', () => {
+  it('refuses other tags, unquoted forms and weak validators (strong comparison)', () => {
+    expect(ifMatchAllows('W/"abc"', etag)).toBe(false);
+    expect(ifMatchAllows('"x", W/"abc"', etag)).toBe(false);
+    expect(ifMatchAllows('W/"abc"', 'W/"abc"')).toBe(false);
     expect(ifMatchAllows('"abd"', etag)).toBe(false);
     expect(ifMatchAllows('abc', etag)).toBe(false);
     expect(ifMatchAllows('"x", "y"', etag)).toBe(false);

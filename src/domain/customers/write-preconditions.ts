@@ -11,6 +11,11 @@ export function parseIdempotencyKey(raw: string): string {
   return raw;
 }
 
+/** What an erased customer's key is kept as: its SHA-256, so the tombstone holds nothing the client sent. */
+export function hashIdempotencyKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
 /** Hash of a JSON request body with object keys sorted, so key order does not make two equal bodies differ. */
 export function hashRequest(body: unknown): string {
   const canonical = (value: unknown): unknown => {
@@ -30,12 +35,12 @@ export function hashRequest(body: unknown): string {
 }
 
 /**
- * RFC 9110 If-Match: `*` matches any current representation; otherwise one of
- * the listed tags must equal ours. Weak tags are compared by their opaque part,
- * since ours change with every stored change of the customer.
+ * RFC 9110 If-Match (13.1.1): `*` matches any current representation; otherwise one of the listed tags must equal
+ * ours by the strong comparison (8.8.3.2), so a weak `W/"..."` validator never matches, whatever its opaque part.
  */
 export function ifMatchAllows(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
-  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => strip(tag) === strip(etag));
+  const ours = etag.trim();
+  if (ours.startsWith('W/')) return false;
+  return header.split(',').some((tag) => tag.trim() === ours);
 }

@@ -4,6 +4,7 @@ import {
   createOrganizationReads,
   findOrganizationsByIds,
   insertOrganization,
+  searchOrganizationsByIds,
   type OrganizationRow,
 } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
@@ -67,19 +68,24 @@ export function createOrganizationService(store: Store) {
       return organizationRowToOrganization(row);
     },
 
-    /** The organizations among `grantedIds` that exist, by id, a page at a time. */
+    /**
+     * The organizations among `grantedIds` that exist, by id, a page at a time; with `query`, only those whose name
+     * contains it (A-Z case-insensitively).
+     */
     async listOrganizations(
       grantedIds: readonly string[],
-      options: { after?: string | undefined; limit?: number | undefined },
+      options: { after?: string | undefined; limit?: number | undefined; query?: string | undefined },
     ): Promise<Page<Organization>> {
       const limit = options.limit ?? ORGANIZATION_PAGE_SIZE;
-      const queryId = fingerprint('organizations');
+      const query = options.query;
+      const queryId = query === undefined ? fingerprint('organizations') : fingerprint('organizations', 'query', query);
       const [afterId] = options.after ? (decodeCursor(options.after, queryId, ['string']) as [string]) : [''];
-      const ids = [...grantedIds]
-        .filter((id) => id > afterId)
-        .sort()
-        .slice(0, limit + 1);
-      const rows = (await findOrganizationsByIds(store.db, ids)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const granted = [...grantedIds].filter((id) => id > afterId);
+      const rows =
+        query === undefined
+          ? await findOrganizationsByIds(store.db, granted.sort().slice(0, limit + 1))
+          : await searchOrganizationsByIds(store.db, store, granted, query, afterId, limit + 1);
+      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
       return toPage(rows, limit, queryId, (row) => [row.id], organizationRowToOrganization);
     },
   };

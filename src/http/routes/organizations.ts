@@ -20,7 +20,15 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'listOrganizations',
         summary: 'List the organizations this token grants',
         tags: ['Organizations'],
-        querystring: Type.Object({ after: AfterQuery, limit: limitQuery(ORGANIZATION_PAGE_SIZE) }),
+        description:
+          'With `query`, only the organizations whose name contains it, compared case-insensitively (A to Z); paged like the whole list.',
+        querystring: Type.Object({
+          query: Type.Optional(
+            Type.String({ maxLength: 200, description: 'Case-insensitive substring of the organization name.' }),
+          ),
+          after: AfterQuery,
+          limit: limitQuery(ORGANIZATION_PAGE_SIZE),
+        }),
         response: {
           200: { ...Type.Array(Type.Ref(OrganizationSchema)), headers: Type.Object(NextPageHeaders) },
           ...errorResponses(400, 401, 403, 503),
@@ -31,6 +39,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<{
       const page = await services.organizations.listOrganizations(requirePrincipal(request).organizationIds, {
         after: request.query.after,
         limit: parseLimit(request.query.limit, ORGANIZATION_PAGE_SIZE),
+        query: request.query.query,
       });
       setNextPage(request, reply, page.next, publicUrl);
       return page.items;

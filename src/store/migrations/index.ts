@@ -4,7 +4,10 @@ import * as eventsListsLedgers from './2026-11-27T1000-events-lists-ledgers.js';
 import * as webhooks from './2026-11-27T1100-webhooks.js';
 import * as oauth from './2026-12-02T0400-oauth.js';
 import * as locations from './2026-12-02T0500-locations.js';
-import * as payments from './2026-12-02T0610-payments.js';
+import * as idempotencyTombstones from './2026-12-02T0530-idempotency-tombstones.js';
+import * as customerMetadata from './2026-12-02T0620-customer-metadata.js';
+import * as organizationTinyPayloads from './2026-12-02T0630-organization-tiny-payloads.js';
+import * as payments from './2026-12-02T0640-payments.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,7 +16,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-27T1100-webhooks': webhooks,
   '2026-12-02T0400-oauth': oauth,
   '2026-12-02T0500-locations': locations,
-  '2026-12-02T0610-payments': payments,
+  '2026-12-02T0530-idempotency-tombstones': idempotencyTombstones,
+  '2026-12-02T0620-customer-metadata': customerMetadata,
+  '2026-12-02T0630-organization-tiny-payloads': organizationTinyPayloads,
+  '2026-12-02T0640-payments': payments,
 };
 
 export const migrationProvider: MigrationProvider = {

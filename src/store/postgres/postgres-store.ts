@@ -220,6 +220,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
       // The database's clock, read when the statement runs (after any row lock it waited for), so all
       // processes on all machines share one clock.
       currentMillis: () => sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+      asciiLower: (text) => sql<string>`translate(${text}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`,
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);

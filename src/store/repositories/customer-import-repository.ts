@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { CUSTOMER_FIELDS, CUSTOMER_STATISTICS, type CustomerFieldDefinition } from '../../contract/customer-fields.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -94,4 +94,15 @@ export async function appendEventsInBulk(
         : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
     ),
   );
+}
+
+/** Every metadata key any customer of the organization has, sorted: the `metadata.<key>` columns of a CSV export. */
+export async function findMetadataKeys(db: Kysely<Database>, store: Store, organizationId: string): Promise<string[]> {
+  const { rows } =
+    store.kind === 'postgres'
+      ? await sql<{ key: string }>`select distinct jsonb_object_keys(metadata::jsonb) as key from customers
+          where organization_id = ${organizationId} and metadata is not null`.execute(db)
+      : await sql<{ key: string }>`select distinct j.key as key from customers, json_each(customers.metadata) j
+          where customers.organization_id = ${organizationId} and customers.metadata is not null`.execute(db);
+  return rows.map((row) => row.key).sort();
 }

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
-import type { Database, IdempotencyKeysTable } from '../schema.js';
+import type { Database, IdempotencyKeysTable, IdempotencyTombstonesTable } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -17,10 +17,38 @@ export async function insertIdempotencyKey(trx: Db, row: Insertable<IdempotencyK
 }
 
 export async function purgeExpiredIdempotencyKeys(trx: Db, organizationId: string, now: number): Promise<void> {
-  await trx
-    .deleteFrom('idempotency_keys')
+  for (const table of ['idempotency_keys', 'idempotency_tombstones'] as const) {
+    await trx.deleteFrom(table).where('organization_id', '=', organizationId).where('expires_at', '<=', now).execute();
+  }
+}
+
+export async function findIdempotencyTombstone(trx: Db, organizationId: string, keyHash: string) {
+  return trx
+    .selectFrom('idempotency_tombstones')
+    .select('expires_at')
     .where('organization_id', '=', organizationId)
-    .where('expires_at', '<=', now)
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
+}
+
+export async function findIdempotencyKeysOfCustomer(trx: Db, organizationId: string, customerId: string) {
+  return trx
+    .selectFrom('idempotency_keys')
+    .select(['key', 'expires_at'])
+    .where('organization_id', '=', organizationId)
+    .where('customer_id', '=', customerId)
+    .execute();
+}
+
+export async function insertIdempotencyTombstones(
+  trx: Db,
+  rows: Insertable<IdempotencyTombstonesTable>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('idempotency_tombstones')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['organization_id', 'key_hash']).doNothing())
     .execute();
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Database, LocationsTable } from '../schema.js';
 import { param, type Store } from '../store.js';
+import { containsPattern } from '../like.js';
 
 export type LocationRow = Selectable<LocationsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -51,11 +52,6 @@ export async function findLocationBySlug(db: Db, organizationId: string, slug: s
     .executeTakeFirst();
 }
 
-/** `%` and `_` are literal in a search string. */
-function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 export function createLocationReads(store: Store) {
   const byId = store.prepare<LocationRow>(
     store.db
@@ -88,7 +84,7 @@ export function createLocationReads(store: Store) {
     listPage: (organizationId: string, afterId: string, limit: number, search: string | undefined) =>
       search === undefined
         ? all.all({ org: organizationId, after: afterId, limit })
-        : searched.all({ org: organizationId, after: afterId, limit, pattern: likePattern(search) }),
+        : searched.all({ org: organizationId, after: afterId, limit, pattern: containsPattern(search) }),
   };
 }
 export type LocationReads = ReturnType<typeof createLocationReads>;

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { containsPattern } from '../like.js';
 import type { Database, OrganizationsTable } from '../schema.js';
 import { param, type Store } from '../store.js';
 
@@ -24,6 +25,31 @@ export async function countOrganizations(db: Db): Promise<number> {
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('organizations').selectAll().where('id', 'in', ids).execute();
+}
+
+/**
+ * A page of the organizations among `ids` whose name contains `search` (A-Z compared case-insensitively, the same on
+ * both dialects), in id order after `afterId`.
+ */
+export async function searchOrganizationsByIds(
+  db: Db,
+  store: Store,
+  ids: readonly string[],
+  search: string,
+  afterId: string,
+  limit: number,
+): Promise<OrganizationRow[]> {
+  if (ids.length === 0) return [];
+  const pattern = containsPattern(search.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()));
+  return db
+    .selectFrom('organizations')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('id', '>', afterId)
+    .where(sql<boolean>`${store.sql.asciiLower(sql.ref('name'))} like ${pattern} escape '\\'`)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 export interface OrganizationTick {
@@ -81,20 +107,24 @@ export function createOrganizationReads(store: Store) {
 export type OrganizationReads = ReturnType<typeof createOrganizationReads>;
 
 /**
- * Reserves `count` event sequence numbers; returns the first. Call only after
- * `advanceOrganizationClock` in the same transaction, so the organization is
- * already locked and sequences stay gapless and in commit order.
+ * Reserves `count` event sequence numbers; returns the first, and the organization as the events name it (its
+ * name read under the same row lock, so it is the name as of this write). Call only after
+ * `advanceOrganizationClock` in the same transaction, so the organization is already locked and sequences stay
+ * gapless and in commit order.
  */
 export async function reserveEventSequences(
   trx: Transaction<Database>,
   organizationId: string,
   count: number,
-): Promise<number> {
+): Promise<{ firstSequence: number; organization: { id: string; name: string } }> {
   const row = await trx
     .updateTable('organizations')
     .set((eb) => ({ event_sequence: eb('event_sequence', '+', count) }))
     .where('id', '=', organizationId)
-    .returning('event_sequence')
+    .returning(['event_sequence', 'name'])
     .executeTakeFirstOrThrow();
-  return Number(row.event_sequence) - count + 1;
+  return {
+    firstSequence: Number(row.event_sequence) - count + 1,
+    organization: { id: organizationId, name: row.name },
+  };
 }

@@ -184,6 +184,8 @@ export function createSqliteStore(file: string): Store {
       lockSkipLocked: (query) => query,
       // Write transactions begin IMMEDIATE, so by the time a statement is built the write lock is held.
       currentMillis: () => sql<number>`${Date.now()}`,
+      // Without ICU (better-sqlite3's build), lower() changes A-Z only.
+      asciiLower: (text) => sql<string>`lower(${text})`,
     },
     prepare<R>(query: Parameters<Store['prepare']>[0]): PreparedQuery<R> {
       const compiled = compileStatement(query);

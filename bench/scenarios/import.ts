@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createScratchOrganization, DATA_DIR, ensureImportFile } from './data.js';
-import { readCpuSeconds, readProcStatus } from './processes.js';
-import type { Figure } from './report.js';
+import { createScratchOrganization, DATA_DIR, ensureImportFile } from '../data.js';
+import { readCpuSeconds, readProcStatus } from '../processes.js';
+import type { Figure } from '../report.js';
 
 export interface ImportBenchOptions {
   rows: number;

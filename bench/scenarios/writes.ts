@@ -1,7 +1,7 @@
-import { customerIdsOf, type Dataset } from './data.js';
-import { runLoad, type LoadResult } from './load.js';
-import type { ServerProcess } from './processes.js';
-import type { Figure } from './report.js';
+import { customerIdsOf, type Dataset } from '../data.js';
+import { runLoad, type LoadResult } from '../load.js';
+import type { ServerProcess } from '../processes.js';
+import type { Figure } from '../report.js';
 
 export interface WriteBenchOptions {
   pair: { ours: ServerProcess; base: ServerProcess; token: string };
