@@ -8,6 +8,7 @@ import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from 
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
+import { registerListingCursors } from './http/next-page.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -144,6 +145,7 @@ export async function buildApp({
   registerUnreadBodyDiscard(app);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
+  registerListingCursors(app);
   await app.register(authPlugin, {
     tokens: services.tokens,
     accessTokens: services.oauth.accessTokens,
