@@ -19,6 +19,7 @@ import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { oauthRoutes } from './http/routes/oauth.js';
+import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -170,5 +171,6 @@ export async function buildApp({
   await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

@@ -141,7 +141,10 @@ export interface WebhookDeliveriesTable {
   event_id: string;
   event_type: string;
   attempt: number;
-  /** `succeeded`, `retrying` (another attempt is scheduled) or `failed` (no more attempts). */
+  /**
+   * `succeeded` (2xx), `rejected` (3xx/4xx: not retried), `retrying` (another attempt is scheduled) or `failed`
+   * (no more attempts). Free text in both dialects, so a new value needs no migration.
+   */
   status: string;
   response_status: number | null;
   error: string | null;

@@ -462,7 +462,7 @@ export interface paths {
         get?: never;
         /**
          * Create or replace a webhook subscription
-         * @description Creates the subscription named ref (201) or replaces it (200). A new subscription receives the events written after it; a replaced one continues where it was, with the new URL, secret and events. Each event is POSTed as JSON with X-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>, X-Event-Id, X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id).
+         * @description Creates the subscription named ref (201) or replaces it (200). A new subscription receives the events written after it; a replaced one continues where it was, with the new URL, secret and events. Each event is POSTed as JSON with X-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>, X-Event-Id, X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id). The body is {event, ...body, organization: {id, name}}. As LOKE does, a delivery fails only when the receiver gives no response (connection error, timeout) or answers with a status >= 500; only those are retried, up to 5 attempts by default, after 10 s, 20 s, 40 s, ... (WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_MS). A 2xx, 3xx or 4xx answer ends the delivery: a 3xx or 4xx is recorded as rejected with its status (see the deliveries), is not retried, and the subscription moves on to the next event.
          */
         put: operations["putWebhook"];
         post?: never;
@@ -527,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Redeliver the event of an attempt (extension)
-         * @description Queues one more delivery of the event (202), with the usual retries; it goes out beside the ordered stream. 409 while the stream is still retrying that event.
+         * @description Queues one more delivery of the event (202), with the usual retries; it goes out beside the ordered stream. Works for any settled attempt: succeeded, rejected (3xx/4xx) or failed. 409 while the stream is still retrying that event.
          */
         post: operations["retryWebhookDelivery"];
         delete?: never;
@@ -612,6 +612,50 @@ export interface paths {
          * @description Revokes a refresh token (and its family) or an access token (RFC 7009).
          */
         post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256)
+         * @description Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256).
+         */
+        get: operations["authorize"];
+        put?: never;
+        /**
+         * The sign-in and consent forms of the authorization endpoint
+         * @description The sign-in and consent forms of the authorization endpoint.
+         */
+        post: operations["submitAuthorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authorize/style.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stylesheet of the sign-in and consent pages
+         * @description The stylesheet of the sign-in and consent pages.
+         */
+        get: operations["getAuthorizeStylesheet"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -839,10 +883,10 @@ export interface components {
             /** @description Attempt number for this event, from 1 */
             attempt: number;
             /**
-             * @description succeeded: 2xx; retrying: failed, another attempt is scheduled at nextAttemptAt; failed: failed and no attempt is left
+             * @description succeeded: the receiver answered 2xx; rejected: it answered 3xx or 4xx (see responseStatus), which ends the delivery without retries (redeliver by hand); retrying: no response or a status >= 500, another attempt is scheduled at nextAttemptAt; failed: no response or >= 500 and no attempt is left
              * @enum {string}
              */
-            status: "succeeded" | "retrying" | "failed";
+            status: "succeeded" | "rejected" | "retrying" | "failed";
             /** @description The receiver's HTTP status, when it answered */
             responseStatus?: number;
             error?: string;
@@ -5381,6 +5425,190 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description Must be code. */
+                response_type?: string;
+                client_id?: string;
+                /** @description One of the client’s registered redirect URIs, exactly. */
+                redirect_uri?: string;
+                /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                scope?: string;
+                /** @description Returned unchanged with the code. */
+                state?: string;
+                /** @description Copied into the ID token. */
+                nonce?: string;
+                /** @description PKCE: base64url SHA-256 of the code verifier. */
+                code_challenge?: string;
+                /** @description Must be S256. */
+                code_challenge_method?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description Must be code. */
+                    response_type?: string;
+                    client_id?: string;
+                    /** @description One of the client’s registered redirect URIs, exactly. */
+                    redirect_uri?: string;
+                    /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                    scope?: string;
+                    /** @description Returned unchanged with the code. */
+                    state?: string;
+                    /** @description Copied into the ID token. */
+                    nonce?: string;
+                    /** @description PKCE: base64url SHA-256 of the code verifier. */
+                    code_challenge?: string;
+                    /** @description Must be S256. */
+                    code_challenge_method?: string;
+                    /** @description sign_in or consent; absent for an authorization request. */
+                    step?: string;
+                    /** @description The CSRF token of the page (double-submit cookie). */
+                    csrf?: string;
+                    email?: string;
+                    password?: string;
+                    /** @description Consent step: proof of the sign-in step. */
+                    ticket?: string;
+                    /** @description Consent step: allow or deny. */
+                    decision?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getAuthorizeStylesheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
                 };
             };
         };
