@@ -19,7 +19,9 @@ import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { oauthRoutes } from './http/routes/oauth.js';
+import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
+import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -37,6 +39,12 @@ import { OrganizationSchema, OrganizationTinySchema } from './contract/organizat
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
+import {
+  PaymentItemChoiceSchema,
+  PaymentItemOptionSchema,
+  PaymentItemSchema,
+  PaymentSchema,
+} from './contract/payments.js';
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -109,6 +117,8 @@ export async function buildApp({
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
+  for (const schema of [PaymentItemChoiceSchema, PaymentItemOptionSchema, PaymentItemSchema, PaymentSchema])
+    app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
@@ -158,7 +168,9 @@ export async function buildApp({
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

@@ -173,8 +173,10 @@ export async function registerOpenApi(
           const code = Number(status);
           const own = (response as { description?: unknown }).description;
           const isOAuthError = (response as { $ref?: unknown }).$ref === 'OAuthError';
+          // A page of the browser-facing /authorize describes itself: it has no error body to list codes for.
+          const isPage = 'content' in (response as object);
           const description =
-            code >= 400
+            code >= 400 && !isPage
               ? isOAuthError
                 ? describeOAuthErrorStatus(code)
                 : describeErrorStatus(code)

@@ -7,6 +7,7 @@ import * as locations from './2026-12-02T0500-locations.js';
 import * as idempotencyTombstones from './2026-12-02T0530-idempotency-tombstones.js';
 import * as customerMetadata from './2026-12-02T0620-customer-metadata.js';
 import * as organizationTinyPayloads from './2026-12-02T0630-organization-tiny-payloads.js';
+import * as payments from './2026-12-02T0640-payments.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T0530-idempotency-tombstones': idempotencyTombstones,
   '2026-12-02T0620-customer-metadata': customerMetadata,
   '2026-12-02T0630-organization-tiny-payloads': organizationTinyPayloads,
+  '2026-12-02T0640-payments': payments,
 };
 
 export const migrationProvider: MigrationProvider = {
