@@ -302,7 +302,7 @@ export interface paths {
         get?: never;
         /**
          * Add or redeem points
-         * @description Records a points adjustment under your reference; statistics change in the same transaction.
+         * @description Records a points adjustment under your reference; statistics change in the same transaction. amount is a whole number of points: LOKE integrations compute points as amount * pointsPerDollar, which can be fractional; round it yourself before sending. A fractional amount is a 400 naming the field (details[].field "amount") and stores nothing.
          */
         put: operations["adjustPoints"];
         post?: never;
@@ -1095,6 +1095,13 @@ export interface components {
              * @example 2018-08-08T02:35:21Z
              */
             updatedAt?: string;
+        };
+        /** PaymentEvent */
+        PaymentEvent: {
+            event: "payment.completed" | "payment.refunded";
+            payment: components["schemas"]["Payment"];
+            location?: components["schemas"]["LocationTiny"];
+            organization: components["schemas"]["OrganizationTiny"];
         };
     };
     responses: never;
@@ -3073,7 +3080,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Points to add; negative redeems. Not 0. */
+                    /** @description Whole points to add; negative redeems. Not 0. A fractional amount * pointsPerDollar must be rounded by the caller: a non-integer is a 400 and stores nothing. */
                     amount: number;
                     /** @description Free text kept with the adjustment */
                     notes?: string;
@@ -4661,7 +4668,7 @@ export interface operations {
                     url: string;
                     /** @description Key of the HMAC-SHA256 in X-Event-Signature; never returned. */
                     secret: string;
-                    events: ("customer.created" | "customer.updated" | "customer.updated-statistics" | "customer.deleted" | "customer-list.created" | "customer-list.updated" | "customer-list.deleted" | "customer-list.member-added" | "customer-list.member-removed")[];
+                    events: ("customer.created" | "customer.updated" | "customer.updated-statistics" | "customer.deleted" | "customer-list.created" | "customer-list.updated" | "customer-list.deleted" | "customer-list.member-added" | "customer-list.member-removed" | "payment.completed" | "payment.refunded")[];
                 };
             };
         };
