@@ -5354,6 +5354,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5413,6 +5414,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5454,6 +5456,8 @@ export interface operations {
                 code_challenge?: string;
                 /** @description Must be S256. */
                 code_challenge_method?: string;
+                /** @description prompt=none is answered with error=login_required. */
+                prompt?: string;
             };
             header?: never;
             path?: never;
@@ -5535,6 +5539,8 @@ export interface operations {
                     code_challenge?: string;
                     /** @description Must be S256. */
                     code_challenge_method?: string;
+                    /** @description prompt=none is answered with error=login_required. */
+                    prompt?: string;
                     /** @description sign_in or consent; absent for an authorization request. */
                     step?: string;
                     /** @description The CSRF token of the page (double-submit cookie). */
