@@ -779,24 +779,24 @@ export interface components {
         };
         /** Organization */
         Organization: {
-            /** @description Unique ID of the organization */
-            id: string;
-            name: string;
-            /**
-             * @description ISO 4217 currency code
-             * @example AUD
-             */
-            currency: string;
-            /**
-             * @description IANA time zone
-             * @example Australia/Melbourne
-             */
-            timezone: string;
             /**
              * @description When the organization was created
              * @example 2021-10-20T14:51:16Z
              */
             created: string;
+            /**
+             * @description ISO 4217 currency code
+             * @example AUD
+             */
+            currency: string;
+            /** @description Unique ID of the organization */
+            id: string;
+            name: string;
+            /**
+             * @description IANA time zone
+             * @example Australia/Melbourne
+             */
+            timezone: string;
         };
         /** OrganizationTiny */
         OrganizationTiny: {
