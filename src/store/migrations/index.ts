@@ -6,6 +6,7 @@ import * as oauth from './2026-12-02T0400-oauth.js';
 import * as locations from './2026-12-02T0500-locations.js';
 import * as idempotencyTombstones from './2026-12-02T0530-idempotency-tombstones.js';
 import * as customerMetadata from './2026-12-02T0620-customer-metadata.js';
+import * as customerSearch from './2026-12-02T0625-customer-search.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T0500-locations': locations,
   '2026-12-02T0530-idempotency-tombstones': idempotencyTombstones,
   '2026-12-02T0620-customer-metadata': customerMetadata,
+  '2026-12-02T0625-customer-search': customerSearch,
 };
 
 export const migrationProvider: MigrationProvider = {
