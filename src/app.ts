@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { decodeJsonBody } from './http/json-body.js';
 import { consistencyPlugin } from './http/plugins/consistency.js';
 import { clientErrorHandler, httpServerOptions, registerConnectionGuards } from './http/plugins/connection-errors.js';
 import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
+import { registerListingCursors } from './http/next-page.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -17,7 +19,9 @@ import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { oauthRoutes } from './http/routes/oauth.js';
+import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
+import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -31,10 +35,16 @@ import {
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
 import { FeedEventSchema } from './contract/events.js';
-import { OrganizationSchema } from './contract/organizations.js';
+import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
+import {
+  PaymentItemChoiceSchema,
+  PaymentItemOptionSchema,
+  PaymentItemSchema,
+  PaymentSchema,
+} from './contract/payments.js';
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -98,6 +108,7 @@ export async function buildApp({
     CustomerTinySchema,
     CustomerListTinySchema,
     OrganizationSchema,
+    OrganizationTinySchema,
     FeedEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
@@ -106,6 +117,8 @@ export async function buildApp({
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
+  for (const schema of [PaymentItemChoiceSchema, PaymentItemOptionSchema, PaymentItemSchema, PaymentSchema])
+    app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,
   // a member PUT) rather than a parse error. Routes that need a body still reject its absence through their schema.
@@ -113,12 +126,17 @@ export async function buildApp({
   // Only JSON bodies: Fastify's default text/plain parser would hand a string (what fetch sends for a string body)
   // to the route, whose schema then refuses it with a 400 instead of the 415 every other media type gets.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = decodeJsonBody(request.headers['content-type'], body as Buffer);
+    if (text instanceof Error) {
+      done(text, undefined);
+      return;
+    }
+    if (text === '') {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, text, done);
   });
 
   const metrics = given ?? createMetrics(services.store);
@@ -128,6 +146,7 @@ export async function buildApp({
   registerUnreadBodyDiscard(app);
   registerHostCheck(app, config);
   registerControlCharacterCheck(app);
+  registerListingCursors(app);
   await app.register(authPlugin, {
     tokens: services.tokens,
     accessTokens: services.oauth.accessTokens,
@@ -149,7 +168,9 @@ export async function buildApp({
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
   return app;
 }

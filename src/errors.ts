@@ -67,5 +67,6 @@ export const rateLimited = (perMinute: number, retryAfterSeconds: number) =>
     undefined,
     { 'retry-after': String(retryAfterSeconds) },
   );
+export const unsupportedMediaType = (message: string) => new AppError('unsupported_media_type', message);
 export const unavailable = (message = 'The database is unavailable; retry later') =>
   new AppError('unavailable', message, undefined, { 'retry-after': '1' });

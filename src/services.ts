@@ -6,6 +6,7 @@ import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
+import { createPaymentService } from './domain/payments/payment-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
@@ -47,6 +48,7 @@ export function createServices(
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
     locations: createLocationService(store),
+    payments: createPaymentService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs, wrapReads: overrides.wrapTokenReads }),
     oauth: createOAuthServices(store, {
       cacheTtlMs: config.tokenCacheTtlMs,

@@ -39,7 +39,7 @@ await describeEachBackend('customer lists', (backend) => {
   }
 
   it('creates, reads, renames and lists lists in the LOKE shape', async () => {
-    const { orgId, read, write } = await createTenant(server);
+    const { org, orgId, read, write } = await createTenant(server);
     const created = await createList(orgId, write, '  VIP  ');
     expect(created).toEqual({
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
@@ -72,7 +72,7 @@ await describeEachBackend('customer lists', (backend) => {
       ['customer-list.created', { id: created.id, name: 'VIP' }],
       ['customer-list.updated', { id: created.id, name: 'Very Important' }],
     ]);
-    expect(events[0]!.organization).toBe(orgId);
+    expect(events[0]!.organization).toEqual({ id: orgId, name: org.name });
   });
 
   it('pages lists by 100 (limit extension) in creation order with X-Next-Page', async () => {
@@ -123,7 +123,7 @@ await describeEachBackend('customer lists', (backend) => {
   });
 
   it('adds members idempotently, lists them, removes them, and the memberships endpoint follows at once', async () => {
-    const { orgId, read, write } = await createTenant(server);
+    const { org, orgId, read, write } = await createTenant(server);
     const list = await createList(orgId, write, 'Coffee Lovers');
     const ann = await server.createCustomer(
       orgId,
@@ -203,13 +203,13 @@ await describeEachBackend('customer lists', (backend) => {
           lastName: 'Lee',
           phoneNumber: '+61411222333',
         },
-        organization: orgId,
+        organization: { id: orgId, name: org.name },
       },
       {
         event: 'customer-list.member-added',
         customerList: { id: list.id, name: 'Coffee Lovers' },
         customer: { firstName: 'Bob', id: bob.id, lastName: 'Ng' },
-        organization: orgId,
+        organization: { id: orgId, name: org.name },
       },
       {
         event: 'customer-list.member-removed',
@@ -221,7 +221,7 @@ await describeEachBackend('customer lists', (backend) => {
           lastName: 'Lee',
           phoneNumber: '+61411222333',
         },
-        organization: orgId,
+        organization: { id: orgId, name: org.name },
       },
     ]);
   });

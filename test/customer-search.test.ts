@@ -179,7 +179,7 @@ await describeEachBackend('partial search (q)', (backend) => {
     const store = await openStore(parseDatabaseUrl(database.url));
     try {
       const { error } = await store.withMigrationDb((db) =>
-        new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-02T0620-customer-metadata'),
+        new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-02T0640-payments'),
       );
       expect(error).toBeUndefined();
       await sql`insert into organizations (id, name, currency, timezone, created_at) values ('org1', 'Old', 'AUD', 'UTC', 0)`.execute(
@@ -194,7 +194,7 @@ await describeEachBackend('partial search (q)', (backend) => {
         await sql`insert into customers (organization_id, id, first_name, last_name, email, created_at, updated_at)
           values ${sql.join(values)}`.execute(store.db);
       }
-      expect(await migrateToLatest(store)).toContain('2026-12-02T0625-customer-search');
+      expect(await migrateToLatest(store)).toContain('2026-12-02T0645-customer-search');
       const service = createCustomerService(store, { defaultPhoneRegion: 'AU' });
       const found = await service.listCustomers('org1', { q: 'nunez' });
       expect(found.items.map((c) => c.firstName)).toEqual(['Olde1234']);

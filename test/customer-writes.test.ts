@@ -301,7 +301,7 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
     }
 
     it('deletes the customer everywhere, scrubs their personal data from the whole database, and leaves a tombstone', async () => {
-      const { orgId, read, write } = await createTenant(server);
+      const { org, orgId, read, write } = await createTenant(server);
       const unique = `zq${Date.now().toString(36)}${server.backend}`;
       const pii = {
         firstName: `Firstname${unique}`,
@@ -458,7 +458,7 @@ await describeEachBackend('customer writes: idempotency, ETag, erasure', (backen
         occurredAt: expect.any(String),
         event: 'customer.deleted',
         customer: { id: customer.id },
-        organization: orgId,
+        organization: { id: orgId, name: org.name },
       });
       expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
 

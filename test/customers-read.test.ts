@@ -228,11 +228,16 @@ await describeEachBackend('seed read endpoints', (backend) => {
         expect(r.status, after).toBe(400);
         expect(r.body).toMatchObject({ code: 'bad_request', instance: expect.any(String) });
       }
-      // A cursor made for sort=created, replayed with other parameters.
-      for (const query of ['sort=updated', 'sort=created&email=a%40b.co', 'phoneNumber=0411222333']) {
+      // A cursor made for sort=created, replayed with other parameters: the error names the one that contradicts it.
+      for (const [query, field] of [
+        ['sort=updated', 'sort'],
+        ['sort=created&email=a%40b.co', 'email'],
+        ['phoneNumber=0411222333', 'phoneNumber'],
+        ['limit=6', 'limit'],
+      ] as const) {
         const r = await server.request('GET', `/organizations/${orgId}/customers?${query}&after=${cursor}`, { token });
         expect(r.status, query).toBe(400);
-        expect(r.body).toMatchObject({ code: 'bad_request', details: [{ field: 'after' }] });
+        expect(r.body).toMatchObject({ code: 'bad_request', details: [{ field }] });
       }
       // ... or with another organization.
       const other = await server.createOrganization();

@@ -8,6 +8,7 @@ interface FeedEvent {
   sequence: number;
   occurredAt: string;
   event: string;
+  organization: { id: string; name: string };
   [key: string]: unknown;
 }
 
@@ -67,7 +68,7 @@ await describeEachBackend('event feed', (backend) => {
         occurredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         event: 'customer.created',
         customer: created,
-        organization: org.id,
+        organization: { id: org.id, name: org.name },
       },
       {
         id: expect.any(String),
@@ -75,10 +76,15 @@ await describeEachBackend('event feed', (backend) => {
         occurredAt: expect.any(String),
         event: 'customer.updated',
         customer: patched.body,
-        organization: org.id,
+        organization: { id: org.id, name: org.name },
       },
     ]);
     expect(Date.parse(response.body[1]!.occurredAt)).toBeGreaterThan(Date.parse(response.body[0]!.occurredAt));
+    // LOKE's order: the feed's own fields, then `event`, the body, and the OrganizationTiny last.
+    for (const item of response.body) {
+      expect(Object.keys(item)).toEqual(['id', 'sequence', 'occurredAt', 'event', 'customer', 'organization']);
+      expect(Object.keys(item.organization)).toEqual(['id', 'name']);
+    }
     // Stored payload is exactly the webhook body: no id, sequence or occurredAt in it.
     const stored = await server.store.db
       .selectFrom('events')
@@ -87,8 +93,8 @@ await describeEachBackend('event feed', (backend) => {
       .orderBy('sequence')
       .execute();
     expect(stored.map((row) => JSON.parse(row.payload) as unknown)).toEqual([
-      { event: 'customer.created', customer: created, organization: org.id },
-      { event: 'customer.updated', customer: patched.body, organization: org.id },
+      { event: 'customer.created', customer: created, organization: { id: org.id, name: org.name } },
+      { event: 'customer.updated', customer: patched.body, organization: { id: org.id, name: org.name } },
     ]);
     expect(stored.map((row) => row.type)).toEqual(['customer.created', 'customer.updated']);
   });
@@ -105,7 +111,7 @@ await describeEachBackend('event feed', (backend) => {
     expect(new URL(next).searchParams.get('limit')).toBe('2');
     const all = await readAll(`/organizations/${org.id}/events?limit=2`, read);
     expect(all.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
-    expect(all.every((e) => e.organization === org.id)).toBe(true);
+    expect(all.every((e) => e.organization.id === org.id && e.organization.name === org.name)).toBe(true);
 
     const resumed = await readAll(`/organizations/${org.id}/events?afterSequence=3&limit=1`, read);
     expect(resumed.map((e) => e.sequence)).toEqual([4, 5]);

@@ -49,25 +49,33 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     return response.body;
   }
 
-  /** The ledger rows of a customer as stored, turned into model entries. */
+  /** The ledger rows of a customer as stored (spend: their payments, less refunds), turned into model entries. */
   async function storedLedger(orgId: string, customerId: string) {
-    const rows = await Promise.all(
-      (['point_records', 'spend_records'] as const).map((table) =>
-        server.store.db
-          .selectFrom(table)
-          .select(['amount', 'occurred_at'])
-          .where('organization_id', '=', orgId)
-          .where('customer_id', '=', customerId)
-          .execute(),
-      ),
-    );
-    const toEntries = (list: { amount: number; occurred_at: number }[]) =>
-      list.map((r) => ({ amount: Number(r.amount), occurredAt: Number(r.occurred_at) }));
-    return { points: toEntries(rows[0]!), spend: toEntries(rows[1]!) };
+    const points = await server.store.db
+      .selectFrom('point_records')
+      .select(['amount', 'occurred_at'])
+      .where('organization_id', '=', orgId)
+      .where('customer_id', '=', customerId)
+      .execute();
+    const payments = await server.store.db
+      .selectFrom('payments')
+      .select(['charged_amount', 'external_amount', 'refunded_amount', 'completed_at'])
+      .where('organization_id', '=', orgId)
+      .where('customer_id', '=', customerId)
+      .execute();
+    return {
+      points: points.map((r) => ({ amount: Number(r.amount), occurredAt: Number(r.occurred_at) })),
+      spend: payments
+        .map((p) => ({
+          amount: Number(p.charged_amount) + Number(p.external_amount) - Number(p.refunded_amount),
+          occurredAt: Number(p.completed_at),
+        }))
+        .filter((entry) => entry.amount > 0),
+    };
   }
 
   it('earns and redeems points: 204, statistics, updatedAt, ETag and a customer.updated-statistics event', async () => {
-    const { orgId, read, write } = await createTenant(server);
+    const { org, orgId, read, write } = await createTenant(server);
     const customer = await server.createCustomer(
       orgId,
       { firstName: 'Ann', lastName: 'Lee', email: 'ann@example.com' },
@@ -127,7 +135,7 @@ await describeEachBackend('points and spend ledgers', (backend) => {
       event: 'customer.updated-statistics',
       statistics: after.statistics,
       customer: { email: 'ann@example.com', firstName: 'Ann', id: customer.id, lastName: 'Lee' },
-      organization: orgId,
+      organization: { id: orgId, name: org.name },
     });
     expect(Object.keys(events[1]!)).toEqual([
       'id',

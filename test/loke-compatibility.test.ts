@@ -2,10 +2,12 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
 import type { Organization } from '../src/contract/organizations.js';
+import { encodeCursor, fingerprint } from '../src/domain/paging.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, expectErrorJson, readAllPages } from './helpers/fixtures.js';
 import { digestStore } from './helpers/store-digest.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { insertFailedDelivery } from './helpers/webhooks.js';
 
 interface NodeResponse {
   status: number;
@@ -234,5 +236,229 @@ await describeEachBackend('LOKE compatibility: GET /organizations?query=', (back
 
   it('refuses a query longer than a name can be', async () => {
     expectError(await server.request('GET', `/organizations?query=${'a'.repeat(201)}`, { token }), 400, 'bad_request');
+  });
+});
+
+await describeEachBackend('LOKE compatibility: cursors continue their listing from after alone', (backend) => {
+  let server: TestServer;
+  let orgId: string;
+  let read: string;
+  let hooks: string;
+  let organizationsToken: string;
+  let customerIds: string[];
+  let listId: string;
+  beforeAll(async () => {
+    server = await startTestServer(backend, { WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' });
+    const tenant = await createTenant(server);
+    ({ orgId, read } = tenant);
+    const write = tenant.write;
+    hooks = await server.createToken([orgId], ['webhooks:manage']);
+    customerIds = [];
+    for (let i = 0; i < 7; i++) {
+      const customer = await server.createCustomer(
+        orgId,
+        {
+          email: i % 2 === 0 ? 'Shared@Example.com' : `own${i}@example.com`,
+          phoneNumber: i < 5 ? '+61411222333' : undefined,
+        },
+        write,
+      );
+      customerIds.push(customer.id);
+    }
+    // Updates in another order than creation, so sort=updated differs from sort=created.
+    for (const id of [...customerIds].reverse().slice(0, 4)) {
+      await server.request('PATCH', `/organizations/${orgId}/customers/${id}`, {
+        token: write,
+        body: { lastName: 'Later' },
+      });
+    }
+    for (let i = 0; i < 5; i++) {
+      const list = await server.request<{ id: string }>('POST', `/organizations/${orgId}/customer-lists`, {
+        token: write,
+        body: { name: `List ${i}` },
+      });
+      expect(list.status, list.text).toBe(201);
+      listId = list.body.id;
+      await server.request('PUT', `/organizations/${orgId}/customer-lists/${listId}/members/${customerIds[0]}`, {
+        token: write,
+      });
+    }
+    for (const id of customerIds) {
+      await server.request('PUT', `/organizations/${orgId}/customer-lists/${listId}/members/${id}`, { token: write });
+    }
+    for (const name of ['North Cafe', 'South Cafe', 'East Bar', 'West Cafe', 'Central Cafe']) {
+      const location = await server.request('POST', `/organizations/${orgId}/locations`, {
+        token: write,
+        body: { name },
+      });
+      expect(location.status, location.text).toBe(201);
+    }
+    for (const ref of ['a', 'b', 'c', 'd', 'e']) {
+      const hook = await server.request('PUT', `/organizations/${orgId}/webhooks/${ref}`, {
+        token: hooks,
+        body: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-some-length', events: ['customer.created'] },
+      });
+      expect(hook.status, hook.text).toBe(201);
+    }
+    const subscription = await server.store.db
+      .selectFrom('webhook_subscriptions')
+      .select('id')
+      .where('organization_id', '=', orgId)
+      .where('ref', '=', 'a')
+      .executeTakeFirstOrThrow();
+    for (let i = 0; i < 5; i++) {
+      await insertFailedDelivery(server.store, {
+        organizationId: orgId,
+        subscriptionId: subscription.id,
+        id: `01JDELIVERY000000000000000${i}`,
+        sequence: i + 1,
+        eventId: `01JEVENT00000000000000000${i}`,
+      });
+    }
+    const more = await Promise.all(
+      ['Alpha Co', 'Beta Co', 'Gamma Ltd', 'Delta Co'].map((n) => server.createOrganization(n)),
+    );
+    organizationsToken = await server.createToken([orgId, ...more.map((o) => o.id)], ['customers:read']);
+  });
+  afterAll(async () => server?.close());
+
+  type Item = { id?: string; ref?: string };
+  const keyOf = (item: Item) => item.id ?? item.ref!;
+
+  /** Pages `path?query`, rebuilding each next URL from the after of X-Next-Page alone. */
+  async function pageByAfterAlone(path: string, query: string, token: string) {
+    const keys: string[] = [];
+    let url = `${path}?${query}`;
+    let pages = 0;
+    const afters: string[] = [];
+    for (;;) {
+      const response = await server.request<Item[]>('GET', url, { token });
+      expect(response.status, `${url}: ${response.text}`).toBe(200);
+      keys.push(...response.body.map(keyOf));
+      pages++;
+      const next = response.headers.get('x-next-page');
+      if (next === null) break;
+      const after = new URL(next).searchParams.get('after')!;
+      afters.push(after);
+      url = `${path}?after=${encodeURIComponent(after)}`;
+      expect(pages, 'pages').toBeLessThan(50);
+    }
+    return { keys, pages, afters };
+  }
+
+  const cases = () => [
+    { path: `/organizations/${orgId}/customers`, query: 'limit=2', contradict: 'sort=updated', token: read },
+    {
+      path: `/organizations/${orgId}/customers`,
+      query: 'sort=created&limit=3',
+      contradict: 'sort=updated',
+      token: read,
+    },
+    {
+      path: `/organizations/${orgId}/customers`,
+      query: 'sort=updated&limit=2',
+      contradict: 'sort=created',
+      token: read,
+    },
+    {
+      path: `/organizations/${orgId}/customers`,
+      query: 'email=shared%40example.com&limit=1',
+      contradict: 'email=own1%40example.com',
+      token: read,
+    },
+    {
+      path: `/organizations/${orgId}/customers`,
+      query: 'sort=updated&phoneNumber=0411%20222%20333&limit=2',
+      contradict: 'phoneNumber=0411222334',
+      token: read,
+    },
+    {
+      path: `/organizations/${orgId}/customers/${customerIds[0]}/memberships`,
+      query: 'limit=2',
+      contradict: 'limit=3',
+      token: read,
+    },
+    { path: '/organizations', query: 'limit=2', contradict: 'query=co', token: organizationsToken },
+    { path: '/organizations', query: 'query=CO&limit=1', contradict: 'query=ltd', token: organizationsToken },
+    { path: `/organizations/${orgId}/customer-lists`, query: 'limit=2', contradict: 'limit=1', token: read },
+    {
+      path: `/organizations/${orgId}/customer-lists/${listId}/members`,
+      query: 'limit=3',
+      contradict: 'limit=2',
+      token: read,
+    },
+    { path: `/organizations/${orgId}/events`, query: 'limit=4', contradict: 'limit=5', token: read },
+    { path: `/organizations/${orgId}/events`, query: 'afterSequence=3&limit=4', contradict: 'limit=5', token: read },
+    { path: `/organizations/${orgId}/locations`, query: 'query=cafe&limit=2', contradict: 'query=bar', token: read },
+    { path: `/organizations/${orgId}/webhooks`, query: 'limit=2', contradict: 'limit=4', token: hooks },
+    { path: `/organizations/${orgId}/webhooks/a/deliveries`, query: 'limit=2', contradict: 'limit=1', token: hooks },
+  ];
+
+  it('visits every item exactly once, in the listing order, on every paged endpoint', async () => {
+    for (const { path, query, token } of cases()) {
+      const whole = query.replace(/&?limit=\d+/, '');
+      const expected = (await server.request<Item[]>('GET', `${path}?${whole}`, { token })).body.map(keyOf);
+      const { keys, pages } = await pageByAfterAlone(path, query, token);
+      expect(keys, `${path}?${query}`).toEqual(expected);
+      expect(new Set(keys).size, `${path}?${query}`).toBe(keys.length);
+      expect(pages, `${path}?${query} spans pages`).toBeGreaterThan(1);
+    }
+  });
+
+  it('answers a parameter that contradicts the cursor with 400 naming it; one that agrees is fine', async () => {
+    for (const { path, query, contradict, token } of cases()) {
+      const { afters } = await pageByAfterAlone(path, query, token);
+      const after = encodeURIComponent(afters[0]!);
+      const response = await server.request('GET', `${path}?${contradict}&after=${after}`, { token });
+      expectError(response, 400, 'bad_request');
+      expect((response.body as { details: { field: string }[] }).details[0]!.field, `${path}?${contradict}`).toBe(
+        contradict.split('=')[0],
+      );
+      const agreeing = await server.request('GET', `${path}?${query}&after=${after}`, { token });
+      expect(agreeing.status, `${path}?${query}`).toBe(200);
+    }
+  });
+
+  it('keeps the whole query in X-Next-Page, with the cursor in after', async () => {
+    const first = await server.request('GET', `/organizations/${orgId}/customers?sort=updated&limit=2`, {
+      token: read,
+    });
+    const next = new URL(first.headers.get('x-next-page')!);
+    expect(next.searchParams.get('sort')).toBe('updated');
+    expect(next.searchParams.get('limit')).toBe('2');
+    const second = await server.request('GET', `${next.pathname}?after=${next.searchParams.get('after')}`, {
+      token: read,
+    });
+    const following = new URL(second.headers.get('x-next-page')!);
+    expect(following.searchParams.get('sort')).toBe('updated');
+    expect(following.searchParams.get('limit')).toBe('2');
+  });
+
+  it('still takes a cursor of the previous version beside the parameters it was made with', async () => {
+    // What the previous version put in after: the bare keyset cursor, fingerprinted with the query.
+    const all = (await server.request<Customer[]>('GET', `/organizations/${orgId}/customers`, { token: read })).body;
+    const third = all[2]!;
+    const stored = await server.store.db
+      .selectFrom('customers')
+      .select('created_at')
+      .where('organization_id', '=', orgId)
+      .where('id', '=', third.id)
+      .executeTakeFirstOrThrow();
+    const old = encodeCursor(fingerprint('customers', orgId, 'created', 'none', ''), [
+      Number(stored.created_at),
+      third.id,
+    ]);
+    const response = await server.request<Customer[]>('GET', `/organizations/${orgId}/customers?limit=2&after=${old}`, {
+      token: read,
+    });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.map((c) => c.id)).toEqual(all.slice(3, 5).map((c) => c.id));
+    // Made for sort=updated, it cannot be continued from after alone: a clear 400, not another listing.
+    const updated = encodeCursor(fingerprint('customers', orgId, 'updated', 'none', ''), [Date.now(), third.id]);
+    expectError(
+      await server.request('GET', `/organizations/${orgId}/customers?after=${updated}`, { token: read }),
+      400,
+      'bad_request',
+    );
   });
 });

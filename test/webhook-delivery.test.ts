@@ -13,6 +13,7 @@ import { describeEachBackend } from './helpers/backends.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { startReceiver, type ReceivedRequest, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { startDispatcher } from './helpers/webhooks.js';
+import { runCli } from './helpers/cli.js';
 
 const SECRET = 'a-shared-secret';
 const RETRY_BASE_MS = 50;
@@ -360,6 +361,90 @@ await describeEachBackend('webhook delivery', (backend) => {
     expect((await subscriptionRow(org.id)).cursor_sequence).toBe(2);
   });
 
+  it('records a 4xx as rejected after exactly one attempt, moves on, and redelivers it on request', async () => {
+    let accepting = false;
+    const hook = await receiver((request) => (sequenceOf(request) === 1 && !accepting ? 400 : 200));
+    dispatcher();
+    const { org, token } = await setup(`${hook.url}/picky`, ['customer.created']);
+    await server.createCustomer(org.id, {}, token);
+    await server.createCustomer(org.id, {}, token);
+
+    await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(2), WAIT);
+    const attempts = await deliveries(org.id, token);
+    expect(attempts.map((d) => [d.eventSequence, d.attempt, d.status, d.responseStatus])).toEqual([
+      [1, 1, 'rejected', 400],
+      [2, 1, 'succeeded', 200],
+    ]);
+    const rejected = attempts[0]!;
+    expect(rejected.error).toBe('HTTP 400: receiver says 400');
+    expect(rejected.nextAttemptAt).toBeUndefined();
+    expect(await subscriptionRow(org.id)).toMatchObject({ cursor_sequence: 2, attempts: 0 });
+    // Well past where a retry would have gone out (RETRY_BASE_MS): still exactly one attempt at event 1.
+    await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 6));
+    expect(hook.requests.map(sequenceOf)).toEqual([1, 2]);
+    // The CLI lists the rejection with the receiver's status.
+    const cli = await runCli(['webhooks', 'deliveries', '--org', org.id, '--ref', 'hook'], {
+      DATABASE_URL: server.databaseUrl,
+    });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(
+      `${rejected.id}  ${rejected.attemptedAt}  #1  customer.created  attempt 1  rejected  400`,
+    );
+
+    accepting = true;
+    const retry = await server.request<WebhookReplay>(
+      'POST',
+      `/organizations/${org.id}/webhooks/hook/deliveries/${rejected.id}/retry`,
+      { token },
+    );
+    expect(retry.status, retry.text).toBe(202);
+    await vi.waitFor(() => expect(hook.requests).toHaveLength(3), WAIT);
+    expect(hook.requests[2]!.headers['x-event-id']).toBe(rejected.eventId);
+    expect(hook.requests[2]!.text).toBe(hook.requests[0]!.text);
+    await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(3), WAIT);
+    expect((await deliveries(org.id, token)).at(-1)).toMatchObject({
+      eventSequence: 1,
+      status: 'succeeded',
+      responseStatus: 200,
+      replay: true,
+    });
+  });
+
+  it('records a redirect as rejected without following it or retrying', async () => {
+    const hook = await receiver((request) => (sequenceOf(request) === 1 ? 302 : 200));
+    dispatcher();
+    const { org, token } = await setup(`${hook.url}/moved`, ['customer.created']);
+    await server.createCustomer(org.id, {}, token);
+    await server.createCustomer(org.id, {}, token);
+    await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(2), WAIT);
+    expect((await deliveries(org.id, token)).map((d) => [d.eventSequence, d.status, d.responseStatus])).toEqual([
+      [1, 'rejected', 302],
+      [2, 'succeeded', 200],
+    ]);
+    expect(hook.requests.map((r) => r.path)).toEqual(['/moved', '/moved']);
+  });
+
+  it('retries a refused connection (no response) until the attempts run out', async () => {
+    // A port that was just listening and now refuses connections.
+    const gone = await startReceiver();
+    const { port } = gone;
+    await gone.close();
+    dispatcher();
+    const { org, token } = await setup(`http://127.0.0.1:${port}/gone`, ['customer.created']);
+    await server.createCustomer(org.id, {}, token);
+    await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(MAX_ATTEMPTS), WAIT);
+    const attempts = await deliveries(org.id, token);
+    expect(attempts.map((d) => [d.attempt, d.status])).toEqual([
+      ...Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => [i + 1, 'retrying']),
+      [MAX_ATTEMPTS, 'failed'],
+    ]);
+    for (const attempt of attempts) {
+      expect(attempt.responseStatus).toBeUndefined();
+      expect(attempt.error).toMatch(/^ECONNREFUSED/);
+    }
+    expect(await subscriptionRow(org.id)).toMatchObject({ cursor_sequence: 1, attempts: 0 });
+  });
+
   it('refuses to redeliver an event the stream is still retrying (409)', async () => {
     const hook = await receiver(() => 500);
     const slow = dispatcher(server.store, { retryBaseMs: 600_000 });
@@ -571,7 +656,7 @@ await describeEachBackend('webhook delivery', (backend) => {
       expect(JSON.parse(hook.on('/live')[0]!.text)).toMatchObject({
         event: 'customer.created',
         customer: { firstName: 'Live' },
-        organization: org.id,
+        organization: { id: org.id, name: org.name },
       });
     } finally {
       await running.close();

@@ -3,6 +3,7 @@ import type { Webhook } from '../src/contract/webhooks.js';
 import type { HostResolver } from '../src/webhooks/url-policy.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { insertFailedDelivery } from './helpers/webhooks.js';
 
 const fakeDns: HostResolver = async (hostname) => {
   const table: Record<string, string[]> = {
@@ -121,25 +122,13 @@ await describeEachBackend('webhook subscriptions', (backend) => {
     const { org, token, base } = await setup();
     await server.request('PUT', `${base}/gone`, { token, body: body() });
     const { id } = (await storedSubscriptions(server, org.id))[0]!;
-    await server.store.db
-      .insertInto('webhook_deliveries')
-      .values({
-        organization_id: org.id,
-        id: '01JDELIVERY0000000000000000',
-        subscription_id: id,
-        event_sequence: 1,
-        event_id: '01JEVENT000000000000000000',
-        event_type: 'customer.created',
-        attempt: 1,
-        status: 'failed',
-        response_status: 500,
-        error: 'HTTP 500',
-        duration_ms: 3,
-        next_attempt_at: null,
-        replay: 0,
-        created_at: Date.now(),
-      })
-      .execute();
+    await insertFailedDelivery(server.store, {
+      organizationId: org.id,
+      subscriptionId: id,
+      id: '01JDELIVERY0000000000000000',
+      sequence: 1,
+      eventId: '01JEVENT000000000000000000',
+    });
 
     const deleted = await server.request('DELETE', `${base}/gone`, { token });
     expect(deleted.status).toBe(204);

@@ -2,6 +2,7 @@ import type { CustomerList, CustomerListBody, CustomerListMember } from '../cont
 import type { FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
 import type { PointsBody, SpendBody } from '../contract/ledgers.js';
+import type { Payment, PaymentSort, RecordPaymentBody, RefundPaymentBody } from '../contract/payments.js';
 import type { Organization } from '../contract/organizations.js';
 import type {
   CreateCustomerBody,
@@ -24,11 +25,12 @@ export type {
   CustomerStatistics,
   UpdateCustomerBody,
 } from '../contract/customers.js';
-export type { Organization } from '../contract/organizations.js';
+export type { Organization, OrganizationTiny } from '../contract/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
 export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
 export type { PointsBody, SpendBody } from '../contract/ledgers.js';
+export type { Payment, PaymentItem, PaymentSort, RecordPaymentBody, RefundPaymentBody } from '../contract/payments.js';
 
 export interface CustomersClientOptions {
   /** Where the API is, e.g. `https://api.loke.global` or `http://127.0.0.1:3000`. */
@@ -594,7 +596,99 @@ export class CustomersClient {
       ).body,
   };
 
-  /** Spend of a customer (extension), feeding `totalSpend` and `lastSpentAt`. */
+  /** Payments (LOKE): the one source of customers' `totalSpend` and `lastSpentAt`; recording and refunds are our extension. */
+  readonly payments = {
+    /**
+     * Payments, most recent first (`sort`: `created`, the default, or `updated`), across pages; optionally only
+     * those of a location or a customer.
+     *
+     * @example
+     * for await (const payment of client.payments.list(orgId, { locationId, sort: 'updated' })) {
+     *   console.log(payment.id, payment.chargedAmount);
+     * }
+     */
+    list: (
+      organizationId: string,
+      options: CallOptions & { sort?: PaymentSort; locationId?: string; customerId?: string; limit?: number } = {},
+    ): PagedList<Payment> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/payments`,
+        query: {
+          sort: options.sort,
+          locationId: options.locationId,
+          customerId: options.customerId,
+          limit: options.limit,
+        },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * One payment.
+     *
+     * @example
+     * const { chargedAmount, refundedAt } = await client.payments.get(orgId, paymentId);
+     */
+    get: async (organizationId: string, paymentId: string, options: CallOptions = {}): Promise<Payment> =>
+      (
+        await this.#transport.request<Payment>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/payments/${enc(paymentId)}`,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Records a completed payment under your id. Safe to retry: the same body again changes nothing; another body
+     * for a recorded payment is a 409 `conflict`.
+     *
+     * @example
+     * await client.payments.record(orgId, `order-${orderId}`, {
+     *   billingType: 'order/pickup', chargedAmount: 1250, customerId, locationId,
+     * });
+     */
+    record: async (
+      organizationId: string,
+      paymentId: string,
+      body: RecordPaymentBody,
+      options: CallOptions = {},
+    ): Promise<Payment> =>
+      (
+        await this.#transport.request<Payment>({
+          method: 'PUT',
+          path: `/organizations/${enc(organizationId)}/payments/${enc(paymentId)}`,
+          body,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Refunds `amount` cents, or all that remains (not retried: a POST).
+     *
+     * @example
+     * await client.payments.refund(orgId, paymentId, { amount: 500 });
+     */
+    refund: async (
+      organizationId: string,
+      paymentId: string,
+      body: RefundPaymentBody = {},
+      options: CallOptions = {},
+    ): Promise<Payment> =>
+      (
+        await this.#transport.request<Payment>({
+          method: 'POST',
+          path: `/organizations/${enc(organizationId)}/payments/${enc(paymentId)}/refund`,
+          body,
+          ...options,
+        })
+      ).body,
+  };
+
+  /**
+   * Spend of a customer (extension): a thin alias of payments. `record` records a payment paid outside LOKE
+   * (`externalAmount`, billingType `external`) under your reference; `reverse` refunds what remains of it.
+   */
   readonly spend = {
     /**
      * Records an amount spent, in cents, under your reference.

@@ -205,6 +205,11 @@ export interface CustomerStatisticDefinition {
   readonly kind: 'count' | 'time';
   /** A count that may go below zero (a balance); other counts are totals. */
   readonly signed?: true;
+  /**
+   * Derived from the organization's payments, the one source of spend: an import ignores values given for it (bring
+   * spend in as payments, `import --type payments`).
+   */
+  readonly fromPayments?: true;
   readonly description: string;
 }
 
@@ -212,7 +217,7 @@ function defineStatistics<const T extends Record<string, CustomerStatisticDefini
   return statistics;
 }
 
-/** The customer's statistics, in export order; each is a column of `customers`, kept by the ledgers. */
+/** The customer's statistics, in export order; each is a column of `customers`, kept by the points ledger or payments. */
 export const CUSTOMER_STATISTICS = defineStatistics({
   pointsBalance: {
     column: 'points_balance',
@@ -233,6 +238,7 @@ export const CUSTOMER_STATISTICS = defineStatistics({
   totalSpend: {
     column: 'total_spend',
     kind: 'count',
+    fromPayments: true,
     description: 'The total spend amount of the Customer, in the lowest common denominator e.g. cents',
   },
   lastPointsEarnedAt: {
@@ -248,6 +254,7 @@ export const CUSTOMER_STATISTICS = defineStatistics({
   lastSpentAt: {
     column: 'last_spent_at',
     kind: 'time',
+    fromPayments: true,
     description: 'The date of the Customers last spend',
   },
 });

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OrganizationTinySchema } from './organizations.js';
 
 /**
  * Every event type the log holds. The `customer-list.created|updated|deleted`
@@ -27,12 +28,14 @@ export const FeedEventSchema = Type.Object(
     }),
     occurredAt: Type.String({ description: 'Commit time of the write', examples: ['2021-08-23T02:06:24.000Z'] }),
     event: Type.String({ description: 'Event type', examples: ['customer.created'] }),
+    organization: Type.Ref(OrganizationTinySchema),
   },
   {
     $id: 'FeedEvent',
     title: 'FeedEvent',
     additionalProperties: true,
-    description: 'An event of the change feed: the webhook payload ({event, ...}) plus id, sequence and occurredAt.',
+    description:
+      "An event of the change feed: the webhook payload ({event, ...body, organization}, organization being LOKE's OrganizationTiny) plus id, sequence and occurredAt.",
     'x-extension': true,
   },
 );

@@ -93,3 +93,37 @@ export const JwksSchema = Type.Object(
   },
   { title: 'JWKS', description: 'The public signing keys (RFC 7517); never a private part.' },
 );
+
+/** The authorization request (RFC 6749 4.1.1, RFC 7636 4.3, OpenID Connect Core 3.1.2.1); lengths are checked by the endpoint. */
+const AuthorizationRequestProperties = {
+  response_type: Type.Optional(Type.String({ description: 'Must be code.' })),
+  client_id: Type.Optional(Type.String()),
+  redirect_uri: Type.Optional(Type.String({ description: 'One of the client’s registered redirect URIs, exactly.' })),
+  scope: Type.Optional(
+    Type.String({ description: 'Space-separated; openid, offline_access (or offline), API scopes.' }),
+  ),
+  state: Type.Optional(Type.String({ description: 'Returned unchanged with the code.' })),
+  nonce: Type.Optional(Type.String({ description: 'Copied into the ID token.' })),
+  code_challenge: Type.Optional(Type.String({ description: 'PKCE: base64url SHA-256 of the code verifier.' })),
+  code_challenge_method: Type.Optional(Type.String({ description: 'Must be S256.' })),
+};
+
+export const AuthorizationQuerySchema = Type.Object(AuthorizationRequestProperties, { additionalProperties: true });
+
+export const AuthorizationFormSchema = Type.Object(
+  {
+    ...AuthorizationRequestProperties,
+    step: Type.Optional(Type.String({ description: 'sign_in or consent; absent for an authorization request.' })),
+    csrf: Type.Optional(Type.String({ description: 'The CSRF token of the page (double-submit cookie).' })),
+    email: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    ticket: Type.Optional(Type.String({ description: 'Consent step: proof of the sign-in step.' })),
+    decision: Type.Optional(Type.String({ description: 'Consent step: allow or deny.' })),
+  },
+  { additionalProperties: true },
+);
+
+/** A response that is an HTML page, for the browser-facing /authorize. */
+export function htmlPage(description: string) {
+  return { description, content: { 'text/html': { schema: Type.String() } } };
+}

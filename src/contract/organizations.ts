@@ -11,3 +11,13 @@ export const OrganizationSchema = Type.Object(
   { $id: 'Organization', title: 'Organization' },
 );
 export type Organization = Static<typeof OrganizationSchema>;
+
+/** LOKE's OrganizationTiny: how webhook and feed payloads name the organization. */
+export const OrganizationTinySchema = Type.Object(
+  {
+    id: Type.String({ description: 'Unique ID of the organization' }),
+    name: Type.String({ description: "The organization's name when the event was written" }),
+  },
+  { $id: 'OrganizationTiny', title: 'OrganizationTiny' },
+);
+export type OrganizationTiny = Static<typeof OrganizationTinySchema>;

@@ -42,7 +42,7 @@ export const WebhookSchema = Type.Object(
 );
 export type Webhook = Static<typeof WebhookSchema>;
 
-export const DELIVERY_STATUSES = ['succeeded', 'retrying', 'failed'] as const;
+export const DELIVERY_STATUSES = ['succeeded', 'rejected', 'retrying', 'failed'] as const;
 
 export const WebhookDeliverySchema = Type.Object(
   {
@@ -53,7 +53,9 @@ export const WebhookDeliverySchema = Type.Object(
     attempt: Type.Integer({ description: 'Attempt number for this event, from 1' }),
     status: StringEnum(DELIVERY_STATUSES, {
       description:
-        'succeeded: 2xx; retrying: failed, another attempt is scheduled at nextAttemptAt; failed: failed and no attempt is left',
+        'succeeded: the receiver answered 2xx; rejected: it answered 3xx or 4xx (see responseStatus), which ends ' +
+        'the delivery without retries (redeliver by hand); retrying: no response or a status >= 500, another ' +
+        'attempt is scheduled at nextAttemptAt; failed: no response or >= 500 and no attempt is left',
     }),
     responseStatus: Type.Optional(Type.Integer({ description: "The receiver's HTTP status, when it answered" })),
     error: Type.Optional(Type.String()),

@@ -1,11 +1,13 @@
 import type { Organization } from '../contract/organizations.js';
 import { insertCustomers, type CustomerRow } from '../store/repositories/customer-repository.js';
+import { insertPointRecords, type PointRecordRow } from '../store/repositories/ledger-repository.js';
+import { insertLocations, type LocationRow } from '../store/repositories/location-repository.js';
 import {
-  insertPointRecords,
-  insertSpendRecords,
-  type PointRecordRow,
-  type SpendRecordRow,
-} from '../store/repositories/ledger-repository.js';
+  insertPaymentItems,
+  insertPaymentRows,
+  type PaymentItemRow,
+  type PaymentRecordRow,
+} from '../store/repositories/payment-repository.js';
 import { insertCustomerLists, insertListMembers } from '../store/repositories/membership-repository.js';
 import { raiseOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Services } from '../services.js';
@@ -31,6 +33,63 @@ const LISTS = [
   'Weekend Regulars',
 ];
 
+const VENUES = [
+  {
+    name: 'Richmond',
+    locality: 'Richmond',
+    streetAddress: '12 Swan St',
+    postalCode: '3121',
+    lat: -37.8236,
+    lng: 144.9913,
+  },
+  {
+    name: 'Fitzroy',
+    locality: 'Fitzroy',
+    streetAddress: '221 Brunswick St',
+    postalCode: '3065',
+    lat: -37.7984,
+    lng: 144.9784,
+  },
+  {
+    name: 'St Kilda',
+    locality: 'St Kilda',
+    streetAddress: '5 Acland St',
+    postalCode: '3182',
+    lat: -37.8677,
+    lng: 144.9811,
+  },
+];
+const MENU = [
+  { id: 'COF01', name: 'Flat white', amount: 480 },
+  { id: 'COF02', name: 'Long black', amount: 420 },
+  { id: 'FOD01', name: 'Avocado toast', amount: 1850 },
+  { id: 'FOD02', name: 'Banana bread', amount: 650 },
+  { id: 'BEA01', name: 'Beans 250 g', amount: 2200 },
+];
+const BILLING_TYPES = ['order/pickup', 'order/dine-in', 'order/delivery', 'tab'];
+
+function demoLocations(organizationId: string, at: number): LocationRow[] {
+  return VENUES.map((venue, i) => ({
+    organization_id: organizationId,
+    id: newId(at + i),
+    name: venue.name,
+    name_search: venue.name.toLowerCase(),
+    slug: venue.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+    timezone: 'Australia/Melbourne',
+    phone_number: `+6139${String(4000000 + i * 1111).padStart(7, '0')}`,
+    street_address: venue.streetAddress,
+    street_address2: null,
+    locality: venue.locality,
+    region: 'VIC',
+    postal_code: venue.postalCode,
+    country: 'AU',
+    latitude: venue.lat,
+    longitude: venue.lng,
+    created_at: at + i,
+    updated_at: at + i,
+  }));
+}
+
 /** Splits `total` into `parts` positive integers (parts <= total). */
 function split(total: number, parts: number, random: Random): number[] {
   const amounts: number[] = [];
@@ -45,13 +104,16 @@ function split(total: number, parts: number, random: Random): number[] {
 }
 
 /**
- * Ledger entries that imply exactly the statistics each demo customer carries:
- * amounts sum to the totals and the latest entry of each kind is at the
- * customer's last-earned, last-redeemed and last-spent time.
+ * Ledger entries and payments that imply exactly the statistics each demo
+ * customer carries: amounts sum to the totals and the latest entry of each
+ * kind is at the customer's last-earned, last-redeemed and last-spent time.
+ * Payments are charged through LOKE (the amount that counts as spend), at one
+ * of the locations, with items whose prices add up to the charge.
  */
-function ledgersFor(customers: CustomerRow[], random: Random) {
+function ledgersFor(customers: CustomerRow[], locations: LocationRow[], currency: string, random: Random) {
   const points: PointRecordRow[] = [];
-  const spend: SpendRecordRow[] = [];
+  const payments: PaymentRecordRow[] = [];
+  const items: PaymentItemRow[] = [];
   for (const c of customers) {
     const entries = (total: number, last: number | null, sign: 1 | -1, prefix: string) => {
       if (total === 0 || last === null) return [];
@@ -73,10 +135,50 @@ function ledgersFor(customers: CustomerRow[], random: Random) {
       points.push({ organization_id: c.organization_id, customer_id: c.id, notes: null, ...e });
     }
     for (const e of entries(c.total_spend, c.last_spent_at, 1, 'sale')) {
-      spend.push({ organization_id: c.organization_id, customer_id: c.id, ...e });
+      const id = newId(e.occurred_at);
+      payments.push({
+        organization_id: c.organization_id,
+        id,
+        location_id: random.pick(locations).id,
+        customer_id: c.id,
+        spend_reference: null,
+        billing_type: random.pick(BILLING_TYPES),
+        currency,
+        charged_amount: e.amount,
+        credit_amount: 0,
+        discount_amount: 0,
+        external_amount: 0,
+        fee_amount: Math.round(e.amount * 0.015),
+        tip_amount: 0,
+        refunded_amount: 0,
+        completed_at: e.occurred_at,
+        refunded_at: null,
+        created_at: e.occurred_at,
+        updated_at: e.occurred_at,
+        request_hash: '',
+      });
+      // One or two menu lines, the last priced so that the lines add up to the charge.
+      const first = random.pick(MENU);
+      const lines =
+        e.amount > first.amount
+          ? [first, { ...random.pick(MENU), amount: e.amount - first.amount }]
+          : [{ ...first, amount: e.amount }];
+      lines.forEach((line, position) =>
+        items.push({
+          organization_id: c.organization_id,
+          payment_id: id,
+          position,
+          id: line.id,
+          name: line.name,
+          amount: line.amount,
+          quantity: 1,
+          type: 'item',
+          options: '[]',
+        }),
+      );
     }
   }
-  return { points, spend };
+  return { points, payments, items };
 }
 
 export interface DemoOptions {
@@ -90,11 +192,16 @@ export interface DemoResult {
   customers: number;
   lists: number;
   memberships: number;
+  locations: number;
+  payments: number;
   readToken: string;
   writeToken: string;
 }
 
-/** Creates an organization filled with realistic customers, lists, memberships and statistics, and two tokens. */
+/**
+ * Creates an organization filled with realistic customers, lists, memberships, locations, a payment history and
+ * statistics that equal it, and two tokens.
+ */
 export async function seedDemo(services: Services, options: DemoOptions = {}): Promise<DemoResult> {
   const random = createRandom(options.seed ?? 20211020);
   const count = options.customers ?? 3000;
@@ -159,13 +266,24 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     }
   }
 
-  const { points, spend } = ledgersFor(customers, createRandom((options.seed ?? 20211020) + 1));
+  const locations = demoLocations(orgId, now - twoYears);
+  const { points, payments, items } = ledgersFor(
+    customers,
+    locations,
+    organization.currency,
+    createRandom((options.seed ?? 20211020) + 1),
+  );
 
-  const maxUpdated = customers.reduce((max, c) => Math.max(max, c.updated_at), 0);
+  const maxUpdated = Math.max(
+    customers.reduce((max, c) => Math.max(max, c.updated_at), 0),
+    payments.reduce((max, p) => Math.max(max, p.updated_at), 0),
+  );
   await services.store.db.transaction().execute(async (trx) => {
     await insertCustomers(trx, customers);
     await insertPointRecords(trx, points);
-    await insertSpendRecords(trx, spend);
+    await insertLocations(trx, locations);
+    await insertPaymentRows(trx, payments);
+    await insertPaymentItems(trx, items);
     await insertCustomerLists(trx, lists);
     await insertListMembers(trx, members);
     // Later writes must sort after the imported history.
@@ -211,6 +329,8 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     customers: customers.length,
     lists: lists.length,
     memberships: members.length,
+    locations: locations.length,
+    payments: payments.length,
     readToken: read.token,
     writeToken: write.token,
   };

@@ -24,9 +24,32 @@ export function fingerprint(...parts: (string | undefined)[]): string {
     .slice(0, 10);
 }
 
-export function encodeCursor(queryFingerprint: string, key: CursorKey): string {
-  const payload = Buffer.from(JSON.stringify([CURSOR_VERSION, queryFingerprint, ...key])).toString('base64url');
+/** `<base64url(JSON)>.<check>`: the envelope of every cursor, listing cursors included. */
+export function sealCursor(value: unknown): string {
+  const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${payload}.${check(payload)}`;
+}
+
+/** The value a `sealCursor` envelope holds; undefined when it is not one or was altered. */
+export function unsealCursor(cursor: string): unknown {
+  const dot = cursor.indexOf('.');
+  if (dot <= 0) return undefined;
+  const payload = cursor.slice(0, dot);
+  if (check(payload) !== cursor.slice(dot + 1)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export const invalidCursor = () =>
+  badRequest('The after cursor is invalid; use the X-Next-Page URL or its after parameter as given', [
+    { field: 'after', message: 'invalid cursor' },
+  ]);
+
+export function encodeCursor(queryFingerprint: string, key: CursorKey): string {
+  return sealCursor([CURSOR_VERSION, queryFingerprint, ...key]);
 }
 
 /**
@@ -38,20 +61,8 @@ export function decodeCursor(
   queryFingerprint: string,
   shape: readonly ('string' | 'number')[],
 ): CursorKey {
-  const invalid = () =>
-    badRequest('The after cursor is invalid; use the X-Next-Page URL as given', [
-      { field: 'after', message: 'invalid cursor' },
-    ]);
-  const dot = cursor.indexOf('.');
-  if (dot <= 0) throw invalid();
-  const payload = cursor.slice(0, dot);
-  if (check(payload) !== cursor.slice(dot + 1)) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
+  const invalid = invalidCursor;
+  const parsed = unsealCursor(cursor);
   if (!Array.isArray(parsed) || parsed[0] !== CURSOR_VERSION || parsed.length !== shape.length + 2) throw invalid();
   if (parsed[1] !== queryFingerprint) {
     throw badRequest('The after cursor belongs to a query with other parameters', [

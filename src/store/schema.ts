@@ -114,15 +114,6 @@ export interface PointRecordsTable {
   occurred_at: number;
 }
 
-export interface SpendRecordsTable {
-  organization_id: string;
-  customer_id: string;
-  reference: string;
-  /** Cents. */
-  amount: number;
-  occurred_at: number;
-}
-
 export interface IdempotencyKeysTable {
   organization_id: string;
   key: string;
@@ -170,7 +161,10 @@ export interface WebhookDeliveriesTable {
   event_id: string;
   event_type: string;
   attempt: number;
-  /** `succeeded`, `retrying` (another attempt is scheduled) or `failed` (no more attempts). */
+  /**
+   * `succeeded` (2xx), `rejected` (3xx/4xx: not retried), `retrying` (another attempt is scheduled) or `failed`
+   * (no more attempts). Free text in both dialects, so a new value needs no migration.
+   */
   status: string;
   response_status: number | null;
   error: string | null;
@@ -293,6 +287,48 @@ export interface LocationsTable {
   updated_at: number;
 }
 
+/** LOKE's Payment. Amounts are cents; a payment is completed when recorded. */
+export interface PaymentsTable {
+  organization_id: string;
+  /** The caller's id of the payment (ULIDs for payments made by the spend alias). */
+  id: string;
+  location_id: string | null;
+  /** Null for a payment without a customer, and after the customer's erasure. */
+  customer_id: string | null;
+  /** The reference under which the spend alias recorded it, unique per customer. */
+  spend_reference: string | null;
+  billing_type: string;
+  currency: string;
+  charged_amount: number;
+  credit_amount: number;
+  discount_amount: number;
+  external_amount: number;
+  fee_amount: number;
+  tip_amount: number;
+  /** Refunded so far, at most charged_amount + external_amount. */
+  refunded_amount: number;
+  completed_at: number;
+  refunded_at: number | null;
+  created_at: number;
+  updated_at: number;
+  /** Hash of the recording request's body: the same again is a no-op, another a conflict. */
+  request_hash: string;
+}
+
+export interface PaymentItemsTable {
+  organization_id: string;
+  payment_id: string;
+  /** 0-based order of the item in the payment. */
+  position: number;
+  id: string;
+  name: string;
+  amount: number;
+  quantity: number;
+  type: string;
+  /** JSON array of `{id, name, choices: [{id, name, amount}]}`. */
+  options: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -304,7 +340,6 @@ export interface Database {
   events: EventsTable;
   event_customers: EventCustomersTable;
   point_records: PointRecordsTable;
-  spend_records: SpendRecordsTable;
   idempotency_keys: IdempotencyKeysTable;
   idempotency_tombstones: IdempotencyTombstonesTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
@@ -318,4 +353,6 @@ export interface Database {
   oauth_revocations: OAuthRevocationsTable;
   oauth_signin_failures: OAuthSignInFailuresTable;
   locations: LocationsTable;
+  payments: PaymentsTable;
+  payment_items: PaymentItemsTable;
 }

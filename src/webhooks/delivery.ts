@@ -66,8 +66,9 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
 }
 
 /**
- * POSTs one webhook. Redirects are not followed (a 3xx is a failure): a
- * redirect would lead the server to a target the policy never checked.
+ * POSTs one webhook. Redirects are not followed (a 3xx is not ok; the
+ * dispatcher records it as rejected): a redirect would lead the server to a
+ * target the policy never checked.
  */
 export async function postWebhook(request: WebhookRequest): Promise<WebhookOutcome> {
   const started = Date.now();

@@ -59,7 +59,16 @@ export interface WebhookDispatcher {
   stop(): Promise<void>;
 }
 
-export type DeliveryStatus = 'succeeded' | 'retrying' | 'failed';
+export type DeliveryStatus = 'succeeded' | 'rejected' | 'retrying' | 'failed';
+
+/**
+ * LOKE's rule: an attempt failed (and is retried) only when the receiver gave no response (connection error,
+ * timeout, refused target) or answered >= 500. Any other answer ends the delivery: 2xx succeeded; 3xx and 4xx are
+ * the receiver's considered refusal, recorded as rejected and never retried (an operator can redeliver by hand).
+ */
+export function attemptFailed(outcome: WebhookOutcome): boolean {
+  return !outcome.ok && (outcome.status === undefined || outcome.status < 200 || outcome.status >= 500);
+}
 
 /** Delay before attempt `attempt + 1`: base, 2×base, 4×base, ... */
 export function retryDelayMs(retryBaseMs: number, attempt: number): number {
@@ -75,10 +84,11 @@ const silentLog: DispatcherLogger = { warn: () => undefined, error: () => undefi
  * relay). Each subscription has a cursor in the database: the dispatcher
  * leases a subscription, posts the events after its cursor one at a time in
  * sequence order, and moves the cursor in the same transaction that records
- * the attempt. A failed attempt is retried with exponential backoff and
- * nothing later is sent meanwhile; after the last attempt the event is marked
- * failed and the subscription moves on, so one poison event cannot block it
- * forever (an operator can replay it). Leases keep two dispatchers off one
+ * the attempt. A failed attempt (no response, or >= 500) is retried with
+ * exponential backoff and nothing later is sent meanwhile; after the last
+ * attempt the event is marked failed and the subscription moves on, so one
+ * poison event cannot block it forever (an operator can replay it). A 3xx or
+ * 4xx answer is the receiver rejecting the event: recorded, not retried. Leases keep two dispatchers off one
  * subscription, and let another take over when a process dies.
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
@@ -189,6 +199,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     now: number,
   ): { status: DeliveryStatus; nextAttemptAt: number | null } {
     if (outcome.ok) return { status: 'succeeded', nextAttemptAt: null };
+    if (!attemptFailed(outcome)) return { status: 'rejected', nextAttemptAt: null };
     if (attempt >= maxAttempts) return { status: 'failed', nextAttemptAt: null };
     return { status: 'retrying', nextAttemptAt: now + retryDelayMs(retryBaseMs, attempt) };
   }
@@ -275,7 +286,17 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
           return true;
         });
         if (!kept) return;
-        if (status === 'failed') {
+        if (status === 'rejected') {
+          log.warn(
+            {
+              organizationId: subscription.organization_id,
+              webhook: subscription.ref,
+              eventSequence: event.sequence,
+              responseStatus: outcome.status,
+            },
+            'webhook receiver rejected the event; not retried, moving on (redeliver with the retry endpoint)',
+          );
+        } else if (status === 'failed') {
           log.warn(
             {
               organizationId: subscription.organization_id,

@@ -388,6 +388,70 @@ export interface paths {
         patch: operations["updateLocation"];
         trace?: never;
     };
+    "/organizations/{organizationId}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payments
+         * @description List payments, most recent first, paged by 100. Use X-Next-Page to retrieve the next page of results
+         */
+        get: operations["listPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a payment (extension)
+         * @description Get a payment (extension).
+         */
+        get: operations["getPayment"];
+        /**
+         * Record a completed payment (extension)
+         * @description Records a completed payment under your id (201). The same body again changes nothing (200); another body for a recorded payment is a 409. The customer's totalSpend and lastSpentAt change in the same transaction.
+         */
+        put: operations["recordPayment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/payments/{paymentId}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a payment (extension)
+         * @description Refunds `amount` cents, by default all that remains of chargedAmount + externalAmount; more than remains is a 400, nothing left a 409.
+         */
+        post: operations["refundPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{organizationId}/webhooks/{ref}": {
         parameters: {
             query?: never;
@@ -398,7 +462,7 @@ export interface paths {
         get?: never;
         /**
          * Create or replace a webhook subscription
-         * @description Creates the subscription named ref (201) or replaces it (200). A new subscription receives the events written after it; a replaced one continues where it was, with the new URL, secret and events. Each event is POSTed as JSON with X-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>, X-Event-Id, X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id).
+         * @description Creates the subscription named ref (201) or replaces it (200). A new subscription receives the events written after it; a replaced one continues where it was, with the new URL, secret and events. Each event is POSTed as JSON with X-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>, X-Event-Id, X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id). The body is {event, ...body, organization: {id, name}}. As LOKE does, a delivery fails only when the receiver gives no response (connection error, timeout) or answers with a status >= 500; only those are retried, up to 5 attempts by default, after 10 s, 20 s, 40 s, ... (WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_MS). A 2xx, 3xx or 4xx answer ends the delivery: a 3xx or 4xx is recorded as rejected with its status (see the deliveries), is not retried, and the subscription moves on to the next event.
          */
         put: operations["putWebhook"];
         post?: never;
@@ -463,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Redeliver the event of an attempt (extension)
-         * @description Queues one more delivery of the event (202), with the usual retries; it goes out beside the ordered stream. 409 while the stream is still retrying that event.
+         * @description Queues one more delivery of the event (202), with the usual retries; it goes out beside the ordered stream. Works for any settled attempt: succeeded, rejected (3xx/4xx) or failed. 409 while the stream is still retrying that event.
          */
         post: operations["retryWebhookDelivery"];
         delete?: never;
@@ -548,6 +612,50 @@ export interface paths {
          * @description Revokes a refresh token (and its family) or an access token (RFC 7009).
          */
         post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256)
+         * @description Authorization endpoint: sign-in and consent pages (authorization code with PKCE S256).
+         */
+        get: operations["authorize"];
+        put?: never;
+        /**
+         * The sign-in and consent forms of the authorization endpoint
+         * @description The sign-in and consent forms of the authorization endpoint.
+         */
+        post: operations["submitAuthorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authorize/style.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stylesheet of the sign-in and consent pages
+         * @description The stylesheet of the sign-in and consent pages.
+         */
+        get: operations["getAuthorizeStylesheet"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -690,9 +798,16 @@ export interface components {
              */
             created: string;
         };
+        /** OrganizationTiny */
+        OrganizationTiny: {
+            /** @description Unique ID of the organization */
+            id: string;
+            /** @description The organization's name when the event was written */
+            name: string;
+        };
         /**
          * FeedEvent
-         * @description An event of the change feed: the webhook payload ({event, ...}) plus id, sequence and occurredAt.
+         * @description An event of the change feed: the webhook payload ({event, ...body, organization}, organization being LOKE's OrganizationTiny) plus id, sequence and occurredAt.
          */
         FeedEvent: {
             /** @description ULID of the event */
@@ -709,6 +824,7 @@ export interface components {
              * @example customer.created
              */
             event: string;
+            organization: components["schemas"]["OrganizationTiny"];
         } & {
             [key: string]: unknown;
         };
@@ -767,10 +883,10 @@ export interface components {
             /** @description Attempt number for this event, from 1 */
             attempt: number;
             /**
-             * @description succeeded: 2xx; retrying: failed, another attempt is scheduled at nextAttemptAt; failed: failed and no attempt is left
+             * @description succeeded: the receiver answered 2xx; rejected: it answered 3xx or 4xx (see responseStatus), which ends the delivery without retries (redeliver by hand); retrying: no response or a status >= 500, another attempt is scheduled at nextAttemptAt; failed: no response or >= 500 and no attempt is left
              * @enum {string}
              */
-            status: "succeeded" | "retrying" | "failed";
+            status: "succeeded" | "rejected" | "retrying" | "failed";
             /** @description The receiver's HTTP status, when it answered */
             responseStatus?: number;
             error?: string;
@@ -844,6 +960,141 @@ export interface components {
             /** @description RFC 6749 section 5.2 error code, e.g. invalid_client */
             error: string;
             error_description?: string;
+        };
+        /** PaymentItemChoice */
+        PaymentItemChoice: {
+            /**
+             * @description Price of the choice
+             * @example 50
+             */
+            amount: number;
+            /**
+             * @description ID of the choice
+             * @example CSML1
+             */
+            id: string;
+            /**
+             * @description Name of the choice
+             * @example Small
+             */
+            name: string;
+        };
+        /** PaymentItemOption */
+        PaymentItemOption: {
+            choices: components["schemas"]["PaymentItemChoice"][];
+            /**
+             * @description ID of the option
+             * @example OPT01
+             */
+            id: string;
+            /**
+             * @description Name of the option
+             * @example Size
+             */
+            name: string;
+        };
+        /** PaymentItem */
+        PaymentItem: {
+            /**
+             * @description Price of one item
+             * @example 450
+             */
+            amount: number;
+            /**
+             * @description ID of the item
+             * @example FOOD001
+             */
+            id: string;
+            /**
+             * @description Name of the item
+             * @example Coffee
+             */
+            name: string;
+            options: components["schemas"]["PaymentItemOption"][];
+            /**
+             * @description How many
+             * @example 2
+             */
+            quantity: number;
+            /**
+             * @description Kind of line
+             * @example item
+             */
+            type: string;
+        };
+        /** Payment */
+        Payment: {
+            /**
+             * @description How the payment was billed
+             * @example order/pickup
+             */
+            billingType: string;
+            /**
+             * @description Charged to the customer through LOKE (card, wallet); counts toward totalSpend
+             * @example 600
+             */
+            chargedAmount: number;
+            /**
+             * @description When the payment completed
+             * @example 2018-08-08T02:35:21Z
+             */
+            completedAt: string;
+            /**
+             * @description When the payment was created
+             * @example 2018-08-08T02:35:21Z
+             */
+            createdAt: string;
+            /**
+             * @description Paid with store credit or vouchers; not counted in totalSpend
+             * @example 600
+             */
+            creditAmount: number;
+            /**
+             * @description ISO 4217 code: the organization's currency
+             * @example AUD
+             */
+            currency: string;
+            customer?: components["schemas"]["CustomerTiny"];
+            /**
+             * @description Discount given; not counted in totalSpend
+             * @example 600
+             */
+            discountAmount: number;
+            /**
+             * @description Paid outside LOKE (cash, an external terminal); counts toward totalSpend
+             * @example 600
+             */
+            externalAmount: number;
+            /**
+             * @description The merchant's processing fee; not counted in totalSpend
+             * @example 600
+             */
+            feeAmount: number;
+            /**
+             * @description Unique ID of the payment
+             * @example 29e13de7-d158-4aba-a928-7d868c1dbfb9
+             */
+            id: string;
+            items: components["schemas"]["PaymentItem"][];
+            /** @description Location the payment was made at */
+            locationId?: string;
+            /** @description Extension: how much of chargedAmount + externalAmount has been refunded; absent when nothing */
+            refundedAmount?: number;
+            /**
+             * @description When the payment was last refunded; absent when never
+             * @example 2018-08-08T02:35:21Z
+             */
+            refundedAt?: string;
+            /**
+             * @description Tip, as part of what was paid; not counted again in totalSpend
+             * @example 600
+             */
+            tipAmount?: number;
+            /**
+             * @description When the payment last changed: commit-ordered, like customers
+             * @example 2018-08-08T02:35:21Z
+             */
+            updatedAt?: string;
         };
     };
     responses: never;
@@ -3829,6 +4080,570 @@ export interface operations {
             };
         };
     };
+    listPayments: {
+        parameters: {
+            query?: {
+                /** @description Location ID */
+                locationId?: string;
+                /** @description Extension: only this customer's payments */
+                customerId?: string;
+                /** @description Sort the resulting payments by created or updated timestamp (most recent first). Defaults to created. */
+                sort?: "created" | "updated";
+                /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
+                after?: string;
+                /** @description Extension: page size, 1..100 (default 100). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the next page; absent on the last page. */
+                    "X-Next-Page"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"][];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Your ID of the payment: letters, digits, . _ : - (at most 100), unique in the organization */
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    recordPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Your ID of the payment: letters, digits, . _ : - (at most 100), unique in the organization */
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description How the payment was billed, such as order/pickup */
+                    billingType: string;
+                    /** @description Charged to the customer through LOKE (card, wallet); counts toward totalSpend; default 0 */
+                    chargedAmount?: number;
+                    /** @description RFC 3339 completion time; default now; not in the future */
+                    completedAt?: string;
+                    /** @description RFC 3339 creation time; default completedAt; not after completedAt */
+                    createdAt?: string;
+                    /** @description Paid with store credit or vouchers; not counted in totalSpend; default 0 */
+                    creditAmount?: number;
+                    /** @description ISO 4217 code; must be the organization's currency (the default) */
+                    currency?: string;
+                    /** @description The paying customer; unknown is a 400 */
+                    customerId?: string;
+                    /** @description Discount given; not counted in totalSpend; default 0 */
+                    discountAmount?: number;
+                    /** @description Paid outside LOKE (cash, an external terminal); counts toward totalSpend; default 0 */
+                    externalAmount?: number;
+                    /** @description The merchant's processing fee; not counted in totalSpend; default 0 */
+                    feeAmount?: number;
+                    /** @description Lines of the payment; default none */
+                    items?: {
+                        /** @description Price of one item */
+                        amount: number;
+                        /** @description ID of the item */
+                        id: string;
+                        /** @description Name of the item */
+                        name: string;
+                        /** @description Default none */
+                        options?: {
+                            choices: {
+                                /** @description Price of the choice */
+                                amount: number;
+                                /** @description ID of the choice */
+                                id: string;
+                                /** @description Name of the choice */
+                                name: string;
+                            }[];
+                            /** @description ID of the option */
+                            id: string;
+                            /** @description Name of the option */
+                            name: string;
+                        }[];
+                        /** @description How many */
+                        quantity: number;
+                        /** @description Kind of line; default "item" */
+                        type?: string;
+                    }[];
+                    /** @description Where it was paid; unknown is a 400 */
+                    locationId?: string;
+                    /** @description Tip, as part of what was paid; not counted again in totalSpend; default 0 */
+                    tipAmount?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refundPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Your ID of the payment: letters, digits, . _ : - (at most 100), unique in the organization */
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Cents to refund; default all that remains of chargedAmount + externalAmount */
+                    amount?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     putWebhook: {
         parameters: {
             query?: never;
@@ -4612,6 +5427,190 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description Must be code. */
+                response_type?: string;
+                client_id?: string;
+                /** @description One of the client’s registered redirect URIs, exactly. */
+                redirect_uri?: string;
+                /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                scope?: string;
+                /** @description Returned unchanged with the code. */
+                state?: string;
+                /** @description Copied into the ID token. */
+                nonce?: string;
+                /** @description PKCE: base64url SHA-256 of the code verifier. */
+                code_challenge?: string;
+                /** @description Must be S256. */
+                code_challenge_method?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description Must be code. */
+                    response_type?: string;
+                    client_id?: string;
+                    /** @description One of the client’s registered redirect URIs, exactly. */
+                    redirect_uri?: string;
+                    /** @description Space-separated; openid, offline_access (or offline), API scopes. */
+                    scope?: string;
+                    /** @description Returned unchanged with the code. */
+                    state?: string;
+                    /** @description Copied into the ID token. */
+                    nonce?: string;
+                    /** @description PKCE: base64url SHA-256 of the code verifier. */
+                    code_challenge?: string;
+                    /** @description Must be S256. */
+                    code_challenge_method?: string;
+                    /** @description sign_in or consent; absent for an authorization request. */
+                    step?: string;
+                    /** @description The CSRF token of the page (double-submit cookie). */
+                    csrf?: string;
+                    email?: string;
+                    password?: string;
+                    /** @description Consent step: proof of the sign-in step. */
+                    ticket?: string;
+                    /** @description Consent step: allow or deny. */
+                    decision?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The sign-in page, or the consent page after a successful sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the registered redirect URI with code, state and iss, or with error (RFC 6749 4.1.2). */
+            303: {
+                headers: {
+                    /** @description The redirect URI with the response parameters. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown client, an unregistered redirect URI or a malformed request: shown, never redirected. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form’s CSRF token does not match the cookie. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many failed sign-ins for the account or from the address; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getAuthorizeStylesheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
                 };
             };
         };

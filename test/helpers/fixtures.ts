@@ -7,6 +7,7 @@ export interface FeedEvent {
   sequence: number;
   occurredAt: string;
   event: string;
+  organization: { id: string; name: string };
   [key: string]: unknown;
 }
 

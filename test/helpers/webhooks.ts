@@ -24,3 +24,29 @@ export function startDispatcher(
   dispatcher.start();
   return dispatcher;
 }
+
+/** Stores a failed first attempt (HTTP 500) of delivering event `sequence`, as the dispatcher records one. */
+export async function insertFailedDelivery(
+  store: Store,
+  row: { organizationId: string; subscriptionId: string; id: string; sequence: number; eventId: string },
+): Promise<void> {
+  await store.db
+    .insertInto('webhook_deliveries')
+    .values({
+      organization_id: row.organizationId,
+      id: row.id,
+      subscription_id: row.subscriptionId,
+      event_sequence: row.sequence,
+      event_id: row.eventId,
+      event_type: 'customer.created',
+      attempt: 1,
+      status: 'failed',
+      response_status: 500,
+      error: 'HTTP 500',
+      duration_ms: 3,
+      next_attempt_at: null,
+      replay: 0,
+      created_at: Date.now(),
+    })
+    .execute();
+}

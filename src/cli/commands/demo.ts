@@ -7,6 +7,7 @@ export function printDemo(context: CommandContext, demo: DemoResult, baseUrl: st
     [
       `Demo organization "${demo.organization.name}" (${demo.organization.id}):`,
       `  ${demo.customers} customers, ${demo.lists} customer lists, ${demo.memberships} memberships`,
+      `  ${demo.locations} locations, ${demo.payments} payments`,
       `  read token (customers:read):                  ${demo.readToken}`,
       `  write token (customers:read,customers:write): ${demo.writeToken}`,
       'Tokens are shown only once. Try:',

@@ -172,7 +172,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
       if (events.length > 0) {
-        const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+        const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
         await appendEventsInBulk(
           trx,
           store,
@@ -182,7 +182,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
             id: newId(now),
             type: event.type,
             occurredAt: now,
-            payload: JSON.stringify(eventPayload(organizationId, event)),
+            payload: JSON.stringify(eventPayload(organization, event)),
             customerId: event.customerId,
           })),
         );

@@ -29,6 +29,7 @@ import {
   purgeExpiredIdempotencyKeys,
 } from '../../store/repositories/idempotency-repository.js';
 import { deleteCustomerLedgers } from '../../store/repositories/ledger-repository.js';
+import { detachCustomerPayments } from '../../store/repositories/payment-repository.js';
 import type { Store } from '../../store/store.js';
 import {
   customerCreated,
@@ -270,9 +271,9 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       updateCustomerRow(organizationId, id, body, options),
 
     /**
-     * Erasure: deletes the customer row, their ledgers, memberships (member
-     * counts follow) and idempotency records (each key leaves a tombstone of its hash, so a retry is a 409, not a
-     * new person), and scrubs their personal data
+     * Erasure: deletes the customer row, their points ledger, memberships
+     * (member counts follow) and idempotency records (each key leaves a tombstone of its hash, so a retry is a 409,
+     * not a new person), keeps their payments (accounting) without the customer, and scrubs their personal data
      * from every earlier event, leaving `{id}` in its place. A
      * `customer.deleted` tombstone event records the erasure.
      */
@@ -281,6 +282,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         if (!(await findCustomerForUpdate(trx, organizationId, id))) throw notFound('Customer');
         await deleteCustomerMemberships(trx, organizationId, id);
         await deleteCustomerLedgers(trx, organizationId, id);
+        await detachCustomerPayments(trx, organizationId, id, now);
         const keys = await findIdempotencyKeysOfCustomer(trx, organizationId, id);
         await insertIdempotencyTombstones(
           trx,

@@ -69,6 +69,8 @@ function parseStatistics(value: unknown): StatisticsPatch | undefined {
     if (raw === null || raw === undefined) continue;
     if (!Object.hasOwn(CUSTOMER_STATISTICS, key)) throw new Rejected(`statistics.${key}: is not a statistic`);
     const statistic: CustomerStatisticDefinition = CUSTOMER_STATISTICS[key as CustomerStatisticName];
+    // Spend comes from payments only; an export's spend columns read back in change nothing.
+    if (statistic.fromPayments) continue;
     const column = statistic.column as CustomerStatisticColumn;
     if (statistic.kind === 'count') {
       if (typeof raw !== 'number' || !Number.isSafeInteger(raw))

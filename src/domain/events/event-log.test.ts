@@ -25,9 +25,11 @@ const row: CustomerRow = {
   metadata: null,
 };
 
+const ORG = { id: 'org', name: 'Acme' };
+
 describe('event payloads', () => {
   it('puts event first and organization last, LOKE style', () => {
-    const payload = eventPayload('org', customerStatisticsUpdated(row));
+    const payload = eventPayload(ORG, customerStatisticsUpdated(row));
     expect(Object.keys(payload)).toEqual(['event', 'statistics', 'customer', 'organization']);
     expect(payload).toEqual({
       event: 'customer.updated-statistics',
@@ -39,20 +41,21 @@ describe('event payloads', () => {
         totalSpend: 0,
       },
       customer: { email: 'ann@example.com', firstName: 'Ann', id: 'c1', lastName: 'Lee', phoneNumber: '+61411222333' },
-      organization: 'org',
+      organization: { id: 'org', name: 'Acme' },
     });
+    expect(Object.keys(payload.organization as object)).toEqual(['id', 'name']);
   });
 
   it('scrubs the customer down to its id and keeps the rest', () => {
     const stored = JSON.stringify(
-      eventPayload('org', membershipChanged('customer-list.member-added', { id: 'l1', name: 'VIP' }, row)),
+      eventPayload(ORG, membershipChanged('customer-list.member-added', { id: 'l1', name: 'VIP' }, row)),
     );
     const scrubbed = scrubEventPayload(stored, 'c1');
     expect(JSON.parse(scrubbed)).toEqual({
       event: 'customer-list.member-added',
       customerList: { id: 'l1', name: 'VIP' },
       customer: { id: 'c1' },
-      organization: 'org',
+      organization: { id: 'org', name: 'Acme' },
     });
     expect(scrubbed).not.toMatch(/Ann|Lee|example|61411/);
   });

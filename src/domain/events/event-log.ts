@@ -6,6 +6,7 @@ import type { Database } from '../../store/schema.js';
 import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
 import { newId } from '../ids.js';
 import type { EventType } from '../../contract/events.js';
+import type { OrganizationTiny } from '../../contract/organizations.js';
 
 export interface DomainEvent {
   type: EventType;
@@ -63,9 +64,13 @@ export const membershipChanged = (
   body: { customerList: { id: list.id, name: list.name }, customer: customerRowToTiny(customer) },
 });
 
-/** The payload as stored and delivered: `{event, ...body, organization}`, the LOKE webhook shape. */
-export function eventPayload(organizationId: string, event: DomainEvent): Record<string, unknown> {
-  return { event: event.type, ...event.body, organization: organizationId };
+/**
+ * The payload as stored and delivered: `{event, ...body, organization}`, the LOKE webhook shape, with the
+ * organization as LOKE's OrganizationTiny `{id, name}` as it was when the event was written. Every producer of
+ * events goes through this (via `recordEvents`, or directly for bulk writers), so all event types agree.
+ */
+export function eventPayload(organization: OrganizationTiny, event: DomainEvent): Record<string, unknown> {
+  return { event: event.type, ...event.body, organization: { id: organization.id, name: organization.name } };
 }
 
 /**
@@ -81,7 +86,7 @@ export async function recordEvents(
   events: readonly DomainEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const firstSequence = await reserveEventSequences(trx, organizationId, events.length);
+  const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
   await appendEvents(
     trx,
     organizationId,
@@ -90,7 +95,7 @@ export async function recordEvents(
       id: newId(now),
       type: event.type,
       occurredAt: now,
-      payload: JSON.stringify(eventPayload(organizationId, event)),
+      payload: JSON.stringify(eventPayload(organization, event)),
       customerId: event.customerId,
     })),
   );

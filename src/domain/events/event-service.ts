@@ -8,7 +8,7 @@ import { formatMillis } from '../time.js';
 export const EVENT_PAGE_SIZE = 100;
 
 export function eventRowToFeedEvent(row: EventRow): FeedEvent {
-  const payload = JSON.parse(row.payload) as { event: string } & Record<string, unknown>;
+  const payload = JSON.parse(row.payload) as Pick<FeedEvent, 'event' | 'organization'> & Record<string, unknown>;
   return { id: row.id, sequence: row.sequence, occurredAt: formatMillis(row.occurred_at), ...payload };
 }
 

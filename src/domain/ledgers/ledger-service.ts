@@ -1,24 +1,37 @@
 import type { Transaction } from 'kysely';
 import { AppError, badRequest, conflict, notFound } from '../../errors.js';
 import type { PointsBody, SpendBody } from '../../contract/ledgers.js';
-import {
-  findCustomerForUpdate,
-  updateCustomer,
-  type CustomerRow,
-} from '../../store/repositories/customer-repository.js';
+import { findCustomerForUpdate, type CustomerRow } from '../../store/repositories/customer-repository.js';
 import {
   deleteLedgerRecord,
   findLedgerRecord,
   insertPointRecords,
-  insertSpendRecords,
-  sumPoints,
-  sumSpend,
 } from '../../store/repositories/ledger-repository.js';
+import { findPayment, findPaymentIdBySpendReference } from '../../store/repositories/payment-repository.js';
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
-import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js';
+import { hashRequest } from '../customers/write-preconditions.js';
+import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
-import { parseTimestamp } from '../time.js';
+import { parsePastTimestamp, type PaymentInput } from '../payments/payment-input.js';
+import {
+  insertCompletedPayment,
+  organizationCurrency,
+  refundable,
+  refundPaymentRow,
+} from '../payments/payment-writes.js';
+import { refreshStatistics } from './statistics.js';
+
+/** billingType of payments the spend alias records (and of the spend records migrated into payments). */
+export const SPEND_BILLING_TYPE = 'external';
+const NO_AMOUNTS: PaymentInput['amounts'] = {
+  charged_amount: 0,
+  credit_amount: 0,
+  discount_amount: 0,
+  external_amount: 0,
+  fee_amount: 0,
+  tip_amount: 0,
+};
 
 async function lockedCustomer(
   trx: Transaction<Database>,
@@ -30,36 +43,10 @@ async function lockedCustomer(
   return customer;
 }
 
-/**
- * Recomputes the customer's statistics from the ledgers (not incrementally),
- * so they equal what the ledger implies even after a reversal of the latest
- * entry; stores them with a new updatedAt and records the event.
- */
-async function refreshStatistics(
-  trx: Transaction<Database>,
-  organizationId: string,
-  customerId: string,
-  now: number,
-): Promise<void> {
-  const points = await sumPoints(trx, organizationId, customerId);
-  const spend = await sumSpend(trx, organizationId, customerId);
-  const updated = await updateCustomer(trx, organizationId, customerId, {
-    points_balance: points.earned - points.redeemed,
-    total_points_earned: points.earned,
-    total_points_redeemed: points.redeemed,
-    last_points_earned_at: points.lastEarnedAt,
-    last_points_redeemed_at: points.lastRedeemedAt,
-    total_spend: spend.total,
-    last_spent_at: spend.lastSpentAt,
-    updated_at: now,
-  });
-  await recordEvents(trx, organizationId, now, [customerStatisticsUpdated(updated!)]);
-}
-
 const insufficientPoints = (balance: number) =>
   new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
 
-/** The points ledger (LOKE) and the spend ledger (our extension), each entry keyed by the caller's reference. */
+/** The points ledger (LOKE) and the spend alias (our extension, now payments), each keyed by the caller's reference. */
 export function createLedgerService(store: Store) {
   return {
     async recordPoints(organizationId: string, customerId: string, reference: string, body: PointsBody): Promise<void> {
@@ -99,44 +86,44 @@ export function createLedgerService(store: Store) {
       });
     },
 
+    /**
+     * The spend alias: records a completed payment paid outside LOKE (`externalAmount`, billingType `external`, no
+     * location) under the reference; payments are the one source of spend.
+     */
     async recordSpend(organizationId: string, customerId: string, reference: string, body: SpendBody): Promise<void> {
-      let occurredAt: number | undefined;
-      if (body.occurredAt !== undefined) {
-        occurredAt = parseTimestamp(body.occurredAt);
-        const problem =
-          occurredAt === undefined
-            ? 'must be an RFC 3339 timestamp such as 2021-08-23T02:06:23.000Z'
-            : occurredAt > Date.now() + 60_000
-              ? 'must not be in the future'
-              : occurredAt < 0
-                ? 'must not be before 1970'
-                : undefined;
-        if (problem) throw badRequest('Invalid occurredAt', [{ field: 'occurredAt', message: problem }]);
-      }
+      const completedAt = body.occurredAt === undefined ? undefined : parsePastTimestamp('occurredAt', body.occurredAt);
       await writeInOrganization(store, organizationId, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
-        if (await findLedgerRecord(trx, 'spend_records', organizationId, customerId, reference)) {
+        if (await findPaymentIdBySpendReference(trx, organizationId, customerId, reference)) {
           throw conflict(`A spend record with reference "${reference}" exists for this customer`);
         }
-        await insertSpendRecords(trx, [
-          {
-            organization_id: organizationId,
-            customer_id: customerId,
-            reference,
-            amount: body.amount,
-            occurred_at: occurredAt ?? now,
-          },
-        ]);
-        await refreshStatistics(trx, organizationId, customerId, now);
+        const currency = await organizationCurrency(trx, organizationId);
+        const input: PaymentInput = {
+          locationId: undefined,
+          customerId,
+          billingType: SPEND_BILLING_TYPE,
+          amounts: { ...NO_AMOUNTS, external_amount: body.amount },
+          completedAt,
+          createdAt: undefined,
+          items: [],
+        };
+        await insertCompletedPayment(trx, organizationId, newId(now), input, {
+          currency,
+          requestHash: hashRequest(body),
+          spendReference: reference,
+          now,
+        });
       });
     },
 
+    /** Reverses a spend: refunds what remains of its payment. One already reversed is gone (404), as before. */
     async reverseSpend(organizationId: string, customerId: string, reference: string): Promise<void> {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
-        if (!(await deleteLedgerRecord(trx, 'spend_records', organizationId, customerId, reference)))
-          throw notFound('Spend record');
-        await refreshStatistics(trx, organizationId, customerId, now);
+        const id = await findPaymentIdBySpendReference(trx, organizationId, customerId, reference);
+        const payment = id === undefined ? undefined : await findPayment(trx, organizationId, id);
+        if (!payment || refundable(payment) <= 0) throw notFound('Spend record');
+        await refundPaymentRow(trx, payment, undefined, now);
       });
     },
   };

@@ -9,7 +9,7 @@ import type { OAuthErrorCode } from './oauth-errors.js';
 import { parseScopeParameter } from './scopes.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
 import { hashOpaqueToken, type FormParams } from './token-endpoint.js';
-import type { OperatorUser } from './users.js';
+import type { OperatorUser, UserService } from './users.js';
 
 /** RFC 6749 4.1.2: codes are short-lived; 60 s is ample for a redirect and a token request. */
 export const AUTHORIZATION_CODE_TTL_MS = 60_000;
@@ -90,10 +90,28 @@ function requestFingerprint(parameters: Record<string, string>): string {
   return digest(JSON.stringify(REQUEST_PARAMETERS.map((name) => parameters[name] ?? null)));
 }
 
-export function createAuthorization(deps: { store: Store; clients: ClientService; keys: SigningKeys }) {
-  const { store, clients, keys } = deps;
+/** The outcome of the sign-in step (the form's POST with email and password). */
+export type SignInStepResult =
+  | Exclude<AuthorizationRequestResult, { kind: 'ok' }>
+  | { kind: 'invalid_credentials'; request: AuthorizationRequest }
+  | { kind: 'rate_limited'; request: AuthorizationRequest; retryAfterSeconds: number }
+  | { kind: 'consent'; request: AuthorizationRequest; user: OperatorUser; grant: ConsentGrant; ticket: string };
 
-  return {
+/** The outcome of the consent step (Allow or Deny). */
+export type ConsentStepResult =
+  | Exclude<AuthorizationRequestResult, { kind: 'ok' }>
+  /** The ticket expired or belongs to another browser or request: sign in again. */
+  | { kind: 'sign_in_again'; request: AuthorizationRequest };
+
+export function createAuthorization(deps: {
+  store: Store;
+  clients: ClientService;
+  keys: SigningKeys;
+  users: UserService;
+}) {
+  const { store, clients, keys, users } = deps;
+
+  const authorization = {
     /** Validates an authorization request (RFC 6749 4.1.1, RFC 7636 4.3, OpenID Connect Core 3.1.2.1). */
     async validate(params: FormParams, issuer: string): Promise<AuthorizationRequestResult> {
       const parameters: Record<string, string> = {};
@@ -230,6 +248,66 @@ export function createAuthorization(deps: { store: Store; clients: ClientService
       });
       return code;
     },
+
+    /**
+     * Checks the password (rate limited per account and per address, in the user service) and, when it is right,
+     * returns what the consent page shows and a ticket that lets this browser approve exactly this request.
+     */
+    async signIn(input: {
+      params: FormParams;
+      email: string;
+      password: string;
+      address: string;
+      csrf: string;
+      issuer: string;
+    }): Promise<SignInStepResult> {
+      const validated = await authorization.validate(input.params, input.issuer);
+      if (validated.kind !== 'ok') return validated;
+      const { request } = validated;
+      const result = await users.signIn({ email: input.email, password: input.password, address: input.address });
+      if (!result.ok)
+        return result.reason === 'rate_limited'
+          ? { kind: 'rate_limited', request, retryAfterSeconds: result.retryAfterSeconds }
+          : { kind: 'invalid_credentials', request };
+      const grant = await authorization.grantFor(request, result.user);
+      const ticket = await authorization.consentTicket(request, result.user, input.csrf, input.issuer);
+      return { kind: 'consent', request, user: result.user, grant, ticket };
+    },
+
+    /** The user's answer on the consent page: a redirect with a code (allow) or with access_denied. */
+    async consent(input: {
+      params: FormParams;
+      ticket: string;
+      allow: boolean;
+      csrf: string;
+      issuer: string;
+    }): Promise<ConsentStepResult> {
+      const validated = await authorization.validate(input.params, input.issuer);
+      if (validated.kind !== 'ok') return validated;
+      const { request } = validated;
+      const vouched = await authorization.verifyConsentTicket(input.ticket, request, input.csrf, input.issuer);
+      const user = vouched && (await users.findUser(vouched.userId));
+      if (vouched === undefined || user === undefined) return { kind: 'sign_in_again', request };
+      if (!input.allow)
+        return {
+          kind: 'redirect',
+          location: errorRedirect(
+            request.redirectUri,
+            input.issuer,
+            'access_denied',
+            'The user declined',
+            request.state,
+          ),
+        };
+      const grant = await authorization.grantFor(request, user);
+      const code = await authorization.issueCode(request, user, grant, vouched.authTime);
+      const url = new URL(request.redirectUri);
+      url.searchParams.set('code', code);
+      if (request.state !== undefined) url.searchParams.set('state', request.state);
+      url.searchParams.set('iss', input.issuer);
+      return { kind: 'redirect', location: url.toString() };
+    },
   };
+  return authorization;
 }
 export type Authorization = ReturnType<typeof createAuthorization>;

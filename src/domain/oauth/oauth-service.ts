@@ -41,7 +41,7 @@ export function createOAuthServices(store: Store, options: OAuthOptions) {
       accessTokens,
       refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
     }),
-    authorization: createAuthorization({ store, clients, keys }),
+    authorization: createAuthorization({ store, clients, keys, users }),
   };
 }
 export type OAuthServices = ReturnType<typeof createOAuthServices>;

@@ -3,11 +3,13 @@ import { invalidField } from '../../errors.js';
 
 // C0 controls (and DEL). PostgreSQL rejects NUL in text while SQLite stores it, so letting one through makes the
 // backends disagree; the others have no place in names, identifiers or cursors and only hide text from people.
+// A lone surrogate (`"\ud800"` in JSON, or a percent-escape of one) is not text: stored, it reads back as U+FFFD,
+// so it is refused too. With the u flag a well-formed pair is one code point, so only lone halves match \p{Cs}.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 // Body text may span lines or hold a tab; each field's own format check (email, phone, URL, date) still applies.
 // eslint-disable-next-line no-control-regex -- as above
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\p{Cs}/u;
 
 function describe(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -45,8 +47,38 @@ function findControlCharacter(
   return undefined;
 }
 
+/**
+ * The name of the first query parameter whose percent-escapes do not decode as UTF-8 (`%FF`, `%ED%A0%80`). Fastify's
+ * query parser keeps such a value as its raw text, so without this check `%E9` would be searched for literally.
+ */
+function findUndecodableQueryParameter(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1 || !url.includes('%', query)) return undefined;
+  for (const pair of url.slice(query + 1).split('&')) {
+    const equals = pair.indexOf('=');
+    const [name, value] = equals === -1 ? [pair, ''] : [pair.slice(0, equals), pair.slice(equals + 1)];
+    for (const part of [name, value]) {
+      try {
+        decodeURIComponent(part);
+      } catch {
+        try {
+          return decodeURIComponent(name);
+        } catch {
+          return 'query';
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 function reject(found: { field: string; char: string }) {
-  return invalidField(found.field || 'body', `must not contain the control character ${describe(found.char)}`);
+  const code = found.char.codePointAt(0)!;
+  const problem =
+    code >= 0xd800 && code <= 0xdfff
+      ? `must be valid Unicode text: it holds a lone surrogate ${describe(found.char)}`
+      : `must not contain the control character ${describe(found.char)}`;
+  return invalidField(found.field || 'body', problem);
 }
 
 /**
@@ -56,6 +88,10 @@ function reject(found: { field: string; char: string }) {
  */
 export function registerControlCharacterCheck(app: FastifyInstance) {
   app.addHook('onRequest', async (request) => {
+    const badlyEncoded = findUndecodableQueryParameter(request.url);
+    if (badlyEncoded !== undefined) {
+      throw invalidField(badlyEncoded, 'is not valid percent-encoded UTF-8');
+    }
     const found = findControlCharacter(request.params, CONTROL, '') ?? findControlCharacter(request.query, CONTROL, '');
     if (found) throw reject(found);
   });

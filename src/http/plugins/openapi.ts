@@ -58,7 +58,10 @@ for earlier clients); \`documentation\` is the absolute URL of the code's entry 
 Each error response below lists the codes that status can carry.
 
 List endpoints return a bare array; when more data exists the response carries \`X-Next-Page\`, the
-absolute URL of the next page.`;
+absolute URL of the next page. Its \`after\` cursor carries the listing's parameters: \`?after=<cursor>\` alone
+continues the same listing (sort, search, limit), and a parameter given beside it that contradicts the cursor is a 400.
+
+Request bodies are \`application/json\` only (other types are a 415); the OAuth endpoints take forms.`;
 
 /** Routes declare response headers as a TypeBox object; @fastify/swagger wants a plain name-to-schema map. */
 function headerMap(headers: unknown): Record<string, unknown> | undefined {
@@ -170,8 +173,10 @@ export async function registerOpenApi(
           const code = Number(status);
           const own = (response as { description?: unknown }).description;
           const isOAuthError = (response as { $ref?: unknown }).$ref === 'OAuthError';
+          // A page of the browser-facing /authorize describes itself: it has no error body to list codes for.
+          const isPage = 'content' in (response as object);
           const description =
-            code >= 400
+            code >= 400 && !isPage
               ? isOAuthError
                 ? describeOAuthErrorStatus(code)
                 : describeErrorStatus(code)

@@ -1,9 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ERROR_CATALOG, ERROR_DOCS_PATH, type ErrorCode } from '../../errors.js';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../html.js';
 
 /** The error catalog as a page with one anchor per code: the `documentation` URL of every error body points here. */
 export function renderErrorCatalogPage(): string {

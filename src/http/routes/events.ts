@@ -15,6 +15,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
     '/organizations/:organizationId/events',
     {
       config: { scope: 'customers:read' },
+      // The schema documents the items; serializing through it would move its declared keys (organization) ahead of
+      // the payload's body. Items are the stored payload in LOKE's key order, so they are sent as built.
+      serializerCompiler: () => (data) => JSON.stringify(data),
       schema: {
         operationId: 'listEvents',
         summary: 'The change feed (extension)',

@@ -41,7 +41,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; publ
           'Creates the subscription named ref (201) or replaces it (200). A new subscription receives the events written ' +
           'after it; a replaced one continues where it was, with the new URL, secret and events. Each event is POSTed as ' +
           'JSON with X-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed by the secret>, X-Event-Id, ' +
-          'X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id).',
+          'X-Event-Sequence and X-Event-Timestamp (unix seconds; reject old ones, and drop duplicates by X-Event-Id). ' +
+          'The body is {event, ...body, organization: {id, name}}. As LOKE does, a delivery fails only when the ' +
+          'receiver gives no response (connection error, timeout) or answers with a status >= 500; only those are ' +
+          'retried, up to 5 attempts by default, after 10 s, 20 s, 40 s, ... (WEBHOOK_MAX_ATTEMPTS, ' +
+          'WEBHOOK_RETRY_BASE_MS). A 2xx, 3xx or 4xx answer ends the delivery: a 3xx or 4xx is recorded as rejected ' +
+          'with its status (see the deliveries), is not retried, and the subscription moves on to the next event.',
         tags: ['Webhooks'],
         params: WebhookParams,
         body: PutWebhookBodySchema,
@@ -145,6 +150,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; publ
         summary: 'Redeliver the event of an attempt (extension)',
         description:
           'Queues one more delivery of the event (202), with the usual retries; it goes out beside the ordered stream. ' +
+          'Works for any settled attempt: succeeded, rejected (3xx/4xx) or failed. ' +
           '409 while the stream is still retrying that event.',
         tags: ['Webhooks'],
         'x-extension': true,

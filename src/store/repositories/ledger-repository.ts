@@ -1,10 +1,9 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
-import type { Database, PointRecordsTable, SpendRecordsTable } from '../schema.js';
+import type { Database, PointRecordsTable } from '../schema.js';
 
 export type PointRecordRow = Selectable<PointRecordsTable>;
-export type SpendRecordRow = Selectable<SpendRecordsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
-type LedgerTable = 'point_records' | 'spend_records';
+type LedgerTable = 'point_records';
 
 export interface PointTotals {
   earned: number;
@@ -13,23 +12,10 @@ export interface PointTotals {
   lastRedeemedAt: number | null;
 }
 
-export interface SpendTotals {
-  total: number;
-  lastSpentAt: number | null;
-}
-
 export async function insertPointRecords(db: Db, rows: Insertable<PointRecordsTable>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000)
     await db
       .insertInto('point_records')
-      .values(rows.slice(i, i + 1000))
-      .execute();
-}
-
-export async function insertSpendRecords(db: Db, rows: Insertable<SpendRecordsTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000)
-    await db
-      .insertInto('spend_records')
       .values(rows.slice(i, i + 1000))
       .execute();
 }
@@ -66,15 +52,13 @@ export async function deleteLedgerRecord(
   return Number(result.numDeletedRows) > 0;
 }
 
-/** Removes every ledger entry of a customer (erasure). */
+/** Removes every points entry of a customer (erasure; their payments stay, detached). */
 export async function deleteCustomerLedgers(trx: Db, organizationId: string, customerId: string): Promise<void> {
-  for (const table of ['point_records', 'spend_records'] as const) {
-    await trx
-      .deleteFrom(table)
-      .where('organization_id', '=', organizationId)
-      .where('customer_id', '=', customerId)
-      .execute();
-  }
+  await trx
+    .deleteFrom('point_records')
+    .where('organization_id', '=', organizationId)
+    .where('customer_id', '=', customerId)
+    .execute();
 }
 
 /** The points statistics the customer's ledger implies. */
@@ -110,22 +94,5 @@ export async function sumPoints(trx: Db, organizationId: string, customerId: str
     redeemed: Number(row.redeemed ?? 0),
     lastEarnedAt: row.last_earned_at === null ? null : Number(row.last_earned_at),
     lastRedeemedAt: row.last_redeemed_at === null ? null : Number(row.last_redeemed_at),
-  };
-}
-
-/** The spend statistics the customer's ledger implies. */
-export async function sumSpend(trx: Db, organizationId: string, customerId: string): Promise<SpendTotals> {
-  const row = await trx
-    .selectFrom('spend_records')
-    .select((eb) => [
-      eb.fn.sum<number | string | null>('amount').as('total'),
-      eb.fn.max<number | string | null>('occurred_at').as('last_spent_at'),
-    ])
-    .where('organization_id', '=', organizationId)
-    .where('customer_id', '=', customerId)
-    .executeTakeFirstOrThrow();
-  return {
-    total: Number(row.total ?? 0),
-    lastSpentAt: row.last_spent_at === null ? null : Number(row.last_spent_at),
   };
 }

@@ -107,20 +107,24 @@ export function createOrganizationReads(store: Store) {
 export type OrganizationReads = ReturnType<typeof createOrganizationReads>;
 
 /**
- * Reserves `count` event sequence numbers; returns the first. Call only after
- * `advanceOrganizationClock` in the same transaction, so the organization is
- * already locked and sequences stay gapless and in commit order.
+ * Reserves `count` event sequence numbers; returns the first, and the organization as the events name it (its
+ * name read under the same row lock, so it is the name as of this write). Call only after
+ * `advanceOrganizationClock` in the same transaction, so the organization is already locked and sequences stay
+ * gapless and in commit order.
  */
 export async function reserveEventSequences(
   trx: Transaction<Database>,
   organizationId: string,
   count: number,
-): Promise<number> {
+): Promise<{ firstSequence: number; organization: { id: string; name: string } }> {
   const row = await trx
     .updateTable('organizations')
     .set((eb) => ({ event_sequence: eb('event_sequence', '+', count) }))
     .where('id', '=', organizationId)
-    .returning('event_sequence')
+    .returning(['event_sequence', 'name'])
     .executeTakeFirstOrThrow();
-  return Number(row.event_sequence) - count + 1;
+  return {
+    firstSequence: Number(row.event_sequence) - count + 1,
+    organization: { id: organizationId, name: row.name },
+  };
 }

@@ -1,0 +1,118 @@
+import type { Transaction } from 'kysely';
+import { conflict, invalidField } from '../../errors.js';
+import { findCustomerForUpdate, type CustomerRow } from '../../store/repositories/customer-repository.js';
+import { findLocation } from '../../store/repositories/location-repository.js';
+import { findOrganizationsByIds } from '../../store/repositories/organization-repository.js';
+import {
+  findPayment,
+  insertPaymentItems,
+  insertPaymentRows,
+  updatePayment,
+  type PaymentItemRow,
+  type PaymentRecordRow,
+  type PaymentRow,
+} from '../../store/repositories/payment-repository.js';
+import type { Database } from '../../store/schema.js';
+import { refreshStatistics } from '../ledgers/statistics.js';
+import type { PaymentInput } from './payment-input.js';
+import { paidAmount } from './payment-mapper.js';
+
+// The steps of payment writes, inside a transaction that `writeInOrganization` opened (so the organization lock is
+// held): shared by the payments resource and the spend alias.
+
+export interface WrittenPayment {
+  row: PaymentRow;
+  items: PaymentItemRow[];
+}
+
+export async function organizationCurrency(trx: Transaction<Database>, organizationId: string): Promise<string> {
+  const [organization] = await findOrganizationsByIds(trx, [organizationId]);
+  return organization!.currency;
+}
+
+function withCustomerColumns(row: PaymentRecordRow, customer: CustomerRow | undefined): PaymentRow {
+  return {
+    ...row,
+    customer_email: customer?.email ?? null,
+    customer_first_name: customer?.first_name ?? null,
+    customer_last_name: customer?.last_name ?? null,
+    customer_phone_number: customer?.phone_number ?? null,
+  };
+}
+
+/**
+ * Inserts a completed payment and, when it has a customer, refreshes their statistics in the same transaction.
+ * Unknown customers and locations are a 400 naming the field.
+ */
+export async function insertCompletedPayment(
+  trx: Transaction<Database>,
+  organizationId: string,
+  id: string,
+  input: PaymentInput,
+  extra: { currency: string; requestHash: string; spendReference: string | null; now: number },
+): Promise<WrittenPayment> {
+  let customer: CustomerRow | undefined;
+  if (input.customerId !== undefined) {
+    customer = await findCustomerForUpdate(trx, organizationId, input.customerId);
+    if (!customer) throw invalidField('customerId', 'no customer of this organization has this id');
+  }
+  if (input.locationId !== undefined && !(await findLocation(trx, organizationId, input.locationId))) {
+    throw invalidField('locationId', 'no location of this organization has this id');
+  }
+  const completedAt = input.completedAt ?? extra.now;
+  const row: PaymentRecordRow = {
+    organization_id: organizationId,
+    id,
+    location_id: input.locationId ?? null,
+    customer_id: input.customerId ?? null,
+    spend_reference: extra.spendReference,
+    billing_type: input.billingType,
+    currency: extra.currency,
+    ...input.amounts,
+    refunded_amount: 0,
+    completed_at: completedAt,
+    refunded_at: null,
+    created_at: input.createdAt ?? completedAt,
+    updated_at: extra.now,
+    request_hash: extra.requestHash,
+  };
+  const items: PaymentItemRow[] = input.items.map((item) => ({
+    organization_id: organizationId,
+    payment_id: id,
+    ...item,
+  }));
+  await insertPaymentRows(trx, [row]);
+  await insertPaymentItems(trx, items);
+  if (customer) await refreshStatistics(trx, organizationId, customer.id, extra.now);
+  return { row: withCustomerColumns(row, customer), items };
+}
+
+/** What of a payment can still be refunded. */
+export function refundable(row: PaymentRecordRow): number {
+  return paidAmount(row) - Number(row.refunded_amount);
+}
+
+/**
+ * Refunds `amount` (default: all that remains) of a payment. Nothing left is a 409, more than remains a 400; the
+ * customer's statistics follow in the same transaction.
+ */
+export async function refundPaymentRow(
+  trx: Transaction<Database>,
+  payment: PaymentRow,
+  amount: number | undefined,
+  now: number,
+): Promise<PaymentRow> {
+  const remaining = refundable(payment);
+  if (remaining <= 0) throw conflict(`Payment ${payment.id} has nothing left to refund`);
+  if (amount !== undefined && amount > remaining) {
+    throw invalidField('amount', `must not exceed the ${remaining} that remain refundable`);
+  }
+  const patch = {
+    refunded_amount: Number(payment.refunded_amount) + (amount ?? remaining),
+    refunded_at: now,
+    updated_at: now,
+  };
+  await updatePayment(trx, payment.organization_id, payment.id, patch);
+  if (payment.customer_id !== null) await refreshStatistics(trx, payment.organization_id, payment.customer_id, now);
+  return (await findPayment(trx, payment.organization_id, payment.id))!;
+}
