@@ -163,7 +163,7 @@ await describeEachBackend('partial search (q)', (backend) => {
         .sort()
         .reverse(),
     );
-    // A cursor of one q does not continue another.
+    // A cursor of one q does not continue another: the contradicting parameter is named.
     const first = await server.request('GET', `/organizations/${paged.orgId}/customers?q=pagey&limit=5`, {
       token: paged.read,
     });
@@ -171,7 +171,13 @@ await describeEachBackend('partial search (q)', (backend) => {
     const other = await server.request('GET', `/organizations/${paged.orgId}/customers?q=person&after=${cursor}`, {
       token: paged.read,
     });
-    expect(errorFields(expectErrorJson(other, 400))).toEqual(['after']);
+    expect(errorFields(expectErrorJson(other, 400))).toEqual(['q']);
+    // The cursor is self-contained: `after` alone continues the same search.
+    const alone = await server.request<Customer[]>('GET', `/organizations/${paged.orgId}/customers?after=${cursor}`, {
+      token: paged.read,
+    });
+    expect(alone.status, alone.text).toBe(200);
+    expect(alone.body.map((c) => c.id)).toEqual(all.slice(5, 10).map((c) => c.id));
   });
 
   it('backfills customers stored before search existed', async () => {
