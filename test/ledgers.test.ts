@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Customer, CustomerStatistics } from '../src/contract/customers.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { createTenant, expectError, lastSequence, readEvents } from './helpers/fixtures.js';
+import { createTenant, expectError, expectErrorJson, lastSequence, readEvents } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 interface LedgerEntry {
@@ -262,6 +262,49 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     await server.request('PUT', spend(orgId, customer.id, 'sale-3'), { token: write, body: { amount: 1 } });
     stats = (await getCustomer(orgId, customer.id, read)).statistics!;
     expect(Date.parse(stats.lastSpentAt!)).toBeGreaterThanOrEqual(now - 1000);
+  });
+
+  it('refuses a fractional points amount with a 400 that names the field and the rounding rule, storing nothing', async () => {
+    const { orgId, read, write } = await createTenant(server);
+    const customer = await server.createCustomer(orgId, {}, write);
+    await server.request('PUT', points(orgId, customer.id, 'first'), { token: write, body: { amount: 10 } });
+    const before = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${customer.id}`, {
+      token: read,
+    });
+    const sequence = await lastSequence(server, orgId, read);
+
+    // 12.34 dollars at 1.5 points per dollar, as a LOKE integration computes it, and a fractional redemption.
+    for (const amount of [12.34 * 1.5, -0.5, 0.1]) {
+      const response = await server.request('PUT', points(orgId, customer.id, `order-${amount}`), {
+        token: write,
+        body: { amount, notes: 'Order' },
+      });
+      const body = expectErrorJson(response, 400);
+      expect(body.type).toBe('bad_request');
+      expect(body.message).toMatch(/whole numbers/);
+      expect(body.details).toEqual([
+        {
+          field: 'amount',
+          message:
+            'must be a whole number of points: round a fractional amount * pointsPerDollar to an integer before sending',
+        },
+      ]);
+    }
+
+    const after = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${customer.id}`, {
+      token: read,
+    });
+    expect(after.body).toEqual(before.body);
+    expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect((await storedLedger(orgId, customer.id)).points).toEqual([{ amount: 10, occurredAt: expect.any(Number) }]);
+    expect(await lastSequence(server, orgId, read)).toBe(sequence);
+    // The rounded amount is accepted under the same reference the refused call used: nothing was kept of it.
+    const rounded = await server.request('PUT', points(orgId, customer.id, `order-${12.34 * 1.5}`), {
+      token: write,
+      body: { amount: Math.round(12.34 * 1.5) },
+    });
+    expect(rounded.status, rounded.text).toBe(204);
+    expect((await getCustomer(orgId, customer.id, read)).statistics!.pointsBalance).toBe(10 + 19);
   });
 
   it('validates bodies and references with 400, unknown customers with 404, and changes nothing', async () => {

@@ -1,13 +1,24 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
 import type { Organization } from '../src/contract/organizations.js';
+import type { WebhookDelivery } from '../src/contract/webhooks.js';
 import { encodeCursor, fingerprint } from '../src/domain/paging.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, expectError, expectErrorJson, readAllPages } from './helpers/fixtures.js';
 import { digestStore } from './helpers/store-digest.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
-import { insertFailedDelivery } from './helpers/webhooks.js';
+import { insertFailedDelivery, startDispatcher } from './helpers/webhooks.js';
+import { startReceiver } from './helpers/webhook-receiver.js';
+import {
+  LOKE_CUSTOMER_EXAMPLE,
+  LOKE_CUSTOMER_STATISTICS_WEBHOOK_EXAMPLE,
+  LOKE_CUSTOMER_WEBHOOK_EXAMPLE,
+  LOKE_ORGANIZATION_TINY_EXAMPLE,
+} from './fixtures/loke-examples.js';
+import type { WebhookDispatcher } from '../src/webhooks/dispatcher.js';
 
 interface NodeResponse {
   status: number;
@@ -460,5 +471,227 @@ await describeEachBackend('LOKE compatibility: cursors continue their listing fr
       400,
       'bad_request',
     );
+  });
+});
+
+/** What a receiver written after LOKE's webhook guide saw. */
+interface GuideDelivery {
+  raw: string;
+  data: Record<string, unknown>;
+  signatureValid: boolean;
+}
+
+/**
+ * A receiver written as LOKE's webhook guide (developers.loke.global/docs/guides/webhooks) shows: the HMAC is fed
+ * the body chunk by chunk as UTF-8 text and compared with `crypto.timingSafeEqual`. The guide's condition is
+ * inverted (it answers 400 "Invalid signature" when the signature *matches*); here it is corrected, and a length
+ * check keeps timingSafeEqual from throwing on a malformed header.
+ */
+async function startGuideReceiver(secret: string) {
+  const deliveries: GuideDelivery[] = [];
+  const server = http.createServer((req, res) => {
+    const signature = String(req.headers['x-event-signature'] ?? '').slice('sha256='.length);
+    const hmac = crypto.createHmac('sha256', secret);
+    req.setEncoding('utf8');
+    let body = '';
+    req.on('data', (chunk: string) => {
+      hmac.update(chunk);
+      body += chunk;
+    });
+    req.on('end', () => {
+      const given = Buffer.from(signature, 'hex');
+      const expected = hmac.digest();
+      const valid = given.length === expected.length && crypto.timingSafeEqual(given, expected);
+      deliveries.push({ raw: body, data: JSON.parse(body) as Record<string, unknown>, signatureValid: valid });
+      if (!valid) {
+        res.writeHead(400).end('Invalid signature');
+        return;
+      }
+      res.write('ok');
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/loke-webhook`,
+    deliveries,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The keys of `example` that `actual` has, in the example's order. */
+const exampleOrder = (example: object, actual: object) => Object.keys(example).filter((key) => key in actual);
+
+await describeEachBackend('LOKE compatibility: webhook payloads, signature and retries', (backend) => {
+  const SECRET = 'loke-guide-secret';
+  const RETRY_BASE_MS = 50;
+  const WAIT = { timeout: 20_000, interval: 20 };
+  let server: TestServer;
+  let dispatcher: WebhookDispatcher;
+  const closers: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer(backend, {
+      WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_RETRY_BASE_MS: String(RETRY_BASE_MS),
+      WEBHOOK_MAX_ATTEMPTS: '5',
+    });
+    dispatcher = startDispatcher(server.store, server.config, { timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await dispatcher?.stop();
+    for (const close of closers) await close();
+    await server?.close();
+  });
+
+  async function subscribe(url: string, events: string[], secret = SECRET) {
+    const { org, orgId, write } = await createTenant(server);
+    const hooks = await server.createToken([orgId], ['webhooks:manage']);
+    const put = await server.request('PUT', `/organizations/${orgId}/webhooks/crm`, {
+      token: hooks,
+      body: { url, secret, events },
+    });
+    expect(put.status, put.text).toBe(201);
+    return { org, orgId, write, hooks };
+  }
+
+  async function deliveries(orgId: string, token: string): Promise<WebhookDelivery[]> {
+    const response = await server.request<WebhookDelivery[]>('GET', `/organizations/${orgId}/webhooks/crm/deliveries`, {
+      token,
+    });
+    expect(response.status).toBe(200);
+    return response.body.slice().reverse();
+  }
+
+  describe('payloads as LOKE documents them (docs/webhooks/customer)', () => {
+    it('delivers customer.created, customer.updated and customer.updated-statistics in the examples’ keys and order, signed as the guide verifies', async () => {
+      const receiver = await startGuideReceiver(SECRET);
+      closers.push(receiver.close);
+      const { org, orgId, write } = await subscribe(receiver.url, [
+        'customer.created',
+        'customer.updated',
+        'customer.updated-statistics',
+      ]);
+      const created = await server.createCustomer(
+        orgId,
+        {
+          firstName: 'Zoë',
+          lastName: 'Smith',
+          email: 'zoe@example.com',
+          phoneNumber: '+61411222333',
+          dob: '1990-02-03',
+          gender: 'FEMALE',
+          hasAgreedToMarketing: true,
+        },
+        write,
+      );
+      const patched = await server.request<Customer>('PATCH', `/organizations/${orgId}/customers/${created.id}`, {
+        token: write,
+        body: { lastName: 'Smythe' },
+      });
+      expect(patched.status).toBe(200);
+      const points = await server.request('PUT', `/organizations/${orgId}/customers/${created.id}/points/order-1`, {
+        token: write,
+        body: { amount: 120 },
+      });
+      expect(points.status).toBe(204);
+      const current = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${created.id}`, {
+        token: write,
+      });
+
+      await vi.waitFor(() => expect(receiver.deliveries).toHaveLength(3), WAIT);
+      expect(receiver.deliveries.map((d) => d.signatureValid)).toEqual([true, true, true]);
+      const [onCreate, onUpdate, onStatistics] = receiver.deliveries.map((d) => d.data);
+      const organization = { id: orgId, name: org.name };
+
+      for (const [delivered, event, customer] of [
+        [onCreate!, 'customer.created', created],
+        [onUpdate!, 'customer.updated', patched.body],
+      ] as const) {
+        expect(Object.keys(delivered)).toEqual(Object.keys(LOKE_CUSTOMER_WEBHOOK_EXAMPLE));
+        expect(delivered).toEqual({ event, customer, organization });
+        // The Customer inside has the seed's keys in the seed's order, statistics included.
+        const inner = delivered.customer as Customer;
+        expect(Object.keys(inner)).toEqual(Object.keys(LOKE_CUSTOMER_EXAMPLE));
+        expect(Object.keys(inner.statistics!)).toEqual(
+          exampleOrder(LOKE_CUSTOMER_EXAMPLE.statistics, inner.statistics!),
+        );
+      }
+
+      expect(Object.keys(onStatistics!)).toEqual(Object.keys(LOKE_CUSTOMER_STATISTICS_WEBHOOK_EXAMPLE));
+      expect(onStatistics).toEqual({
+        event: 'customer.updated-statistics',
+        statistics: current.body.statistics,
+        customer: {
+          email: 'zoe@example.com',
+          firstName: 'Zoë',
+          id: created.id,
+          lastName: 'Smythe',
+          phoneNumber: '+61411222333',
+        },
+        organization,
+      });
+      expect(Object.keys(onStatistics!.customer as object)).toEqual(
+        Object.keys(LOKE_CUSTOMER_STATISTICS_WEBHOOK_EXAMPLE.customer),
+      );
+      const statistics = onStatistics!.statistics as object;
+      expect(Object.keys(statistics)).toEqual(exampleOrder(LOKE_CUSTOMER_EXAMPLE.statistics, statistics));
+
+      // The organization object is LOKE's OrganizationTiny everywhere: same keys, same order, same types.
+      for (const delivered of receiver.deliveries) {
+        const tiny = delivered.data.organization as Record<string, unknown>;
+        expect(Object.keys(tiny)).toEqual(Object.keys(LOKE_ORGANIZATION_TINY_EXAMPLE));
+        for (const key of Object.keys(LOKE_ORGANIZATION_TINY_EXAMPLE)) expect(typeof tiny[key]).toBe('string');
+        // The raw body is compact JSON in exactly the order checked above.
+        expect(delivered.raw).toBe(JSON.stringify(delivered.data));
+      }
+    });
+  });
+
+  describe('failure semantics (docs/guides/webhooks: a failure is no response or a status >= 500)', () => {
+    it('gives a receiver that answers 400 exactly one attempt per event, records it rejected, and moves on', async () => {
+      // The guide's receiver with the wrong secret: it answers 400 "Invalid signature" to everything.
+      const receiver = await startGuideReceiver('not-the-subscription-secret');
+      closers.push(receiver.close);
+      const { orgId, write, hooks } = await subscribe(receiver.url, ['customer.created']);
+      await server.createCustomer(orgId, {}, write);
+      await server.createCustomer(orgId, {}, write);
+
+      await vi.waitFor(async () => expect(await deliveries(orgId, hooks)).toHaveLength(2), WAIT);
+      // Long past the first retry's due time (RETRY_BASE_MS): nothing more was sent.
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 8));
+      expect(receiver.deliveries.map((d) => d.signatureValid)).toEqual([false, false]);
+      expect(
+        (await deliveries(orgId, hooks)).map((d) => [d.eventSequence, d.attempt, d.status, d.responseStatus]),
+      ).toEqual([
+        [1, 1, 'rejected', 400],
+        [2, 1, 'rejected', 400],
+      ]);
+    });
+
+    it('retries a receiver that answers 503 with backoff until it takes the event', async () => {
+      let unavailable = 2;
+      const receiver = await startReceiver((request) =>
+        request.headers['x-event-sequence'] === '1' && unavailable-- > 0 ? 503 : 200,
+      );
+      closers.push(() => receiver.close());
+      const { orgId, write, hooks } = await subscribe(`${receiver.url}/busy`, ['customer.created']);
+      await server.createCustomer(orgId, {}, write);
+      await server.createCustomer(orgId, {}, write);
+
+      await vi.waitFor(async () => expect(await deliveries(orgId, hooks)).toHaveLength(4), WAIT);
+      const attempts = await deliveries(orgId, hooks);
+      expect(attempts.map((d) => [d.eventSequence, d.attempt, d.status, d.responseStatus])).toEqual([
+        [1, 1, 'retrying', 503],
+        [1, 2, 'retrying', 503],
+        [1, 3, 'succeeded', 200],
+        [2, 1, 'succeeded', 200],
+      ]);
+      // 10 s, 20 s, 40 s ... scaled: base, then twice the base.
+      expect(Date.parse(attempts[0]!.nextAttemptAt!) - Date.parse(attempts[0]!.attemptedAt)).toBe(RETRY_BASE_MS);
+      expect(Date.parse(attempts[1]!.nextAttemptAt!) - Date.parse(attempts[1]!.attemptedAt)).toBe(RETRY_BASE_MS * 2);
+      expect(receiver.requests.map((r) => r.headers['x-event-sequence'])).toEqual(['1', '1', '1', '2']);
+    });
   });
 });

@@ -122,6 +122,17 @@ await describeEachBackend('OAuth bad input', (backend) => {
     });
   }
 
+  it('answers invalid_request to /token and /revoke with broken percent-encoding in the query, never a 500', async () => {
+    for (const path of ['/token?x=%ZZ', '/revoke?x=%ZZ']) {
+      const response = await post(path, 'grant_type=client_credentials&token=t', {
+        authorization: auth,
+        'content-type': FORM,
+      });
+      expect(response.status, path).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    }
+  });
+
   const clientCases: [string, Record<string, string>, string][] = [
     ['no client authentication', {}, 'grant_type=client_credentials'],
     ['garbage Basic credentials', { authorization: 'Basic !!!' }, 'grant_type=client_credentials'],
@@ -287,5 +298,137 @@ await describeEachBackend('OAuth bad input', (backend) => {
       expect(response.status).toBe(404);
       expect(response.body).toMatchObject({ code: 'not_found' });
     });
+  });
+
+  describe('/authorize', () => {
+    const client = () => registered.client_id;
+    const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
+    const valid = () => ({
+      response_type: 'code',
+      client_id: client(),
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
+    const csrf = 'B'.repeat(43);
+    const call = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.baseUrl}${path}`, { ...init, redirect: 'manual' });
+    const withCookie = { 'content-type': FORM, cookie: `authorize_csrf=${csrf}` };
+
+    const cases: [string, () => Promise<Response>, number, string][] = [
+      ['no parameters', () => call(`/authorize`), 400, 'client_id is missing'],
+      ['a repeated parameter', () => call(`/authorize?client_id=a&client_id=b`), 400, 'The request is malformed'],
+      ['broken percent-encoding', () => call(`/authorize?state=%ZZ`), 400, 'The request is malformed'],
+      [
+        'an oversized client_id',
+        () => call(`/authorize?${query({ client_id: 'x'.repeat(65) })}`),
+        400,
+        'client_id is too long',
+      ],
+      [
+        'an oversized redirect_uri',
+        () => call(`/authorize?${query({ ...valid(), redirect_uri: `https://a.example/${'x'.repeat(3000)}` })}`),
+        400,
+        'redirect_uri is too long',
+      ],
+      [
+        'a redirect_uri the client never registered',
+        () => call(`/authorize?${query(valid())}`),
+        400,
+        'redirect_uri is not registered for this application',
+      ],
+      [
+        'a JSON body',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(valid()),
+          }),
+        400,
+        'The request is malformed',
+      ],
+      [
+        'a text body',
+        () => call(`/authorize`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: query(valid()) }),
+        400,
+        'The request is malformed',
+      ],
+      [
+        'an oversized form',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: { 'content-type': FORM },
+            body: `state=${'x'.repeat(20_000)}`,
+          }),
+        400,
+        'The request is malformed',
+      ],
+      [
+        'a sign-in form without the CSRF cookie',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: { 'content-type': FORM },
+            body: query({ ...valid(), step: 'sign_in', csrf, email: 'a@example.com', password: 'x'.repeat(12) }),
+          }),
+        403,
+        'This form has expired',
+      ],
+      [
+        'a sign-in form whose CSRF token differs from the cookie',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: withCookie,
+            body: query({
+              ...valid(),
+              step: 'sign_in',
+              csrf: 'C'.repeat(43),
+              email: 'a@example.com',
+              password: 'x'.repeat(12),
+            }),
+          }),
+        403,
+        'This form has expired',
+      ],
+      [
+        'a consent form with a forged ticket for an unregistered redirect_uri',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: withCookie,
+            body: query({ ...valid(), step: 'consent', csrf, ticket: 'eyJ.eyJ.sig', decision: 'allow' }),
+          }),
+        400,
+        'redirect_uri is not registered for this application',
+      ],
+      [
+        'an unknown step',
+        () =>
+          call(`/authorize`, {
+            method: 'POST',
+            headers: withCookie,
+            body: query({ ...valid(), step: 'approve', csrf }),
+          }),
+        400,
+        'The form is incomplete',
+      ],
+    ];
+    for (const [name, send, status, message] of cases) {
+      it(`shows ${status} as an HTML page for ${name}, redirects nowhere and stores nothing`, async () => {
+        const before = await storedState();
+        const answer = await send();
+        expect(answer.status).toBe(status);
+        expect(answer.headers.get('location')).toBeNull();
+        expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+        expect(await answer.text()).toContain(message);
+        expect(await storedState()).toEqual(before);
+        expect(await server.store.db.selectFrom('oauth_signin_failures').selectAll().execute()).toEqual([]);
+      });
+    }
   });
 });

@@ -484,9 +484,10 @@ export class CustomersClient {
     /**
      * Earns (positive amount) or redeems (negative) points. A reference is used once: if a retried call
      * fails with 409 `duplicate_point_record` (see `error.attempts`), an earlier attempt was applied.
+     * `amount` is whole points: round `total * pointsPerDollar` yourself; a fraction is a 400 and stores nothing.
      *
      * @example
-     * await client.points.adjust(orgId, customerId, `order-${orderId}`, { amount: 120, notes: 'Order 42' });
+     * await client.points.adjust(orgId, customerId, `order-${orderId}`, { amount: Math.round(total * pointsPerDollar) });
      */
     adjust: async (
       organizationId: string,

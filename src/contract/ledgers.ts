@@ -5,7 +5,9 @@ export const PointsBodySchema = Type.Object(
     amount: Type.Integer({
       minimum: -1_000_000_000,
       maximum: 1_000_000_000,
-      description: 'Points to add; negative redeems. Not 0.',
+      description:
+        'Whole points to add; negative redeems. Not 0. A fractional amount * pointsPerDollar must be rounded by the ' +
+        'caller: a non-integer is a 400 and stores nothing.',
     }),
     notes: Type.Optional(Type.String({ maxLength: 1000, description: 'Free text kept with the adjustment' })),
   },

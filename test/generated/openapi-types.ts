@@ -302,7 +302,7 @@ export interface paths {
         get?: never;
         /**
          * Add or redeem points
-         * @description Records a points adjustment under your reference; statistics change in the same transaction.
+         * @description Records a points adjustment under your reference; statistics change in the same transaction. amount is a whole number of points: LOKE integrations compute points as amount * pointsPerDollar, which can be fractional; round it yourself before sending. A fractional amount is a 400 naming the field (details[].field "amount") and stores nothing.
          */
         put: operations["adjustPoints"];
         post?: never;
@@ -3075,7 +3075,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Points to add; negative redeems. Not 0. */
+                    /** @description Whole points to add; negative redeems. Not 0. A fractional amount * pointsPerDollar must be rounded by the caller: a non-integer is a 400 and stores nothing. */
                     amount: number;
                     /** @description Free text kept with the adjustment */
                     notes?: string;

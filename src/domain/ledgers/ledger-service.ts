@@ -43,6 +43,26 @@ async function lockedCustomer(
   return customer;
 }
 
+/**
+ * LOKE integrations compute points as `amount * pointsPerDollar`, which can be fractional. Points are whole
+ * numbers here and we never round on the caller's behalf (which way would be the caller's business rule), so a
+ * fractional amount is refused with an error that says what to do.
+ */
+export const POINTS_WHOLE_NUMBER_RULE =
+  'must be a whole number of points: round a fractional amount * pointsPerDollar to an integer before sending';
+
+export function fractionalPointsError(): AppError {
+  return badRequest('Invalid amount: points amounts are whole numbers; round fractional points before sending', [
+    { field: 'amount', message: POINTS_WHOLE_NUMBER_RULE },
+  ]);
+}
+
+/** True for a JSON number that is not a whole number (1.5, 0.1); strings and the like are the schema's business. */
+export function isFractionalAmount(body: unknown): boolean {
+  const amount = (body as { amount?: unknown } | null | undefined)?.amount;
+  return typeof amount === 'number' && Number.isFinite(amount) && !Number.isInteger(amount);
+}
+
 const insufficientPoints = (balance: number) =>
   new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
 

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationFormSchema, AuthorizationQuerySchema, htmlPage } from '../../contract/oauth.js';
 import type { AuthorizationRequest } from '../../domain/oauth/authorization.js';
+import { AppError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { formBodyOf, FormBodyError, parseQuery, registerFormBody } from '../form-body.js';
 import { requestOrigin } from '../next-page.js';
@@ -120,7 +121,8 @@ export const authorizeRoutes: FastifyPluginAsyncTypebox<{ services: Services; pu
         renderErrorPage('Try again shortly', 'The service is unavailable; retry in a moment.'),
       );
     }
-    const status = error.statusCode ?? 500;
+    // The app-wide hooks (control characters, hosts) refuse with an AppError, which carries its status as `status`.
+    const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
     if (error instanceof FormBodyError || error.validation || (status >= 400 && status < 500))
       return sendPage(
         reply,

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services.js';
 import { errorResponses } from '../../contract/common.js';
 import { PointsBodySchema, ReferenceSchema, SpendBodySchema } from '../../contract/ledgers.js';
+import { fractionalPointsError, isFractionalAmount } from '../../domain/ledgers/ledger-service.js';
 
 const LedgerParams = Type.Object({
   organizationId: Type.String({ description: 'Organization ID' }),
@@ -18,10 +19,19 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/organizations/:organizationId/customers/:customerId/points/:reference',
     {
       config: { scope: 'customers:write' },
+      // Before schema validation, so a fractional amount gets the error that explains the rounding rule rather than
+      // the generic "must be integer".
+      preValidation: async (request) => {
+        if (isFractionalAmount(request.body)) throw fractionalPointsError();
+      },
       schema: {
         operationId: 'adjustPoints',
         summary: 'Add or redeem points',
-        description: 'Records a points adjustment under your reference; statistics change in the same transaction.',
+        description:
+          'Records a points adjustment under your reference; statistics change in the same transaction. ' +
+          'amount is a whole number of points: LOKE integrations compute points as amount * pointsPerDollar, which ' +
+          'can be fractional; round it yourself before sending. A fractional amount is a 400 naming the field ' +
+          '(details[].field "amount") and stores nothing.',
         tags: ['Points'],
         params: LedgerParams,
         body: PointsBodySchema,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SCOPES } from '../../domain/auth/token-service.js';
 import { OAuthError } from '../../domain/oauth/oauth-errors.js';
+import { AppError } from '../../errors.js';
 import { SUPPORTED_SCOPES } from '../../domain/oauth/scopes.js';
 import { SIGNING_ALG } from '../../domain/oauth/signing-keys.js';
 import type { Services } from '../../services.js';
@@ -53,7 +54,8 @@ export function oauthErrorFor(error: FastifyError, request: FastifyRequest, isUn
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
   }
-  const status = error.statusCode ?? 500;
+  // The app-wide hooks (control characters, hosts) refuse with an AppError, which carries its status as `status`.
+  const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
   if (status >= 400 && status < 500) return new OAuthError('invalid_request', error.message);
   request.log.error({ err: error }, 'unhandled error on an OAuth endpoint');
   return new OAuthError('server_error', 'An internal error occurred');
