@@ -40,6 +40,7 @@ import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 import {
+  PaymentEventSchema,
   PaymentItemChoiceSchema,
   PaymentItemOptionSchema,
   PaymentItemSchema,
@@ -117,7 +118,14 @@ export async function buildApp({
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
-  for (const schema of [PaymentItemChoiceSchema, PaymentItemOptionSchema, PaymentItemSchema, PaymentSchema])
+  // PaymentEvent documents the payload of payment.completed / payment.refunded webhooks.
+  for (const schema of [
+    PaymentItemChoiceSchema,
+    PaymentItemOptionSchema,
+    PaymentItemSchema,
+    PaymentSchema,
+    PaymentEventSchema,
+  ])
     app.addSchema(schema);
 
   // Many clients send Content-Type: application/json on every request; an empty body then means no body (a DELETE,

@@ -61,6 +61,10 @@ function replay(events: FeedEvent[]): Model {
       case 'customer-list.member-removed':
         model.lists.get(customerList!.id)!.members.delete(customer!.id);
         break;
+      case 'payment.completed':
+      case 'payment.refunded':
+        // The spend they make is in the customer.updated-statistics event that follows in the same transaction.
+        break;
       default:
         throw new Error(`unexpected event ${event.event}`);
     }

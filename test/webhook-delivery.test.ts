@@ -204,6 +204,8 @@ await describeEachBackend('webhook delivery', (backend) => {
       ['PUT', `${base}/customer-lists/${list.body.id}/members/${customer.id}`],
       ['PUT', `${base}/customers/${customer.id}/points/order-1`, { amount: 150 }],
       ['DELETE', `${base}/customer-lists/${list.body.id}/members/${customer.id}`],
+      ['PUT', `${base}/payments/pay-1`, { billingType: 'tab', chargedAmount: 500, customerId: customer.id }],
+      ['POST', `${base}/payments/pay-1/refund`, { amount: 100 }],
     ];
     const erasures: [string, string, unknown?][] = [
       ['DELETE', `${base}/customers/${customer.id}`],

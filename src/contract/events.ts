@@ -5,7 +5,8 @@ import { OrganizationTinySchema } from './organizations.js';
  * Every event type the log holds. The `customer-list.created|updated|deleted`
  * types are our extension: a list deletion also ends all of its memberships
  * (no per-member events are written for it), and `customer.deleted` ends all
- * of that customer's memberships.
+ * of that customer's memberships. `payment.completed|refunded` carry LOKE's
+ * `{event, payment, location, organization}` (contract/payments.ts).
  */
 export const EVENT_TYPES = [
   'customer.created',
@@ -17,6 +18,8 @@ export const EVENT_TYPES = [
   'customer-list.deleted',
   'customer-list.member-added',
   'customer-list.member-removed',
+  'payment.completed',
+  'payment.refunded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './common.js';
 import { CustomerTinySchema, type CustomerTiny } from './customers.js';
+import { LocationTinySchema } from './locations.js';
+import { OrganizationTinySchema } from './organizations.js';
 
 /** Page size of the payment list (LOKE: other lists 100). */
 export const PAYMENT_PAGE_SIZE = 100;
@@ -184,3 +186,16 @@ export const PaymentListQuerySchema = Type.Object({
     }),
   ),
 });
+
+/** The webhook (and feed) payload of `payment.completed` and `payment.refunded`, LOKE's shape. */
+export const PaymentEventSchema = Type.Object(
+  {
+    event: Type.Union([Type.Literal('payment.completed'), Type.Literal('payment.refunded')]),
+    payment: Type.Ref(PaymentSchema),
+    location: Type.Optional(
+      Type.Ref(LocationTinySchema, { description: 'Where it was paid; absent for payments without a location' }),
+    ),
+    organization: Type.Ref(OrganizationTinySchema),
+  },
+  { $id: 'PaymentEvent', title: 'PaymentEvent' },
+);

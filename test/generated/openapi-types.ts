@@ -1096,6 +1096,13 @@ export interface components {
              */
             updatedAt?: string;
         };
+        /** PaymentEvent */
+        PaymentEvent: {
+            event: "payment.completed" | "payment.refunded";
+            payment: components["schemas"]["Payment"];
+            location?: components["schemas"]["LocationTiny"];
+            organization: components["schemas"]["OrganizationTiny"];
+        };
     };
     responses: never;
     parameters: never;
@@ -4663,7 +4670,7 @@ export interface operations {
                     url: string;
                     /** @description Key of the HMAC-SHA256 in X-Event-Signature; never returned. */
                     secret: string;
-                    events: ("customer.created" | "customer.updated" | "customer.updated-statistics" | "customer.deleted" | "customer-list.created" | "customer-list.updated" | "customer-list.deleted" | "customer-list.member-added" | "customer-list.member-removed")[];
+                    events: ("customer.created" | "customer.updated" | "customer.updated-statistics" | "customer.deleted" | "customer-list.created" | "customer-list.updated" | "customer-list.deleted" | "customer-list.member-added" | "customer-list.member-removed" | "payment.completed" | "payment.refunded")[];
                 };
             };
         };

@@ -7,6 +7,8 @@ import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } fro
 import { newId } from '../ids.js';
 import type { EventType } from '../../contract/events.js';
 import type { OrganizationTiny } from '../../contract/organizations.js';
+import type { LocationTiny } from '../../contract/locations.js';
+import type { Payment } from '../../contract/payments.js';
 
 export interface DomainEvent {
   type: EventType;
@@ -64,6 +66,17 @@ export const membershipChanged = (
   body: { customerList: { id: list.id, name: list.name }, customer: customerRowToTiny(customer) },
 });
 
+/** LOKE's payment events: the payment as it is after the write, and its location (when it has one). */
+export const paymentChanged = (
+  type: 'payment.completed' | 'payment.refunded',
+  payment: Payment,
+  location: LocationTiny | undefined,
+): DomainEvent => ({
+  type,
+  customerId: payment.customer?.id ?? null,
+  body: location ? { payment, location: { id: location.id, name: location.name } } : { payment },
+});
+
 /**
  * The payload as stored and delivered: `{event, ...body, organization}`, the LOKE webhook shape, with the
  * organization as LOKE's OrganizationTiny `{id, name}` as it was when the event was written. Every producer of
@@ -101,9 +114,12 @@ export async function recordEvents(
   );
 }
 
-/** The personal data in a stored event payload replaced by the bare id. */
+/** The personal data in a stored event payload replaced by the bare id (a payment's customer, in payment events). */
 export function scrubEventPayload(payload: string, customerId: string): string {
   const parsed = JSON.parse(payload) as Record<string, unknown>;
-  parsed.customer = { id: customerId };
+  const payment = parsed.payment as Record<string, unknown> | undefined;
+  if (payment && typeof payment === 'object') {
+    if (payment.customer !== undefined) payment.customer = { id: customerId };
+  } else parsed.customer = { id: customerId };
   return JSON.stringify(parsed);
 }

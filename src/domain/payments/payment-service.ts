@@ -127,7 +127,7 @@ export function createPaymentService(store: Store) {
         const payment = await findPayment(trx, organizationId, id);
         if (!payment) throw notFound('Payment');
         const refunded = await refundPaymentRow(trx, payment, body.amount, now);
-        return paymentRowToPayment(refunded, await findPaymentItems(trx, organizationId, [id]));
+        return paymentRowToPayment(refunded.row, refunded.items);
       });
     },
   };

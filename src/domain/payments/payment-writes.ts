@@ -4,7 +4,7 @@ import { findCustomerForUpdate, type CustomerRow } from '../../store/repositorie
 import { findLocation } from '../../store/repositories/location-repository.js';
 import { findOrganizationsByIds } from '../../store/repositories/organization-repository.js';
 import {
-  findPayment,
+  findPaymentItems,
   insertPaymentItems,
   insertPaymentRows,
   updatePayment,
@@ -13,9 +13,10 @@ import {
   type PaymentRow,
 } from '../../store/repositories/payment-repository.js';
 import type { Database } from '../../store/schema.js';
+import { paymentChanged, recordEvents } from '../events/event-log.js';
 import { refreshStatistics } from '../ledgers/statistics.js';
 import type { PaymentInput } from './payment-input.js';
-import { paidAmount } from './payment-mapper.js';
+import { paidAmount, paymentRowToPayment } from './payment-mapper.js';
 
 // The steps of payment writes, inside a transaction that `writeInOrganization` opened (so the organization lock is
 // held): shared by the payments resource and the spend alias.
@@ -56,7 +57,9 @@ export async function insertCompletedPayment(
     customer = await findCustomerForUpdate(trx, organizationId, input.customerId);
     if (!customer) throw invalidField('customerId', 'no customer of this organization has this id');
   }
-  if (input.locationId !== undefined && !(await findLocation(trx, organizationId, input.locationId))) {
+  const location =
+    input.locationId === undefined ? undefined : await findLocation(trx, organizationId, input.locationId);
+  if (input.locationId !== undefined && !location) {
     throw invalidField('locationId', 'no location of this organization has this id');
   }
   const completedAt = input.completedAt ?? extra.now;
@@ -83,8 +86,12 @@ export async function insertCompletedPayment(
   }));
   await insertPaymentRows(trx, [row]);
   await insertPaymentItems(trx, items);
+  const written = { row: withCustomerColumns(row, customer), items };
+  await recordEvents(trx, organizationId, extra.now, [
+    paymentChanged('payment.completed', paymentRowToPayment(written.row, items), location),
+  ]);
   if (customer) await refreshStatistics(trx, organizationId, customer.id, extra.now);
-  return { row: withCustomerColumns(row, customer), items };
+  return written;
 }
 
 /** What of a payment can still be refunded. */
@@ -101,7 +108,7 @@ export async function refundPaymentRow(
   payment: PaymentRow,
   amount: number | undefined,
   now: number,
-): Promise<PaymentRow> {
+): Promise<WrittenPayment> {
   const remaining = refundable(payment);
   if (remaining <= 0) throw conflict(`Payment ${payment.id} has nothing left to refund`);
   if (amount !== undefined && amount > remaining) {
@@ -112,7 +119,14 @@ export async function refundPaymentRow(
     refunded_at: now,
     updated_at: now,
   };
-  await updatePayment(trx, payment.organization_id, payment.id, patch);
-  if (payment.customer_id !== null) await refreshStatistics(trx, payment.organization_id, payment.customer_id, now);
-  return (await findPayment(trx, payment.organization_id, payment.id))!;
+  const organizationId = payment.organization_id;
+  await updatePayment(trx, organizationId, payment.id, patch);
+  const row: PaymentRow = { ...payment, ...patch };
+  const items = await findPaymentItems(trx, organizationId, [payment.id]);
+  const location = row.location_id === null ? undefined : await findLocation(trx, organizationId, row.location_id);
+  await recordEvents(trx, organizationId, now, [
+    paymentChanged('payment.refunded', paymentRowToPayment(row, items), location),
+  ]);
+  if (row.customer_id !== null) await refreshStatistics(trx, organizationId, row.customer_id, now);
+  return { row, items };
 }
