@@ -282,7 +282,8 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
   });
 
   it('refuses an exchange without PKCE or with a wrong verifier, and a replayed code (revoking its tokens)', async () => {
-    const { url, verifier, state, nonce } = await authorizationUrl();
+    // LOKE's spelling of offline_access gets a refresh token too.
+    const { url, verifier, state, nonce } = await authorizationUrl({ scope: 'openid offline customers:read' });
     const callback = await authorize(url);
     const code = callback.searchParams.get('code')!;
     const exchange = (extra: Record<string, string>) =>
@@ -327,6 +328,23 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
       .executeTakeFirstOrThrow();
     expect(Number(row.expires_at) - Number(row.created_at)).toBe(60_000);
     expect(row).toMatchObject({ client_id: addOn.client_id, redirect_uri: redirectUri });
+  });
+
+  it('sends access_denied back with state and iss when the user clicks Deny, and issues no code', async () => {
+    const codes = async () =>
+      (await server.store.db.selectFrom('oauth_authorization_codes').selectAll().execute()).length;
+    const before = await codes();
+    const { url, state } = await authorizationUrl();
+    await page.goto(url.href);
+    expect((await submitSignIn('operator@example.com', PASSWORD)).status()).toBe(200);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL((u) => u.href.startsWith(redirectUri));
+    const callback = new URL(page.url());
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBe(state);
+    expect(callback.searchParams.get('iss')).toBe(server.baseUrl);
+    expect(callback.searchParams.has('code')).toBe(false);
+    expect(await codes()).toBe(before);
   });
 
   it('refuses an authorization request without PKCE, redirecting invalid_request back with state and iss', async () => {
