@@ -362,6 +362,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     const plain = await authorizationUrl({ code_challenge_method: 'plain' });
     await page.goto(plain.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_request');
+    // There is no sign-in session to reuse, so a silent request (OpenID Connect prompt=none) cannot succeed.
+    const silent = await authorizationUrl({ prompt: 'none' });
+    await page.goto(silent.url.href);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
+    expect(new URL(page.url()).searchParams.get('state')).toBe(silent.state);
     const scope = await authorizationUrl({ scope: 'openid customers:write' });
     await page.goto(scope.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_scope');

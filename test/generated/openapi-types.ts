@@ -1000,24 +1000,24 @@ export interface components {
         };
         /** Organization */
         Organization: {
-            /** @description Unique ID of the organization */
-            id: string;
-            name: string;
-            /**
-             * @description ISO 4217 currency code
-             * @example AUD
-             */
-            currency: string;
-            /**
-             * @description IANA time zone
-             * @example Australia/Melbourne
-             */
-            timezone: string;
             /**
              * @description When the organization was created
              * @example 2021-10-20T14:51:16Z
              */
             created: string;
+            /**
+             * @description ISO 4217 currency code
+             * @example AUD
+             */
+            currency: string;
+            /** @description Unique ID of the organization */
+            id: string;
+            name: string;
+            /**
+             * @description IANA time zone
+             * @example Australia/Melbourne
+             */
+            timezone: string;
         };
         /** OrganizationTiny */
         OrganizationTiny: {
@@ -5615,6 +5615,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5674,6 +5675,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5715,6 +5717,8 @@ export interface operations {
                 code_challenge?: string;
                 /** @description Must be S256. */
                 code_challenge_method?: string;
+                /** @description prompt=none is answered with error=login_required. */
+                prompt?: string;
             };
             header?: never;
             path?: never;
@@ -5796,6 +5800,8 @@ export interface operations {
                     code_challenge?: string;
                     /** @description Must be S256. */
                     code_challenge_method?: string;
+                    /** @description prompt=none is answered with error=login_required. */
+                    prompt?: string;
                     /** @description sign_in or consent; absent for an authorization request. */
                     step?: string;
                     /** @description The CSRF token of the page (double-submit cookie). */
