@@ -2011,6 +2011,8 @@ export interface operations {
                 email?: string;
                 /** @description Give a valid phone number to search all customers. Note that we cannot guarantee unique key on phone numbers. */
                 phoneNumber?: string;
+                /** @description Extension: partial search. Customers whose first name, last name, full name, email or phone number contain the text, case- and accent-insensitively (a phone fragment in any notation: `0411 222` finds +61411222333). At least 2 characters; a 2-character q finds a name word, email or phone number starting with it. Most relevant first (the exact email or phone number, then names starting with the text, then the rest; ties by id) unless sort is given. */
+                q?: string;
                 /** @description Extension: page size, 1..1000 (default 1000). */
                 limit?: string;
             };
