@@ -9,6 +9,7 @@ import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { registerListingCursors } from './http/next-page.js';
+import { declaredOrderSerializer } from './http/serializer.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -90,6 +91,8 @@ export async function buildApp({
           : 'The URL is malformed';
       void sendError(request, reply, 'bad_request', message);
     },
+    // Response keys in the contract's declared (LOKE's alphabetical) order.
+    schemaController: { compilersFactory: { buildSerializer: declaredOrderSerializer() } },
     ajv: {
       customOptions: {
         // Unknown and read-only fields are errors, not silently dropped; types are never coerced.

@@ -242,7 +242,7 @@ await describeEachBackend('LOKE compatibility: GET /organizations?query=', (back
   it('keeps the Organization shape', async () => {
     const response = await server.request<Organization[]>('GET', '/organizations?query=arcade', { token });
     expect(response.status).toBe(200);
-    expect(Object.keys(response.body[0]!)).toEqual(['id', 'name', 'currency', 'timezone', 'created']);
+    expect(Object.keys(response.body[0]!)).toEqual(['created', 'currency', 'id', 'name', 'timezone']);
   });
 
   it('refuses a query longer than a name can be', async () => {
@@ -471,6 +471,131 @@ await describeEachBackend('LOKE compatibility: cursors continue their listing fr
       400,
       'bad_request',
     );
+  });
+});
+
+/** The paths of the objects in `value` whose keys are not in alphabetical order (`skip`: paths not checked). */
+function unsortedObjects(value: unknown, path = '$', skip: (path: string) => boolean = () => false): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => unsortedObjects(item, `${path}[${i}]`, skip));
+  if (value === null || typeof value !== 'object') return [];
+  const keys = Object.keys(value);
+  const here = !skip(path) && keys.join() !== [...keys].sort().join() ? [`${path}: ${keys.join(',')}`] : [];
+  return [
+    ...here,
+    ...keys.flatMap((key) => unsortedObjects((value as Record<string, unknown>)[key], `${path}.${key}`, skip)),
+  ];
+}
+
+// The seed's example customer (GET /organizations/{organizationId}/customers/{customerId}), byte for byte.
+const SEED_CUSTOMER =
+  '{"createdAt":"2021-10-20T14:51:16Z","dob":"2021-10-20","email":"john@example.com","firstName":"John",' +
+  '"gender":"MALE","hasAgreedToMarketing":true,"id":"01FCCGYZA9JPQ97HBSTKW0KT7P","lastName":"Smith",' +
+  '"phoneNumber":"+61411222333","statistics":{"lastPointsEarnedAt":"2021-08-23T02:06:24.000Z",' +
+  '"lastPointsRedeemedAt":"2021-03-17T04:27:06.000Z","lastSpentAt":"2021-08-23T02:06:23.000Z","pointsBalance":3125,' +
+  '"totalPointsEarned":4523,"totalPointsRedeemed":1398,"totalSpend":3687},"updatedAt":"2021-10-21T18:34:45Z"}';
+
+await describeEachBackend('LOKE compatibility: JSON key order', (backend) => {
+  let server: TestServer;
+  let orgId: string;
+  let read: string;
+  let write: string;
+  let customer: Customer;
+  let listId: string;
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+    ({ orgId, read, write } = await createTenant(server));
+    customer = await server.createCustomer(
+      orgId,
+      {
+        firstName: 'John',
+        lastName: 'Smith',
+        email: 'john@example.com',
+        dob: '2021-10-20',
+        gender: 'MALE',
+        hasAgreedToMarketing: true,
+        phoneNumber: '+61411222333',
+      },
+      write,
+    );
+    const base = `/organizations/${orgId}/customers/${customer.id}`;
+    for (const [path, body] of [
+      [`${base}/spend/s1`, { amount: 3687 }],
+      [`${base}/points/p1`, { amount: 4523 }],
+      [`${base}/points/p2`, { amount: -1398 }],
+    ] as const) {
+      const response = await server.request('PUT', path, { token: write, body });
+      expect(response.status, response.text).toBeLessThan(300);
+    }
+    const list = await server.request<{ id: string }>('POST', `/organizations/${orgId}/customer-lists`, {
+      token: write,
+      body: { name: 'VIP' },
+    });
+    listId = list.body.id;
+    await server.request('PUT', `/organizations/${orgId}/customer-lists/${listId}/members/${customer.id}`, {
+      token: write,
+    });
+    await server.request('POST', `/organizations/${orgId}/locations`, {
+      token: write,
+      body: { name: 'Richmond', region: 'VIC', country: 'AU', postalCode: '3121' },
+    });
+  });
+  afterAll(async () => server?.close());
+
+  it('sends a customer byte for byte in the order of the seed example', async () => {
+    const response = await server.request<Customer>('GET', `/organizations/${orgId}/customers/${customer.id}`, {
+      token: read,
+    });
+    expect(response.status).toBe(200);
+    // Our values in place of the seed's, every key where the seed has it.
+    const seed = JSON.parse(SEED_CUSTOMER) as Customer;
+    const ours = response.body;
+    const expected = SEED_CUSTOMER.replace(seed.id, ours.id)
+      .replace(seed.createdAt!, ours.createdAt!)
+      .replace(seed.updatedAt!, ours.updatedAt!)
+      .replace(seed.statistics!.lastPointsEarnedAt!, String(ours.statistics!.lastPointsEarnedAt))
+      .replace(seed.statistics!.lastPointsRedeemedAt!, String(ours.statistics!.lastPointsRedeemedAt))
+      .replace(seed.statistics!.lastSpentAt!, String(ours.statistics!.lastSpentAt));
+    expect(response.text).toBe(expected);
+  });
+
+  it('lists keys alphabetically in every LOKE-shaped body, lists included', async () => {
+    const base = `/organizations/${orgId}`;
+    const paths = [
+      `${base}/customers`,
+      `${base}/customers?sort=updated`,
+      `${base}/customers/${customer.id}`,
+      `${base}/customers/${customer.id}/memberships`,
+      `${base}/customer-lists`,
+      `${base}/customer-lists/${listId}`,
+      `${base}/customer-lists/${listId}/members`,
+      `${base}/locations`,
+      '/organizations',
+      base,
+    ];
+    for (const path of paths) {
+      const response = await server.request('GET', path, { token: read });
+      expect(response.status, path).toBe(200);
+      expect(unsortedObjects(JSON.parse(response.text)), path).toEqual([]);
+    }
+    const created = await server.request('POST', `${base}/customers`, {
+      token: write,
+      body: { lastName: 'Zed', firstName: 'Amy', email: 'amy@example.com' },
+    });
+    expect(unsortedObjects(JSON.parse(created.text)), 'POST').toEqual([]);
+    const patched = await server.request('PATCH', `${base}/customers/${customer.id}`, {
+      token: write,
+      body: { lastName: 'Smith' },
+    });
+    expect(unsortedObjects(JSON.parse(patched.text)), 'PATCH').toEqual([]);
+  });
+
+  it('orders the bodies inside feed items alphabetically too (the items keep event first, as webhooks send)', async () => {
+    const response = await server.request('GET', `/organizations/${orgId}/events`, { token: read });
+    expect(response.status).toBe(200);
+    const items = JSON.parse(response.text) as unknown[];
+    expect(items.length).toBeGreaterThan(3);
+    // The item itself ({event, <body>, organization, id, sequence, occurredAt}) follows LOKE's payload order.
+    expect(unsortedObjects(items, '$', (path) => /^\$\[\d+\]$/.test(path))).toEqual([]);
   });
 });
 

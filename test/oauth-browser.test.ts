@@ -155,8 +155,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/authorize'));
+    // The answer is a new document at the same URL: wait until it replaced the form, not just for the response.
+    const navigated = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame());
     await page.getByRole('button', { name: 'Sign in' }).click();
     const response = await posted;
+    await navigated;
     await page.waitForLoadState();
     return response;
   }
@@ -282,7 +285,8 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
   });
 
   it('refuses an exchange without PKCE or with a wrong verifier, and a replayed code (revoking its tokens)', async () => {
-    const { url, verifier, state, nonce } = await authorizationUrl();
+    // LOKE's spelling of offline_access gets a refresh token too.
+    const { url, verifier, state, nonce } = await authorizationUrl({ scope: 'openid offline customers:read' });
     const callback = await authorize(url);
     const code = callback.searchParams.get('code')!;
     const exchange = (extra: Record<string, string>) =>
@@ -329,6 +333,23 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     expect(row).toMatchObject({ client_id: addOn.client_id, redirect_uri: redirectUri });
   });
 
+  it('sends access_denied back with state and iss when the user clicks Deny, and issues no code', async () => {
+    const codes = async () =>
+      (await server.store.db.selectFrom('oauth_authorization_codes').selectAll().execute()).length;
+    const before = await codes();
+    const { url, state } = await authorizationUrl();
+    await page.goto(url.href);
+    expect((await submitSignIn('operator@example.com', PASSWORD)).status()).toBe(200);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL((u) => u.href.startsWith(redirectUri));
+    const callback = new URL(page.url());
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBe(state);
+    expect(callback.searchParams.get('iss')).toBe(server.baseUrl);
+    expect(callback.searchParams.has('code')).toBe(false);
+    expect(await codes()).toBe(before);
+  });
+
   it('refuses an authorization request without PKCE, redirecting invalid_request back with state and iss', async () => {
     const before = receiver.received.length;
     const { url, state } = await authorizationUrl({ code_challenge: undefined, code_challenge_method: undefined });
@@ -344,6 +365,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     const plain = await authorizationUrl({ code_challenge_method: 'plain' });
     await page.goto(plain.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_request');
+    // There is no sign-in session to reuse, so a silent request (OpenID Connect prompt=none) cannot succeed.
+    const silent = await authorizationUrl({ prompt: 'none' });
+    await page.goto(silent.url.href);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
+    expect(new URL(page.url()).searchParams.get('state')).toBe(silent.state);
     const scope = await authorizationUrl({ scope: 'openid customers:write' });
     await page.goto(scope.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_scope');

@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { startReceiver, type ReceivedRequest, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { startDispatcher } from './helpers/webhooks.js';
 import { runCli } from './helpers/cli.js';
+import { createMetrics } from '../src/http/plugins/metrics.js';
 
 const SECRET = 'a-shared-secret';
 const RETRY_BASE_MS = 50;
@@ -366,7 +367,8 @@ await describeEachBackend('webhook delivery', (backend) => {
   it('records a 4xx as rejected after exactly one attempt, moves on, and redelivers it on request', async () => {
     let accepting = false;
     const hook = await receiver((request) => (sequenceOf(request) === 1 && !accepting ? 400 : 200));
-    dispatcher();
+    const metrics = createMetrics(server.store);
+    dispatcher(server.store, { onAttempt: (attempt) => metrics.webhookAttempt(attempt) });
     const { org, token } = await setup(`${hook.url}/picky`, ['customer.created']);
     await server.createCustomer(org.id, {}, token);
     await server.createCustomer(org.id, {}, token);
@@ -384,6 +386,11 @@ await describeEachBackend('webhook delivery', (backend) => {
     // Well past where a retry would have gone out (RETRY_BASE_MS): still exactly one attempt at event 1.
     await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 6));
     expect(hook.requests.map(sequenceOf)).toEqual([1, 2]);
+    const subscription = (await subscriptionRow(org.id)).id;
+    const figures = await metrics.render();
+    expect(figures).toContain(`webhook_delivery_attempts_total{subscription="${subscription}"} 2`);
+    expect(figures).toContain(`webhook_delivery_rejections_total{subscription="${subscription}"} 1`);
+    expect(figures).not.toContain(`webhook_delivery_failures_total{subscription="${subscription}"}`);
     // The CLI lists the rejection with the receiver's status.
     const cli = await runCli(['webhooks', 'deliveries', '--org', org.id, '--ref', 'hook'], {
       DATABASE_URL: server.databaseUrl,
@@ -431,7 +438,8 @@ await describeEachBackend('webhook delivery', (backend) => {
     const gone = await startReceiver();
     const { port } = gone;
     await gone.close();
-    dispatcher();
+    const metrics = createMetrics(server.store);
+    dispatcher(server.store, { onAttempt: (attempt) => metrics.webhookAttempt(attempt) });
     const { org, token } = await setup(`http://127.0.0.1:${port}/gone`, ['customer.created']);
     await server.createCustomer(org.id, {}, token);
     await vi.waitFor(async () => expect(await deliveries(org.id, token)).toHaveLength(MAX_ATTEMPTS), WAIT);
@@ -444,7 +452,11 @@ await describeEachBackend('webhook delivery', (backend) => {
       expect(attempt.responseStatus).toBeUndefined();
       expect(attempt.error).toMatch(/^ECONNREFUSED/);
     }
-    expect(await subscriptionRow(org.id)).toMatchObject({ cursor_sequence: 1, attempts: 0 });
+    const row = await subscriptionRow(org.id);
+    expect(row).toMatchObject({ cursor_sequence: 1, attempts: 0 });
+    const figures = await metrics.render();
+    expect(figures).toContain(`webhook_delivery_failures_total{subscription="${row.id}"} ${MAX_ATTEMPTS}`);
+    expect(figures).not.toContain(`webhook_delivery_rejections_total{subscription="${row.id}"}`);
   });
 
   it('refuses to redeliver an event the stream is still retrying (409)', async () => {

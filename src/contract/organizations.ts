@@ -2,11 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const OrganizationSchema = Type.Object(
   {
+    // Alphabetical, as LOKE serializes: responses keep this order.
+    created: Type.String({ description: 'When the organization was created', examples: ['2021-10-20T14:51:16Z'] }),
+    currency: Type.String({ description: 'ISO 4217 currency code', examples: ['AUD'] }),
     id: Type.String({ description: 'Unique ID of the organization' }),
     name: Type.String(),
-    currency: Type.String({ description: 'ISO 4217 currency code', examples: ['AUD'] }),
     timezone: Type.String({ description: 'IANA time zone', examples: ['Australia/Melbourne'] }),
-    created: Type.String({ description: 'When the organization was created', examples: ['2021-10-20T14:51:16Z'] }),
   },
   { $id: 'Organization', title: 'Organization' },
 );

@@ -47,7 +47,7 @@ export interface WebhookDispatcherOptions {
   owner?: string;
   log?: DispatcherLogger;
   /** Called after every delivery attempt (metrics). */
-  onAttempt?: (attempt: { subscriptionId: string; ok: boolean; lagSeconds: number }) => void;
+  onAttempt?: (attempt: { subscriptionId: string; ok: boolean; rejected: boolean; lagSeconds: number }) => void;
 }
 
 export interface WebhookDispatcher {
@@ -136,6 +136,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     options.onAttempt?.({
       subscriptionId: subscription.id,
       ok: outcome.ok,
+      rejected: !outcome.ok && !attemptFailed(outcome),
       lagSeconds: Math.max(0, (Date.now() - event.occurred_at) / 1000),
     });
     return outcome;

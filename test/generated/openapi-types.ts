@@ -779,24 +779,24 @@ export interface components {
         };
         /** Organization */
         Organization: {
-            /** @description Unique ID of the organization */
-            id: string;
-            name: string;
-            /**
-             * @description ISO 4217 currency code
-             * @example AUD
-             */
-            currency: string;
-            /**
-             * @description IANA time zone
-             * @example Australia/Melbourne
-             */
-            timezone: string;
             /**
              * @description When the organization was created
              * @example 2021-10-20T14:51:16Z
              */
             created: string;
+            /**
+             * @description ISO 4217 currency code
+             * @example AUD
+             */
+            currency: string;
+            /** @description Unique ID of the organization */
+            id: string;
+            name: string;
+            /**
+             * @description IANA time zone
+             * @example Australia/Melbourne
+             */
+            timezone: string;
         };
         /** OrganizationTiny */
         OrganizationTiny: {
@@ -1750,6 +1750,8 @@ export interface operations {
                 email?: string;
                 /** @description Give a valid phone number to search all customers. Note that we cannot guarantee unique key on phone numbers. */
                 phoneNumber?: string;
+                /** @description Extension: partial search. Customers whose first name, last name, full name, email or phone number contain the text, case- and accent-insensitively (a phone fragment in any notation: `0411 222` finds +61411222333). At least 2 characters; a 2-character q finds a name word, email or phone number starting with it. Most relevant first (the exact email or phone number, then names starting with the text, then the rest; ties by id) unless sort is given. */
+                q?: string;
                 /** @description Extension: page size, 1..1000 (default 1000). */
                 limit?: string;
             };
@@ -5354,6 +5356,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5413,6 +5416,7 @@ export interface operations {
              *     - `invalid_scope`: A requested scope is unknown or not granted to the client.
              *     - `unsupported_response_type`: Only response_type=code is supported.
              *     - `access_denied`: The user declined the authorization request.
+             *     - `login_required`: prompt=none, but signing in needs the user (OpenID Connect).
              */
             400: {
                 headers: {
@@ -5454,6 +5458,8 @@ export interface operations {
                 code_challenge?: string;
                 /** @description Must be S256. */
                 code_challenge_method?: string;
+                /** @description prompt=none is answered with error=login_required. */
+                prompt?: string;
             };
             header?: never;
             path?: never;
@@ -5535,6 +5541,8 @@ export interface operations {
                     code_challenge?: string;
                     /** @description Must be S256. */
                     code_challenge_method?: string;
+                    /** @description prompt=none is answered with error=login_required. */
+                    prompt?: string;
                     /** @description sign_in or consent; absent for an authorization request. */
                     step?: string;
                     /** @description The CSRF token of the page (double-submit cookie). */

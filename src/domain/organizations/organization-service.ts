@@ -16,11 +16,11 @@ export const ORGANIZATION_PAGE_SIZE = 100;
 
 export function organizationRowToOrganization(row: OrganizationRow): Organization {
   return {
+    created: formatSeconds(row.created_at),
+    currency: row.currency,
     id: row.id,
     name: row.name,
-    currency: row.currency,
     timezone: row.timezone,
-    created: formatSeconds(row.created_at),
   };
 }
 

@@ -18,30 +18,34 @@ function describe(char: string): string {
 /**
  * The dotted name of the first string in `value` (keys included) that holds a
  * character `pattern` matches, with that character; undefined when it is clean.
+ * Iterative, in document order: a body nested thousands deep must not overflow the stack (it did: a 500).
  */
 function findControlCharacter(
   value: unknown,
   pattern: RegExp,
   path: string,
 ): { field: string; char: string } | undefined {
-  if (typeof value === 'string') {
-    const found = pattern.exec(value);
-    return found ? { field: path, char: found[0] } : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findControlCharacter(item, pattern, `${path}.${index}`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const field = path === '' ? key : `${path}.${key}`;
+  // Each entry: a value, its dotted path, and the object key it sits under (checked when the entry is visited).
+  const pending: [unknown, string, string | undefined][] = [[value, path, undefined]];
+  while (pending.length > 0) {
+    const [current, field, key] = pending.pop()!;
+    if (key !== undefined) {
       const inKey = CONTROL.exec(key);
       if (inKey) return { field, char: inKey[0] };
-      const found = findControlCharacter(item, pattern, field);
-      if (found) return found;
+    }
+    if (typeof current === 'string') {
+      const found = pattern.exec(current);
+      if (found) return { field, char: found[0] };
+    } else if (Array.isArray(current)) {
+      for (let index = current.length - 1; index >= 0; index--) {
+        pending.push([current[index], `${field}.${index}`, undefined]);
+      }
+    } else if (current !== null && typeof current === 'object') {
+      const entries: [string, unknown][] = Object.entries(current as Record<string, unknown>);
+      for (let index = entries.length - 1; index >= 0; index--) {
+        const [name, item] = entries[index]!;
+        pending.push([item, field === '' ? name : `${field}.${name}`, name]);
+      }
     }
   }
   return undefined;

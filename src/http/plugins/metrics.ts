@@ -9,7 +9,10 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** What the webhook dispatcher reports after each delivery attempt. */
 export interface WebhookAttempt {
   subscriptionId: string;
+  /** The receiver answered 2xx. */
   ok: boolean;
+  /** The receiver answered 3xx or 4xx: the delivery ended without a retry (not a failure). */
+  rejected: boolean;
   /** Seconds from the event's commit to this attempt. */
   lagSeconds: number;
 }
@@ -104,7 +107,13 @@ export function createMetrics(store: Store) {
   });
   const failures = new Counter({
     name: 'webhook_delivery_failures_total',
-    help: 'Webhook delivery attempts that failed (no answer or a non-2xx status), by subscription.',
+    help: 'Webhook delivery attempts that failed (no response or a status >= 500; these are retried), by subscription.',
+    labelNames: ['subscription'] as const,
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'webhook_delivery_rejections_total',
+    help: 'Webhook deliveries the receiver rejected with a 3xx or 4xx (not retried), by subscription.',
     labelNames: ['subscription'] as const,
     registers: [registry],
   });
@@ -147,7 +156,8 @@ export function createMetrics(store: Store) {
     },
     webhookAttempt(attempt: WebhookAttempt) {
       attempts.inc({ subscription: attempt.subscriptionId });
-      if (!attempt.ok) failures.inc({ subscription: attempt.subscriptionId });
+      if (attempt.rejected) rejections.inc({ subscription: attempt.subscriptionId });
+      else if (!attempt.ok) failures.inc({ subscription: attempt.subscriptionId });
       lag.set({ subscription: attempt.subscriptionId }, attempt.lagSeconds);
     },
     /** This process's figures, or under a cluster the whole cluster's (the primary merges every worker's). */
