@@ -35,7 +35,14 @@ import {
   CustomerTinySchema,
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
-import { FeedEventSchema } from './contract/events.js';
+import {
+  CustomerDeletedEventSchema,
+  CustomerEventSchema,
+  CustomerListEventSchema,
+  CustomerListMemberEventSchema,
+  CustomerStatisticsEventSchema,
+  FeedEventSchema,
+} from './contract/events.js';
 import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
@@ -125,6 +132,11 @@ export async function buildApp({
     OrganizationSchema,
     OrganizationTinySchema,
     FeedEventSchema,
+    CustomerEventSchema,
+    CustomerStatisticsEventSchema,
+    CustomerDeletedEventSchema,
+    CustomerListEventSchema,
+    CustomerListMemberEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
   ]) {
