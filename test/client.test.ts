@@ -145,6 +145,8 @@ await describeEachBackend('client SDK', (backend) => {
     const found = await client.customers.list(orgId, { email: 'ann@EXAMPLE.com' }).toArray();
     expect(found.map((c) => c.id)).toEqual([created.id]);
     const byPhone = await client.customers.list(orgId, { phoneNumber: '0411222333' }).toArray();
+    const searched = await client.customers.search(orgId, { q: 'ANN@example' }).toArray();
+    expect(searched.map((c) => c.id)).toEqual([created.id]);
     expect(byPhone).toEqual([]);
   });
 

@@ -155,8 +155,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/authorize'));
+    // The answer is a new document at the same URL: wait until it replaced the form, not just for the response.
+    const navigated = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame());
     await page.getByRole('button', { name: 'Sign in' }).click();
     const response = await posted;
+    await navigated;
     await page.waitForLoadState();
     return response;
   }
@@ -362,6 +365,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     const plain = await authorizationUrl({ code_challenge_method: 'plain' });
     await page.goto(plain.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_request');
+    // There is no sign-in session to reuse, so a silent request (OpenID Connect prompt=none) cannot succeed.
+    const silent = await authorizationUrl({ prompt: 'none' });
+    await page.goto(silent.url.href);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
+    expect(new URL(page.url()).searchParams.get('state')).toBe(silent.state);
     const scope = await authorizationUrl({ scope: 'openid customers:write' });
     await page.goto(scope.url.href);
     expect(new URL(page.url()).searchParams.get('error')).toBe('invalid_scope');

@@ -148,7 +148,7 @@ describe('OpenAPI document', () => {
         .parameters!.filter((p) => p.in === 'query')
         .map((p) => p.name)
         .sort(),
-    ).toEqual(['after', 'email', 'limit', 'phoneNumber', 'sort']);
+    ).toEqual(['after', 'email', 'limit', 'phoneNumber', 'q', 'sort']);
     expect(JSON.stringify(document)).not.toMatch(/def-\d/);
   });
 

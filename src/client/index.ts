@@ -70,6 +70,18 @@ export interface ListCustomersOptions extends CallOptions {
   limit?: number;
 }
 
+export interface SearchCustomersOptions extends CallOptions {
+  /**
+   * Partial search (extension): customers whose name, email or phone number contain the text, case- and
+   * accent-insensitively; at least 2 characters. Most relevant first unless `sort` is given.
+   */
+  q: string;
+  /** `created` or `updated`, most recent first, instead of relevance. */
+  sort?: CustomerSort;
+  /** Page size (extension), 1..1000. */
+  limit?: number;
+}
+
 export interface CreateCustomerOptions extends CallOptions {
   /** Makes the POST safe to retry: the server applies a key once and replays its response. */
   idempotencyKey?: string;
@@ -226,6 +238,22 @@ export class CustomersClient {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/customers`,
         query: { sort: options.sort, email: options.email, phoneNumber: options.phoneNumber, limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
+     * Partial search (extension) across pages: the exact email or phone number first, then names starting with
+     * the text, then the other matches.
+     *
+     * @example
+     * for await (const customer of client.customers.search(orgId, { q: 'jo smi' })) console.log(customer.id);
+     */
+    search: (organizationId: string, options: SearchCustomersOptions): PagedList<Customer> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customers`,
+        query: { q: options.q, sort: options.sort, limit: options.limit },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
       }),

@@ -106,6 +106,7 @@ const AuthorizationRequestProperties = {
   nonce: Type.Optional(Type.String({ description: 'Copied into the ID token.' })),
   code_challenge: Type.Optional(Type.String({ description: 'PKCE: base64url SHA-256 of the code verifier.' })),
   code_challenge_method: Type.Optional(Type.String({ description: 'Must be S256.' })),
+  prompt: Type.Optional(Type.String({ description: 'prompt=none is answered with error=login_required.' })),
 };
 
 export const AuthorizationQuerySchema = Type.Object(AuthorizationRequestProperties, { additionalProperties: true });

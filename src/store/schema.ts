@@ -53,6 +53,26 @@ export interface CustomersTable {
   metadata: string | null;
 }
 
+/**
+ * The search form of each customer (store/customer-search-text.ts), kept in the customer's write transaction.
+ * Trigram-indexed for `q`: an FTS5 table over it on SQLite, pg_trgm GIN indexes on PostgreSQL.
+ */
+export interface CustomerSearchTable {
+  organization_id: string;
+  customer_id: string;
+  full_name: string;
+  last_name: string;
+  email: string | null;
+  phone: string | null;
+}
+
+/** The terms 2-character queries look up by prefix (a B-tree range; binary collation on both dialects). */
+export interface CustomerSearchTermsTable {
+  organization_id: string;
+  term: string;
+  customer_id: string;
+}
+
 export interface CustomerListsTable {
   organization_id: string;
   id: string;
@@ -313,6 +333,8 @@ export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
   customers: CustomersTable;
+  customer_search: CustomerSearchTable;
+  customer_search_terms: CustomerSearchTermsTable;
   customer_lists: CustomerListsTable;
   customer_list_members: CustomerListMembersTable;
   events: EventsTable;

@@ -11,6 +11,8 @@ import type { CreateCustomerBody, UpdateCustomerBody } from '../../contract/cust
 import { badRequest, type ErrorDetail } from '../../errors.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { isValidEmail, normalizeEmail, normalizePhoneNumber } from '../contact.js';
+import { digitsOf, foldText, isPhoneLike } from '../../store/customer-search-text.js';
+import type { CustomerTextSearch } from '../../store/repositories/customer-query-repository.js';
 import { isCalendarDate, parseTimestamp } from '../time.js';
 
 /** The profile as stored: every column a PATCH may change. */
@@ -241,4 +243,26 @@ export function parseSearch(
     return { kind: 'phone', value: e164 };
   }
   return { kind: 'none', value: '' };
+}
+
+/** The shortest `q`: one character would match most of an organization and no index serves it. */
+export const MIN_QUERY_LENGTH = 2;
+
+/**
+ * `q` in the form the search index holds (folded; its digits when it reads as a phone number), or a 400 naming
+ * `q` when it is shorter than 2 characters.
+ */
+export function parseTextSearch(q: string, region: CountryCode): CustomerTextSearch {
+  const text = foldText(q);
+  if ([...text].length < MIN_QUERY_LENGTH) {
+    throw badRequest(`q must be at least ${MIN_QUERY_LENGTH} characters`, [
+      { field: 'q', message: `must be at least ${MIN_QUERY_LENGTH} characters (not counting surrounding spaces)` },
+    ]);
+  }
+  return {
+    text,
+    digits: isPhoneLike(q) ? digitsOf(q) : undefined,
+    exactEmail: normalizeEmail(q),
+    exactPhone: isPhoneLike(q) ? normalizePhoneNumber(q, region) : undefined,
+  };
 }

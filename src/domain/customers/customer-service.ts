@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js/max';
-import { conflict, notFound, preconditionFailed } from '../../errors.js';
+import { badRequest, conflict, notFound, preconditionFailed } from '../../errors.js';
 import type {
   CreateCustomerBody,
   Customer,
@@ -42,7 +42,15 @@ import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
-import { mergeMetadata, parseCreateCustomer, parseSearch, parseUpdateCustomer, toProfile } from './customer-input.js';
+import {
+  mergeMetadata,
+  parseCreateCustomer,
+  parseSearch,
+  parseTextSearch,
+  parseUpdateCustomer,
+  toProfile,
+} from './customer-input.js';
+import { findCustomerQueryPage } from '../../store/repositories/customer-query-repository.js';
 import { hashIdempotencyKey, hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
@@ -52,6 +60,8 @@ export interface ListCustomersOptions {
   sort?: CustomerSort | undefined;
   email?: string | undefined;
   phoneNumber?: string | undefined;
+  /** Partial search: most relevant first unless `sort` is given. */
+  q?: string | undefined;
   after?: string | undefined;
   limit?: number | undefined;
 }
@@ -167,6 +177,30 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     return toVersioned(row);
   }
 
+  /** `q`: partial search through the search index, by relevance (or `sort`), keyset-paged. */
+  async function searchCustomers(organizationId: string, options: ListCustomersOptions): Promise<Page<Customer>> {
+    if (options.email !== undefined || options.phoneNumber !== undefined) {
+      throw badRequest('Search by q, or by the exact email or phoneNumber, not both', [
+        { field: 'q', message: 'cannot be combined with email or phoneNumber' },
+      ]);
+    }
+    const search = parseTextSearch(options.q!, region);
+    const order = options.sort === undefined ? 'relevance' : options.sort === 'updated' ? 'updated_at' : 'created_at';
+    const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
+    const queryId = fingerprint('customers:q', organizationId, order, search.text);
+    const after = options.after
+      ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
+      : undefined;
+    const rows = await findCustomerQueryPage(store, { organizationId, search, order, after, limit: limit + 1 });
+    return toPage(
+      rows,
+      limit,
+      queryId,
+      (row) => [order === 'relevance' ? row.search_rank : row[order], row.id],
+      customerRowToCustomer,
+    );
+  }
+
   return {
     getCustomerRow,
 
@@ -175,6 +209,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     },
 
     async listCustomers(organizationId: string, options: ListCustomersOptions): Promise<Page<Customer>> {
+      if (options.q !== undefined) return searchCustomers(organizationId, options);
       const sort = options.sort ?? 'created';
       const search = parseSearch(options.email, options.phoneNumber, region);
       const limit = options.limit ?? CUSTOMER_PAGE_SIZE;

@@ -28,6 +28,7 @@ export const REQUEST_PARAMETERS = [
   'nonce',
   'code_challenge',
   'code_challenge_method',
+  'prompt',
 ] as const;
 
 const MAX_LENGTH: Record<(typeof REQUEST_PARAMETERS)[number], number> = {
@@ -39,6 +40,7 @@ const MAX_LENGTH: Record<(typeof REQUEST_PARAMETERS)[number], number> = {
   nonce: 500,
   code_challenge: 43,
   code_challenge_method: 16,
+  prompt: 64,
 };
 
 export interface AuthorizationRequest {
@@ -150,6 +152,9 @@ export function createAuthorization(deps: {
         return fail('invalid_request', 'code_challenge_method must be S256');
       if (!CHALLENGE.test(codeChallenge))
         return fail('invalid_request', 'code_challenge must be a base64url SHA-256 (43 characters)');
+      // OpenID Connect Core 3.1.2.6: there is no sign-in session to reuse, so a silent request cannot succeed.
+      if ((parameters.prompt ?? '').split(' ').includes('none'))
+        return fail('login_required', 'Signing in needs the user; prompt=none cannot be honoured');
       const requested = parseScopeParameter(parameters.scope ?? '');
       if ('unknown' in requested) return fail('invalid_scope', `Unknown scope "${requested.unknown}"`);
       const notGranted = requested.api.filter((s) => !client.scopes.includes(s));

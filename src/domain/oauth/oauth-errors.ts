@@ -11,6 +11,7 @@ export const OAUTH_ERROR_CATALOG = {
   invalid_scope: { status: 400, description: 'A requested scope is unknown or not granted to the client.' },
   unsupported_response_type: { status: 400, description: 'Only response_type=code is supported.' },
   access_denied: { status: 400, description: 'The user declined the authorization request.' },
+  login_required: { status: 400, description: 'prompt=none, but signing in needs the user (OpenID Connect).' },
   slow_down: { status: 429, description: 'Too many requests; retry after Retry-After seconds.' },
   server_error: { status: 500, description: 'An unexpected error.' },
   temporarily_unavailable: { status: 503, description: 'The database is unavailable; retry later.' },

@@ -92,6 +92,17 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
                 'Give a valid phone number to search all customers. Note that we cannot guarantee unique key on phone numbers.',
             }),
           ),
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description:
+                'Extension: partial search. Customers whose first name, last name, full name, email or phone number contain the text, ' +
+                'case- and accent-insensitively (a phone fragment in any notation: `0411 222` finds +61411222333). At least 2 characters; ' +
+                'a 2-character q finds a name word, email or phone number starting with it. Most relevant first (the exact email or ' +
+                'phone number, then names starting with the text, then the rest; ties by id) unless sort is given.',
+              'x-extension': true,
+            }),
+          ),
           limit: limitQuery(CUSTOMER_PAGE_SIZE),
         }),
         response: {
@@ -101,12 +112,13 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const { after, sort, email, phoneNumber, limit } = request.query;
+      const { after, sort, email, phoneNumber, q, limit } = request.query;
       const page = await customers.listCustomers(request.params.organizationId, {
         after,
         sort,
         email,
         phoneNumber,
+        q,
         limit: parseLimit(limit, CUSTOMER_PAGE_SIZE),
       });
       setNextPage(request, reply, page.next, publicUrl);

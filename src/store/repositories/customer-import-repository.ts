@@ -4,6 +4,7 @@ import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import type { EventToAppend } from './event-repository.js';
 import type { CustomerRow } from './customer-repository.js';
+import { writeCustomerSearch } from './customer-search-repository.js';
 
 type Trx = Transaction<Database>;
 
@@ -59,6 +60,7 @@ const UPDATABLE_COLUMNS = [
 /** Writes whole customer rows: inserts the new ones and overwrites the existing ones (same organization and id). */
 export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {
   await store.insertMany(trx, 'customers', rows, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
+  await writeCustomerSearch(trx, rows, { fresh: false });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { CustomersTable, Database } from '../schema.js';
 import { param, type PreparedQuery, type Store } from '../store.js';
+import { deleteCustomerSearch, writeCustomerSearch } from './customer-search-repository.js';
 
 export type CustomerRow = Selectable<CustomersTable>;
 export type NewCustomerRow = Insertable<CustomersTable>;
@@ -13,21 +14,29 @@ export type CustomerFilter = 'none' | 'email' | 'phone';
 /** Sorts before every real key: the starting point of a first page. */
 export const FIRST_PAGE_KEY = { at: Number.MAX_SAFE_INTEGER, id: '\u{10FFFF}' } as const;
 
+/** The columns the search form is made of: a write touching one of them rewrites it. */
+const SEARCHED_COLUMNS = ['first_name', 'last_name', 'email', 'phone_number'] as const;
+
+function searchSource(row: NewCustomerRow) {
+  return { ...row, email: row.email ?? null, phone_number: row.phone_number ?? null };
+}
+
 export async function insertCustomer(trx: Db, row: NewCustomerRow): Promise<void> {
   await trx.insertInto('customers').values(row).execute();
+  await writeCustomerSearch(trx, [searchSource(row)], { fresh: true });
 }
 
 export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<void> {
   // SQLite allows 32766 bound parameters per statement; 19 columns a row.
   for (let i = 0; i < rows.length; i += 500) {
-    await trx
-      .insertInto('customers')
-      .values(rows.slice(i, i + 500))
-      .execute();
+    const chunk = rows.slice(i, i + 500);
+    await trx.insertInto('customers').values(chunk).execute();
+    await writeCustomerSearch(trx, chunk.map(searchSource), { fresh: true });
   }
 }
 
 export async function deleteCustomerRow(trx: Db, organizationId: string, id: string): Promise<void> {
+  await deleteCustomerSearch(trx, organizationId, id);
   await trx.deleteFrom('customers').where('organization_id', '=', organizationId).where('id', '=', id).execute();
 }
 
@@ -46,13 +55,17 @@ export async function updateCustomer(
   id: string,
   patch: CustomerRowPatch,
 ): Promise<CustomerRow | undefined> {
-  return trx
+  const row = await trx
     .updateTable('customers')
     .set(patch)
     .where('organization_id', '=', organizationId)
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
+  if (row && SEARCHED_COLUMNS.some((column) => column in patch)) {
+    await writeCustomerSearch(trx, [row], { fresh: false });
+  }
+  return row;
 }
 
 export interface CustomerPageQuery {

@@ -1,0 +1,131 @@
+import { sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { containsPattern } from '../like.js';
+import { prefixUpperBound } from '../customer-search-text.js';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import type { CustomerRow } from './customer-repository.js';
+
+/** A `q` search, already in the index's form (store/customer-search-text.ts). */
+export interface CustomerTextSearch {
+  /** The folded query: what names and emails must contain. */
+  text: string;
+  /** Its digits when the query reads as a phone number fragment: what the phone digits must contain. */
+  digits: string | undefined;
+  /** The query as an exact email (normalized) and as an exact phone number (E.164), for the top rank. */
+  exactEmail: string;
+  exactPhone: string | undefined;
+}
+
+export type CustomerQueryOrder = 'relevance' | 'created_at' | 'updated_at';
+
+export interface CustomerQuery {
+  organizationId: string;
+  search: CustomerTextSearch | undefined;
+  order: CustomerQueryOrder;
+  /** The key of the last row served: `[rank, id]` for relevance, `[at, id]` for the time orders. */
+  after: readonly [number, string] | undefined;
+  limit: number;
+}
+
+export type RankedCustomerRow = CustomerRow & { search_rank: number };
+
+/** Fewer characters than a trigram: the term index serves these, by prefix. */
+const SHORT_QUERY = 3;
+
+type CustomersEb = ExpressionBuilder<
+  Database & { c: Database['customers']; s: Database['customer_search'] },
+  'c' | 's'
+>;
+
+const length = (text: string) => [...text].length;
+
+/** Customers whose search form matches, through the index of the store's dialect. */
+function matches(
+  store: Store,
+  eb: CustomersEb,
+  organizationId: string,
+  search: CustomerTextSearch,
+): Expression<SqlBool> {
+  const needles = [
+    search.text,
+    ...(search.digits !== undefined && search.digits !== search.text ? [search.digits] : []),
+  ];
+  if (length(search.text) < SHORT_QUERY) {
+    return eb.or(
+      needles.map((needle) =>
+        eb(
+          'c.id',
+          'in',
+          eb
+            .selectFrom('customer_search_terms')
+            .select('customer_search_terms.customer_id')
+            .where('customer_search_terms.organization_id', '=', organizationId)
+            .where('customer_search_terms.term', '>=', needle)
+            .where('customer_search_terms.term', '<', prefixUpperBound(needle)),
+        ),
+      ),
+    );
+  }
+  const indexed = needles.filter((needle) => length(needle) >= SHORT_QUERY);
+  if (store.kind === 'sqlite') {
+    // FTS5 trigram phrases: each needle is a substring the indexed text must contain.
+    const phrases = indexed.map((needle) => `"${needle.replaceAll('"', '""')}"`).join(' OR ');
+    return sql<SqlBool>`s.id in (select rowid from customer_search_fts where customer_search_fts match ${phrases})`;
+  }
+  const [text, digits] = [
+    containsPattern(search.text),
+    indexed[1] === undefined ? undefined : containsPattern(indexed[1]),
+  ];
+  const like = (column: 's.full_name' | 's.email' | 's.phone', pattern: string) =>
+    sql<SqlBool>`${sql.ref(column)} like ${pattern} escape '\\'`;
+  return eb.or([
+    like('s.full_name', text),
+    like('s.email', text),
+    like('s.phone', text),
+    ...(digits === undefined ? [] : [like('s.phone', digits)]),
+  ]);
+}
+
+/** 0: the exact email or phone number; 1: a name (full name or surname) starting with the text; 2: the rest. */
+function rank(search: CustomerTextSearch) {
+  const n = length(search.text);
+  return sql<number>`case
+    when c.email_normalized = ${search.exactEmail} or c.phone_number = ${search.exactPhone ?? null} then 0
+    when substr(s.full_name, 1, ${n}) = ${search.text} or substr(s.last_name, 1, ${n}) = ${search.text} then 1
+    else 2 end`;
+}
+
+/**
+ * A page of the organization's customers matching the query, in its order: relevance (rank, then id), or most
+ * recent first by creation or update time.
+ */
+export async function findCustomerQueryPage(store: Store, q: CustomerQuery): Promise<RankedCustomerRow[]> {
+  const { rows } = await store.db.executeQuery(customerQueryPage(store, q).compile());
+  return rows as RankedCustomerRow[];
+}
+
+/** The statement of `findCustomerQueryPage`, for EXPLAIN. */
+export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<unknown> {
+  let inner = store.db
+    .selectFrom('customers as c')
+    .selectAll('c')
+    .where('c.organization_id', '=', q.organizationId)
+    .$if(q.search === undefined, (query) => query.select(sql<number>`0`.as('search_rank')));
+  if (q.search !== undefined) {
+    const search = q.search;
+    inner = inner
+      .innerJoin('customer_search as s', (join) =>
+        join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
+      )
+      .select(rank(search).as('search_rank'))
+      .where((eb) => matches(store, eb as unknown as CustomersEb, q.organizationId, search));
+  }
+  if (q.order === 'relevance') {
+    let outer = store.db.selectFrom(inner.as('ranked')).selectAll();
+    if (q.after) outer = outer.where(sql<SqlBool>`(search_rank, id) > (${q.after[0]}, ${q.after[1]})`);
+    return outer.orderBy('search_rank').orderBy('id').limit(q.limit);
+  }
+  const column = q.order;
+  if (q.after) inner = inner.where(sql<SqlBool>`(${sql.ref(`c.${column}`)}, c.id) < (${q.after[0]}, ${q.after[1]})`);
+  return inner.orderBy(`c.${column}`, 'desc').orderBy('c.id', 'desc').limit(q.limit);
+}
