@@ -45,7 +45,11 @@ const slugOptions = {
 
 /** The writable fields, each once; create and update derive from them. */
 const LocationFields = {
-  country: Text('ISO 3166-1 alpha-2 country code, such as AU', 2),
+  country: Type.String({
+    pattern: '^[A-Za-z]{2}$',
+    description: 'ISO 3166-1 alpha-2 country code, such as AU (an assigned one)',
+    examples: ['AU'],
+  }),
   latitude: Type.Number({ minimum: -90, maximum: 90, description: 'Latitude, -90..90' }),
   locality: Text('Suburb, town or city'),
   longitude: Type.Number({ minimum: -180, maximum: 180, description: 'Longitude, -180..180' }),
@@ -56,7 +60,12 @@ const LocationFields = {
   slug: Type.String(slugOptions),
   streetAddress: Text('Street address'),
   streetAddress2: Text('Second line of the street address'),
-  timezone: Text('IANA time zone such as Australia/Melbourne', 64),
+  timezone: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'IANA time zone such as Australia/Melbourne',
+    examples: ['Australia/Melbourne'],
+  }),
 };
 
 export const CreateLocationBodySchema = Type.Object(
@@ -75,7 +84,12 @@ export const CreateLocationBodySchema = Type.Object(
     streetAddress: Type.Optional(LocationFields.streetAddress),
     streetAddress2: Type.Optional(LocationFields.streetAddress2),
     timezone: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "IANA time zone; defaults to the organization's" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "IANA time zone; defaults to the organization's",
+        examples: ['Australia/Melbourne'],
+      }),
     ),
   },
   { additionalProperties: false, $id: 'CreateLocation', title: 'CreateLocation', 'x-extension': true },

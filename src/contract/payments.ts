@@ -131,14 +131,26 @@ export const RecordPaymentBodySchema = Type.Object(
     billingType: Text('How the payment was billed, such as order/pickup', 100),
     chargedAmount: AmountInput(PAYMENT_AMOUNTS.chargedAmount),
     completedAt: Type.Optional(
-      Type.String({ description: 'RFC 3339 completion time; default now; not in the future' }),
+      Type.String({
+        format: 'date-time',
+        description: 'RFC 3339 completion time; default now; not in the future',
+        examples: ['2021-08-23T02:06:23.000Z'],
+      }),
     ),
     createdAt: Type.Optional(
-      Type.String({ description: 'RFC 3339 creation time; default completedAt; not after completedAt' }),
+      Type.String({
+        format: 'date-time',
+        description: 'RFC 3339 creation time; default completedAt; not after completedAt',
+        examples: ['2021-08-23T02:06:23.000Z'],
+      }),
     ),
     creditAmount: AmountInput(PAYMENT_AMOUNTS.creditAmount),
     currency: Type.Optional(
-      Type.String({ description: "ISO 4217 code; must be the organization's currency (the default)" }),
+      Type.String({
+        pattern: '^[A-Za-z]{3}$',
+        description: "ISO 4217 code; must be the organization's currency (the default)",
+        examples: ['AUD'],
+      }),
     ),
     customerId: Type.Optional(Text('The paying customer; unknown is a 400', 64)),
     discountAmount: AmountInput(PAYMENT_AMOUNTS.discountAmount),

@@ -16,8 +16,11 @@ export const WebhookRefSchema = Type.String({
 export const PutWebhookBodySchema = Type.Object(
   {
     url: Type.String({
+      format: 'uri',
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
       minLength: 1,
       maxLength: MAX_WEBHOOK_URL_LENGTH,
+      examples: ['https://hooks.example.com/customers'],
       description:
         'https URL that receives the POSTs; it must not resolve to a loopback, private, link-local or metadata address.',
     }),

@@ -3969,7 +3969,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description ISO 3166-1 alpha-2 country code, such as AU */
+                    /**
+                     * @description ISO 3166-1 alpha-2 country code, such as AU (an assigned one)
+                     * @example AU
+                     */
                     country?: string;
                     /** @description Latitude, -90..90 */
                     latitude?: number;
@@ -3991,7 +3994,10 @@ export interface operations {
                     streetAddress?: string;
                     /** @description Second line of the street address */
                     streetAddress2?: string;
-                    /** @description IANA time zone; defaults to the organization's */
+                    /**
+                     * @description IANA time zone; defaults to the organization's
+                     * @example Australia/Melbourne
+                     */
                     timezone?: string;
                 };
             };
@@ -4226,7 +4232,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description ISO 3166-1 alpha-2 country code, such as AU; null removes it */
+                    /** @description ISO 3166-1 alpha-2 country code, such as AU (an assigned one); null removes it */
                     country?: string | null;
                     /** @description Latitude, -90..90; null removes it */
                     latitude?: number | null;
@@ -4248,7 +4254,10 @@ export interface operations {
                     streetAddress?: string | null;
                     /** @description Second line of the street address; null removes it */
                     streetAddress2?: string | null;
-                    /** @description IANA time zone such as Australia/Melbourne */
+                    /**
+                     * @description IANA time zone such as Australia/Melbourne
+                     * @example Australia/Melbourne
+                     */
                     timezone?: string;
                 };
             };
@@ -4611,13 +4620,24 @@ export interface operations {
                     billingType: string;
                     /** @description Charged to the customer through LOKE (card, wallet); counts toward totalSpend; default 0 */
                     chargedAmount?: number;
-                    /** @description RFC 3339 completion time; default now; not in the future */
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 completion time; default now; not in the future
+                     * @example 2021-08-23T02:06:23.000Z
+                     */
                     completedAt?: string;
-                    /** @description RFC 3339 creation time; default completedAt; not after completedAt */
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 creation time; default completedAt; not after completedAt
+                     * @example 2021-08-23T02:06:23.000Z
+                     */
                     createdAt?: string;
                     /** @description Paid with store credit or vouchers; not counted in totalSpend; default 0 */
                     creditAmount?: number;
-                    /** @description ISO 4217 code; must be the organization's currency (the default) */
+                    /**
+                     * @description ISO 4217 code; must be the organization's currency (the default)
+                     * @example AUD
+                     */
                     currency?: string;
                     /** @description The paying customer; unknown is a 400 */
                     customerId?: string;
@@ -4958,7 +4978,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description https URL that receives the POSTs; it must not resolve to a loopback, private, link-local or metadata address. */
+                    /**
+                     * Format: uri
+                     * @description https URL that receives the POSTs; it must not resolve to a loopback, private, link-local or metadata address.
+                     * @example https://hooks.example.com/customers
+                     */
                     url: string;
                     /** @description Key of the HMAC-SHA256 in X-Event-Signature; never returned. */
                     secret: string;

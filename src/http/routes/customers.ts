@@ -80,6 +80,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
           sort: Type.Optional(StringEnum(CUSTOMER_SORTS, { description: 'How to sort the returned customer list.' })),
           email: Type.Optional(
             Type.String({
+              format: 'email',
               maxLength: 254,
               description:
                 'Give a valid email address to search all customers - this will find and return a list of customers with the exact email address given.',
