@@ -6,6 +6,7 @@ import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
+import { createPaymentImportService } from './domain/payments/payment-import.js';
 import { createPaymentService } from './domain/payments/payment-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
@@ -58,6 +59,7 @@ export function createServices(
       signInMaxFailuresPerAddress: config.signInMaxFailuresPerAddress ?? 50,
     }),
     customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
+    paymentImport: createPaymentImportService(store),
     webhooks: createWebhookService(store, {
       allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,
       resolve: overrides.resolve ?? systemResolver,

@@ -155,8 +155,11 @@ await suite('OAuth authorization code in a browser (chromium, openid-client)', (
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/authorize'));
+    // The answer is a new document at the same URL: wait until it replaced the form, not just for the response.
+    const navigated = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame());
     await page.getByRole('button', { name: 'Sign in' }).click();
     const response = await posted;
+    await navigated;
     await page.waitForLoadState();
     return response;
   }

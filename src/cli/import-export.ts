@@ -18,6 +18,17 @@ import { UsageError } from './command.js';
 import { csvCell, readCsvRecords } from './csv.js';
 
 export type FileFormat = 'csv' | 'ndjson';
+/** What a file holds: customers (CSV or NDJSON) or payments (NDJSON, as the API and `export --type payments` write them). */
+export type RecordType = 'customers' | 'payments';
+
+/** --type, customers by default; payments files are NDJSON only (items nest too deep for columns). */
+export function parseRecordType(raw: string | undefined, format: FileFormat): RecordType {
+  const type = (raw ?? 'customers').toLowerCase();
+  if (type !== 'customers' && type !== 'payments')
+    throw new UsageError(`--type must be customers or payments, got "${raw}"`);
+  if (type === 'payments' && format !== 'ndjson') throw new UsageError('payments are imported and exported as NDJSON');
+  return type;
+}
 
 export class ImportFileError extends Error {
   override readonly name = 'ImportFileError';
@@ -172,6 +183,7 @@ export function createProgressReporter(
 
 export interface ImportCommandOptions {
   organizationId: string;
+  type?: RecordType;
   file: string;
   format: FileFormat;
   rejectsFile: string | undefined;
@@ -208,12 +220,20 @@ export async function runImport(services: Services, options: ImportCommandOption
     rejects.write(`${JSON.stringify(rejection)}\n`);
   };
   try {
-    const totals = await services.customerImport.importCustomers(options.organizationId, source, {
-      batchSize: options.batchSize,
-      workers: options.workers,
-      onRejected,
-      onProgress: (running) => progress.update(running, input.bytesRead),
-    });
+    const onProgress = (running: ImportTotals) => progress.update(running, input.bytesRead);
+    const totals =
+      options.type === 'payments'
+        ? await services.paymentImport.importPayments(options.organizationId, source, {
+            batchSize: options.batchSize,
+            onRejected,
+            onProgress,
+          })
+        : await services.customerImport.importCustomers(options.organizationId, source, {
+            batchSize: options.batchSize,
+            workers: options.workers,
+            onRejected,
+            onProgress,
+          });
     const rejectsStream = rejects;
     if (rejectsStream) {
       rejectsStream.end();
@@ -242,9 +262,16 @@ function customerCsvLine(customer: Customer, metadataKeys: readonly string[]): s
 /** Streams every customer to `output`, a page at a time, waiting for the stream to drain (backpressure). */
 export async function runExport(
   services: Services,
-  options: { organizationId: string; format: FileFormat; output: Writable },
+  options: { organizationId: string; format: FileFormat; output: Writable; type?: RecordType },
 ): Promise<number> {
   let count = 0;
+  if (options.type === 'payments') {
+    for await (const page of services.paymentImport.exportPayments(options.organizationId)) {
+      await write(options.output, `${page.map((payment) => JSON.stringify(payment)).join('\n')}\n`);
+      count += page.length;
+    }
+    return count;
+  }
   // The keys as they are when the export starts: a key first set during the export has no column.
   const metadataKeys =
     options.format === 'csv' ? await services.customerImport.metadataKeys(options.organizationId) : [];

@@ -1,12 +1,14 @@
 import os from 'node:os';
 import { integerOption, singleOrganization, UsageError, type Command } from '../command.js';
-import { parseFileFormat, runImport } from '../import-export.js';
+import { parseFileFormat, parseRecordType, runImport } from '../import-export.js';
 
 export const importCommand: Command = {
-  usage: `import --org ORG FILE [--format csv|ndjson] [--rejects FILE] [--batch-size N] [--threads N]
-                                upsert customers from a CSV or NDJSON file (by id, else by email), streaming`,
+  usage: `import --org ORG FILE [--type customers|payments] [--format csv|ndjson] [--rejects FILE] [--batch-size N] [--threads N]
+                                upsert customers from a CSV or NDJSON file (by id, else by email), streaming;
+                                --type payments records payment history from NDJSON (spend comes from payments)`,
   options: {
     org: { type: 'string', multiple: true },
+    type: { type: 'string' },
     format: { type: 'string' },
     rejects: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -19,9 +21,11 @@ export const importCommand: Command = {
     const batchSize = integerOption(context, 'batch-size', 1000, 1, 50_000);
     const threads = integerOption(context, 'threads', Math.min(4, Math.max(1, os.availableParallelism() - 1)), 0, 32);
     const format = parseFileFormat(context.string('format'), file);
+    const type = parseRecordType(context.string('type'), format);
     return context.withServices(async (services) => {
       const result = await runImport(services, {
         organizationId,
+        type,
         file,
         format,
         rejectsFile: context.string('rejects'),

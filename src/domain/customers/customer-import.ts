@@ -8,20 +8,19 @@ import {
 import { notFound } from '../../errors.js';
 import type { Customer } from '../../contract/customers.js';
 import {
-  appendEventsInBulk,
   findCustomersByEmails,
   findCustomersByIds,
   findMetadataKeys,
   upsertCustomerRows,
 } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
-import { advanceOrganizationClock, reserveEventSequences } from '../../store/repositories/organization-repository.js';
+import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
 import {
   customerCreated,
   customerStatisticsUpdated,
   customerUpdated,
-  eventPayload,
+  recordEventsInBulk,
   type DomainEvent,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
@@ -171,22 +170,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
-      if (events.length > 0) {
-        const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
-        await appendEventsInBulk(
-          trx,
-          store,
-          organizationId,
-          firstSequence,
-          events.map((event) => ({
-            id: newId(now),
-            type: event.type,
-            occurredAt: now,
-            payload: JSON.stringify(eventPayload(organization, event)),
-            customerId: event.customerId,
-          })),
-        );
-      }
+      await recordEventsInBulk(trx, store, organizationId, now, events);
     });
     for (const rejection of rejections) reject(rejection);
     counts.rejected = rejections.length;

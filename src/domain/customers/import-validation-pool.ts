@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { ImportRecord, ValidatedChunk } from './import-validation.js';
 
@@ -8,50 +8,25 @@ export interface ValidationPool {
   close(): Promise<void>;
 }
 
-type Reply = { id: number; result: ValidatedChunk } | { id: number; error: string };
-
 /**
- * Worker threads that decode and validate import chunks (phone number
- * parsing dominates an import's CPU), so the main thread only writes.
+ * Worker threads that decode and validate import chunks (phone number parsing dominates an import's CPU), so the
+ * main thread only writes. Piscina keeps `size` threads and replaces one that crashes; the chunk it held fails (the
+ * import reports it) and the others carry on.
  */
 export async function createValidationPool(size: number, region: CountryCode): Promise<ValidationPool> {
-  const script = new URL('./import-validation-worker.js', import.meta.url);
-  // A worker only ever holds one chunk: a small young generation keeps its memory, and the import's, flat.
-  const workers = Array.from(
-    { length: size },
-    () =>
-      new Worker(script, {
-        workerData: { region },
-        resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
-      }),
-  );
-  const pending = new Map<number, { resolve: (result: ValidatedChunk) => void; reject: (error: Error) => void }>();
-  for (const worker of workers) {
-    worker.on('message', (reply: Reply) => {
-      const waiter = pending.get(reply.id);
-      if (!waiter) return;
-      pending.delete(reply.id);
-      if ('error' in reply) waiter.reject(new Error(reply.error));
-      else waiter.resolve(reply.result);
-    });
-    worker.on('error', (error) => {
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
-    });
-  }
-  let next = 0;
+  const pool = new Piscina<readonly ImportRecord[], ValidatedChunk>({
+    filename: new URL('./import-validation-worker.js', import.meta.url).href,
+    minThreads: size,
+    maxThreads: size,
+    // The import sends at most a few chunks ahead; a queue bound keeps a stalled pool from buffering a whole file.
+    maxQueue: size * 4,
+    workerData: { region },
+    // A worker only ever holds one chunk: a small young generation keeps its memory, and the import's, flat.
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+  });
   return {
     size,
-    validate(records) {
-      const id = next++;
-      const worker = workers[id % workers.length]!;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ id, records });
-      });
-    },
-    async close() {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-    },
+    validate: (records) => pool.run(records),
+    close: () => pool.destroy(),
   };
 }

@@ -1,13 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { CountryCode } from 'libphonenumber-js/max';
-import { validateImportChunk, type ImportRecord } from './import-validation.js';
+import { validateImportChunk, type ImportRecord, type ValidatedChunk } from './import-validation.js';
 
 const { region } = workerData as { region: CountryCode };
 
-parentPort!.on('message', ({ id, records }: { id: number; records: ImportRecord[] }) => {
-  try {
-    parentPort!.postMessage({ id, result: validateImportChunk(records, region) });
-  } catch (error) {
-    parentPort!.postMessage({ id, error: (error as Error).message });
-  }
-});
+/** One chunk of an import, decoded and validated off the main thread (run by the pool in import-validation-pool). */
+export default function validate(records: ImportRecord[]): ValidatedChunk {
+  return validateImportChunk(records, region);
+}

@@ -3,6 +3,8 @@ import type { CustomerRow } from '../../store/repositories/customer-repository.j
 import { appendEvents } from '../../store/repositories/event-repository.js';
 import { reserveEventSequences } from '../../store/repositories/organization-repository.js';
 import type { Database } from '../../store/schema.js';
+import type { Store } from '../../store/store.js';
+import { appendEventsInBulk } from '../../store/repositories/customer-import-repository.js';
 import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
 import { newId } from '../ids.js';
 import type { EventType } from '../../contract/events.js';
@@ -102,6 +104,34 @@ export async function recordEvents(
   const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
   await appendEvents(
     trx,
+    organizationId,
+    firstSequence,
+    events.map((event) => ({
+      id: newId(now),
+      type: event.type,
+      occurredAt: now,
+      payload: JSON.stringify(eventPayload(organization, event)),
+      customerId: event.customerId,
+    })),
+  );
+}
+
+/**
+ * `recordEvents` for bulk writers (imports): the same rows, through the store's fastest multi-row insert. The caller
+ * must have called `advanceOrganizationClock` first, in the same transaction.
+ */
+export async function recordEventsInBulk(
+  trx: Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  now: number,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
+  await appendEventsInBulk(
+    trx,
+    store,
     organizationId,
     firstSequence,
     events.map((event) => ({

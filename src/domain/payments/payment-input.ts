@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely';
 import { PAYMENT_AMOUNT_NAMES, type RecordPaymentBody } from '../../contract/payments.js';
 import { invalidField } from '../../errors.js';
 import type { PaymentItemsTable, PaymentsTable } from '../../store/schema.js';
+import { hashRequest } from '../customers/write-preconditions.js';
 import { parseTimestamp } from '../time.js';
 
 /** The columns of a payment that come from the request, validated; the write adds ids, times and the hash. */
@@ -87,4 +88,18 @@ export function parseRecordPayment(body: RecordPaymentBody, organizationCurrency
     createdAt,
     items,
   };
+}
+
+/**
+ * Identifies what a recording says, whatever its spelling (key order, defaults written out or left out, `customer`
+ * or `customerId`): the same payment recorded again hashes the same, so it is a no-op; another one is a conflict.
+ */
+export function paymentInputHash(input: PaymentInput, refund: { amount: number; at: number | undefined }): string {
+  return hashRequest({
+    ...input,
+    completedAt: input.completedAt ?? null,
+    createdAt: input.createdAt ?? input.completedAt ?? null,
+    refundedAmount: refund.amount,
+    refundedAt: refund.at ?? null,
+  });
 }

@@ -15,10 +15,9 @@ import {
   type PaymentRow,
 } from '../../store/repositories/payment-repository.js';
 import type { Store } from '../../store/store.js';
-import { hashRequest } from '../customers/write-preconditions.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
-import { parseRecordPayment } from './payment-input.js';
+import { parseRecordPayment, paymentInputHash } from './payment-input.js';
 import { paymentRowToPayment } from './payment-mapper.js';
 import { insertCompletedPayment, organizationCurrency, refundPaymentRow } from './payment-writes.js';
 
@@ -99,10 +98,10 @@ export function createPaymentService(store: Store) {
      * another body for that id is a 409.
      */
     async recordPayment(organizationId: string, id: string, body: RecordPaymentBody): Promise<RecordedPayment> {
-      const requestHash = hashRequest(body);
       return writeInOrganization(store, organizationId, async (trx, now) => {
         const currency = await organizationCurrency(trx, organizationId);
         const input = parseRecordPayment(body, currency);
+        const requestHash = paymentInputHash(input, { amount: 0, at: undefined });
         const existing = await findPayment(trx, organizationId, id);
         if (existing) {
           if (existing.request_hash !== requestHash) {

@@ -1,5 +1,14 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import {
+  sql,
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import type { Database, PaymentItemsTable, PaymentsTable } from '../schema.js';
+import type { CustomerRow } from './customer-repository.js';
 import { param, type PreparedQuery, type Store } from '../store.js';
 
 export type PaymentRecordRow = Selectable<PaymentsTable>;
@@ -147,6 +156,23 @@ export async function findPaymentItems(
     .execute();
 }
 
+/** The spend rule, once: paid (charged + external) less refunded; the latest completion not wholly refunded. */
+function spendSelections(eb: ExpressionBuilder<Database, 'payments'>) {
+  const paid = eb('charged_amount', '+', eb.ref('external_amount'));
+  return [
+    eb.fn.sum<number | string | null>(eb(paid, '-', eb.ref('refunded_amount'))).as('total'),
+    eb.fn
+      .max<number | string | null>(
+        eb
+          .case()
+          .when(eb.or([eb('refunded_at', 'is', null), eb('refunded_amount', '<', paid)]))
+          .then(eb.ref('completed_at'))
+          .end(),
+      )
+      .as('last_spent_at'),
+  ] as const;
+}
+
 /**
  * The spend statistics the customer's payments imply: what was paid (chargedAmount + externalAmount) less
  * refunds, and the latest completion of a payment not wholly refunded.
@@ -154,21 +180,7 @@ export async function findPaymentItems(
 export async function sumCustomerSpend(db: Db, organizationId: string, customerId: string): Promise<SpendTotals> {
   const row = await db
     .selectFrom('payments')
-    .select((eb) => {
-      const paid = eb('charged_amount', '+', eb.ref('external_amount'));
-      return [
-        eb.fn.sum<number | string | null>(eb(paid, '-', eb.ref('refunded_amount'))).as('total'),
-        eb.fn
-          .max<number | string | null>(
-            eb
-              .case()
-              .when(eb.or([eb('refunded_at', 'is', null), eb('refunded_amount', '<', paid)]))
-              .then(eb.ref('completed_at'))
-              .end(),
-          )
-          .as('last_spent_at'),
-      ];
-    })
+    .select(spendSelections)
     .where('organization_id', '=', organizationId)
     .where('customer_id', '=', customerId)
     .executeTakeFirstOrThrow();
@@ -176,6 +188,53 @@ export async function sumCustomerSpend(db: Db, organizationId: string, customerI
     total: Number(row.total ?? 0),
     lastSpentAt: row.last_spent_at === null ? null : Number(row.last_spent_at),
   };
+}
+
+export async function findLocationsByIds(db: Db, organizationId: string, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('locations')
+    .select(['id', 'name'])
+    .where('organization_id', '=', organizationId)
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/**
+ * Bulk writers (imports): sets the spend statistics of each customer to what all their payments imply (the rule of
+ * `sumCustomerSpend`), with a new updatedAt; returns the customers as updated.
+ */
+export async function updateSpendStatistics(
+  trx: Transaction<Database>,
+  organizationId: string,
+  customerIds: readonly string[],
+  now: number,
+): Promise<CustomerRow[]> {
+  const updated: CustomerRow[] = [];
+  for (let i = 0; i < customerIds.length; i += 500) {
+    const sums = await trx
+      .selectFrom('payments')
+      .select((eb) => [eb.ref('customer_id').as('customer_id'), ...spendSelections(eb)])
+      .where('organization_id', '=', organizationId)
+      .where('customer_id', 'in', customerIds.slice(i, i + 500))
+      .groupBy('customer_id')
+      .execute();
+    for (const sum of sums) {
+      const row = await trx
+        .updateTable('customers')
+        .set({
+          total_spend: Number(sum.total),
+          last_spent_at: sum.last_spent_at === null ? null : Number(sum.last_spent_at),
+          updated_at: now,
+        })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', sum.customer_id!)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) updated.push(row);
+    }
+  }
+  return updated;
 }
 
 /** Erasure: the customer's payments stay (accounting) without them; `updatedAt` moves so syncs see the change. */
