@@ -10,6 +10,7 @@ import { registerControlCharacterCheck } from './http/plugins/control-characters
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { registerListingCursors } from './http/next-page.js';
 import { declaredOrderSerializer } from './http/serializer.js';
+import { formatsPlugin } from './http/schema-formats.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -120,6 +121,7 @@ export async function buildApp({
         allErrors: true,
         keywords: ['x-extension'],
       },
+      plugins: [formatsPlugin],
     },
   });
 

@@ -31,7 +31,11 @@ export const FeedEventSchema = Type.Object(
     sequence: Type.Integer({
       description: 'Position in the organization feed: strictly increasing in commit order, without gaps',
     }),
-    occurredAt: Type.String({ description: 'Commit time of the write', examples: ['2021-08-23T02:06:24.000Z'] }),
+    occurredAt: Type.String({
+      format: 'date-time',
+      description: 'Commit time of the write',
+      examples: ['2021-08-23T02:06:24.000Z'],
+    }),
     event: Type.String({ description: 'Event type', examples: ['customer.created'] }),
     organization: Type.Ref(OrganizationTinySchema),
   },

@@ -918,16 +918,19 @@ export interface components {
         /** CustomerStatistics */
         CustomerStatistics: {
             /**
+             * Format: date-time
              * @description Date and time of last points earned by the Customer
              * @example 2021-08-23T02:06:24.000Z
              */
             lastPointsEarnedAt?: string;
             /**
+             * Format: date-time
              * @description Date and time of last redeemed points by the Customer
              * @example 2021-08-23T02:06:24.000Z
              */
             lastPointsRedeemedAt?: string;
             /**
+             * Format: date-time
              * @description The date of the Customers last spend
              * @example 2021-08-23T02:06:24.000Z
              */
@@ -944,18 +947,28 @@ export interface components {
         /** Customer */
         Customer: {
             /**
+             * Format: date-time
              * @description The date and time that the Customer was created
              * @example 2021-10-20T14:51:16Z
              */
             createdAt?: string;
-            /** @description The Customers date of birth in YYYY-MM-DD format */
+            /**
+             * Format: date
+             * @description The Customers date of birth in YYYY-MM-DD format
+             */
             dob?: string;
-            /** @description The Customers email address */
+            /**
+             * Format: email
+             * @description The Customers email address
+             */
             email?: string;
             /** @description Customer first name or given name */
             firstName: string;
-            /** @description The Customers gender */
-            gender?: string;
+            /**
+             * @description The Customers gender
+             * @enum {string}
+             */
+            gender?: "MALE" | "FEMALE" | "OTHER";
             /** @description If the Customer has agreed to marketing */
             hasAgreedToMarketing?: boolean;
             /** @description Unique ID of the Customer */
@@ -970,6 +983,7 @@ export interface components {
             phoneNumber?: string;
             statistics?: components["schemas"]["CustomerStatistics"];
             /**
+             * Format: date-time
              * @description The date and time that the Customer was last updated
              * @example 2021-10-20T14:51:16Z
              */
@@ -977,7 +991,10 @@ export interface components {
         };
         /** CustomerTiny */
         CustomerTiny: {
-            /** @description The Customers email address */
+            /**
+             * Format: email
+             * @description The Customers email address
+             */
             email?: string;
             /** @description Customer first name or given name */
             firstName: string;
@@ -1036,6 +1053,7 @@ export interface components {
             /** @description Position in the organization feed: strictly increasing in commit order, without gaps */
             sequence: number;
             /**
+             * Format: date-time
              * @description Commit time of the write
              * @example 2021-08-23T02:06:24.000Z
              */
@@ -1864,7 +1882,7 @@ export interface operations {
                     /** @description null removes it */
                     dob?: string | null;
                     /** @description null removes it */
-                    gender?: string | null;
+                    gender?: ("MALE" | "FEMALE" | "OTHER") | null;
                     /** @description null removes it */
                     hasAgreedToMarketing?: boolean | null;
                     /** @description null removes it */
@@ -2134,16 +2152,28 @@ export interface operations {
                     firstName: string;
                     /** @description Customer last name or surname */
                     lastName: string;
-                    /** @description Email address; searched case-insensitively. */
+                    /**
+                     * Format: email
+                     * @description Email address; searched case-insensitively.
+                     */
                     email?: string;
                     /** @description Phone number; national numbers are read in DEFAULT_PHONE_REGION and stored as E.164. */
                     phoneNumber?: string;
-                    /** @description Date of birth, YYYY-MM-DD. */
+                    /**
+                     * Format: date
+                     * @description Date of birth, YYYY-MM-DD, not in the future.
+                     */
                     dob?: string;
-                    /** @description MALE, FEMALE or OTHER. */
-                    gender?: string;
+                    /**
+                     * @description MALE, FEMALE or OTHER.
+                     * @enum {string}
+                     */
+                    gender?: "MALE" | "FEMALE" | "OTHER";
                     hasAgreedToMarketing?: boolean;
-                    /** @description RFC 3339 creation time, for imports from another system; defaults to now. */
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 creation time, for imports from another system, not in the future; defaults to now.
+                     */
                     createdAt?: string;
                     /** @description Up to 50 keys of 1 to 40 characters, values up to 500 characters. */
                     metadata?: {
@@ -3597,7 +3627,8 @@ export interface operations {
                     /** @description Amount spent, in cents */
                     amount: number;
                     /**
-                     * @description RFC 3339 time of the spend; defaults to now. Feeds lastSpentAt.
+                     * Format: date-time
+                     * @description RFC 3339 time of the spend, not in the future; defaults to now. Feeds lastSpentAt.
                      * @example 2021-08-23T02:06:23.000Z
                      */
                     occurredAt?: string;
