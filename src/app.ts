@@ -10,6 +10,7 @@ import { registerControlCharacterCheck } from './http/plugins/control-characters
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { registerListingCursors } from './http/next-page.js';
 import { declaredOrderSerializer } from './http/serializer.js';
+import { formatsPlugin } from './http/schema-formats.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
 import { createMetrics, metricsPlugin, type Metrics } from './http/plugins/metrics.js';
 import { openApiPlugin } from './http/plugins/openapi.js';
@@ -35,7 +36,14 @@ import {
   CustomerTinySchema,
 } from './contract/customers.js';
 import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
-import { FeedEventSchema } from './contract/events.js';
+import {
+  CustomerDeletedEventSchema,
+  CustomerEventSchema,
+  CustomerListEventSchema,
+  CustomerListMemberEventSchema,
+  CustomerStatisticsEventSchema,
+  FeedEventSchema,
+} from './contract/events.js';
 import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
@@ -61,6 +69,15 @@ export interface BuildAppOptions {
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
+/** Fastify's form of TRUST_PROXY: a hop count becomes "trust the first N hops", as Fastify does for a number. */
+function trustProxyOption(
+  trust: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
+}
+
 export async function buildApp({
   config,
   services,
@@ -74,6 +91,8 @@ export async function buildApp({
     // Request lines carry their own context (method, url, status, instance); a child logger per request would only add a reqId.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
+    // Only the configured proxies may say who the client is (X-Forwarded-For); by default the socket says it.
+    trustProxy: trustProxyOption(config.trustProxy),
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.connectionIdleTimeoutMs,
     // Node's keep-alive timer replaces the idle one between requests; 72 s (Fastify's default) outlasts the
@@ -102,6 +121,7 @@ export async function buildApp({
         allErrors: true,
         keywords: ['x-extension'],
       },
+      plugins: [formatsPlugin],
     },
   });
 
@@ -114,6 +134,11 @@ export async function buildApp({
     OrganizationSchema,
     OrganizationTinySchema,
     FeedEventSchema,
+    CustomerEventSchema,
+    CustomerStatisticsEventSchema,
+    CustomerDeletedEventSchema,
+    CustomerListEventSchema,
+    CustomerListMemberEventSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
   ]) {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { parseHostHeader } from './http/host-header.js';
@@ -53,6 +54,12 @@ export interface Config {
    * undefined accepts any syntactically valid host.
    */
   readonly allowedHosts: readonly string[] | undefined;
+  /**
+   * Which proxies in front may name the client's address in X-Forwarded-For (TRUST_PROXY): false (the default:
+   * the socket's address is the client's), a number of hops, or the proxies' addresses and CIDR ranges. The
+   * client address limits sign-in attempts and appears in the request log.
+   */
+  readonly trustProxy: false | number | readonly string[];
   readonly webhooksAllowPrivateUrls: boolean;
   readonly webhookRetryBaseMs: number;
   readonly webhookMaxAttempts: number;
@@ -160,6 +167,32 @@ export function redactUrl(raw: string): string {
   }
 }
 
+function parseTrustProxy(raw: string | undefined): false | number | readonly string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops < 1 || hops > 32) throw new ConfigError(`TRUST_PROXY as a hop count must be 1 to 32, got "${raw}"`);
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = net.isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(
+        `TRUST_PROXY must be false, a hop count, or proxy addresses/CIDR ranges separated by commas, got "${entry}"`,
+      );
+    }
+  }
+  return Object.freeze(entries);
+}
+
 function parseAllowedHosts(raw: string | undefined): readonly string[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const hosts = raw
@@ -262,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       3_600_000,
     ),
     allowedHosts: parseAllowedHosts(env.ALLOWED_HOSTS),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     webhooksAllowPrivateUrls: parseBoolean('WEBHOOKS_ALLOW_PRIVATE_URLS', env.WEBHOOKS_ALLOW_PRIVATE_URLS, false),
     webhookRetryBaseMs: parseInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 10_000, 1, 86_400_000),
     webhookMaxAttempts: parseInteger('WEBHOOK_MAX_ATTEMPTS', env.WEBHOOK_MAX_ATTEMPTS, 5, 1, 100),

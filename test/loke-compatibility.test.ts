@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -762,6 +763,18 @@ await describeEachBackend('LOKE compatibility: webhook payloads, signature and r
       );
       const statistics = onStatistics!.statistics as object;
       expect(Object.keys(statistics)).toEqual(exampleOrder(LOKE_CUSTOMER_EXAMPLE.statistics, statistics));
+
+      // The committed OpenAPI document's webhooks describe these bodies with the same keys in the same order.
+      const document = JSON.parse(fs.readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8')) as {
+        webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: { $ref: string } }> } } }>;
+        components: { schemas: Record<string, { properties: object; required: string[] }> };
+      };
+      for (const { data } of receiver.deliveries) {
+        const ref = document.webhooks[data.event as string]!.post.requestBody.content['application/json']!.schema.$ref;
+        const schema = document.components.schemas[ref.replace('#/components/schemas/', '')]!;
+        expect(Object.keys(data)).toEqual(Object.keys(schema.properties));
+        expect(schema.required).toEqual(Object.keys(data));
+      }
 
       // The organization object is LOKE's OrganizationTiny everywhere: same keys, same order, same types.
       for (const delivered of receiver.deliveries) {

@@ -41,10 +41,30 @@ export const AfterQuery = Type.Optional(
   }),
 );
 
+/** A regular expression of the decimal integers 1 to `max` without leading zeros, as the server reads `limit`. */
+export function oneToPattern(max: number): string {
+  const digits = String(max);
+  const alternatives: string[] = [];
+  // Shorter numbers than max: any, without a leading zero.
+  if (digits.length > 1) alternatives.push(digits.length === 2 ? '[1-9]' : `[1-9][0-9]{0,${digits.length - 2}}`);
+  // As many digits as max: a common prefix, then a smaller digit, then anything.
+  for (let i = 0; i < digits.length; i++) {
+    const digit = Number(digits[i]);
+    const low = i === 0 ? 1 : 0;
+    if (digit > low) {
+      const range = digit - 1 === low ? String(low) : `[${low}-${digit - 1}]`;
+      const rest = digits.length - i - 1;
+      alternatives.push(`${digits.slice(0, i)}${range}${rest > 0 ? `[0-9]{${rest}}` : ''}`);
+    }
+  }
+  alternatives.push(digits);
+  return `^(${alternatives.join('|')})$`;
+}
+
 export function limitQuery(max: number) {
   return Type.Optional(
     Type.String({
-      pattern: '^[0-9]{1,7}$',
+      pattern: oneToPattern(max),
       description: `Extension: page size, 1..${max} (default ${max}).`,
       'x-extension': true,
     }),

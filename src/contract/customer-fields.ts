@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { StringEnum } from './common.js';
 
 /**
  * The customer's fields, defined once. Everything else derives from this
@@ -68,7 +69,8 @@ function defineFields<const T extends Record<string, CustomerFieldDefinition>>(f
   return fields;
 }
 
-const Timestamp = (description: string) => Type.String({ description, examples: ['2021-10-20T14:51:16Z'] });
+const Timestamp = (description: string) =>
+  Type.String({ format: 'date-time', description, examples: ['2021-10-20T14:51:16Z'] });
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 
 export const GENDERS = ['MALE', 'FEMALE', 'OTHER'] as const;
@@ -111,8 +113,8 @@ export const CUSTOMER_FIELDS = defineFields({
     column: 'email',
     searchColumn: 'email_normalized',
     kind: 'email',
-    read: Type.String({ description: 'The Customers email address' }),
-    write: Type.String({ maxLength: 254, description: 'Email address; searched case-insensitively.' }),
+    read: Type.String({ format: 'email', description: 'The Customers email address' }),
+    write: Type.String({ format: 'email', maxLength: 254, description: 'Email address; searched case-insensitively.' }),
     tiny: true,
     comparedOnImport: true,
   },
@@ -130,16 +132,16 @@ export const CUSTOMER_FIELDS = defineFields({
   dob: {
     column: 'dob',
     kind: 'date',
-    read: Type.String({ description: 'The Customers date of birth in YYYY-MM-DD format' }),
-    write: Type.String({ description: 'Date of birth, YYYY-MM-DD.' }),
+    read: Type.String({ format: 'date', description: 'The Customers date of birth in YYYY-MM-DD format' }),
+    write: Type.String({ format: 'date', description: 'Date of birth, YYYY-MM-DD, not in the future.' }),
     comparedOnImport: true,
   },
   gender: {
     column: 'gender',
     kind: 'enum',
     values: GENDERS,
-    read: Type.String({ description: 'The Customers gender' }),
-    write: Type.String({ description: 'MALE, FEMALE or OTHER.' }),
+    read: StringEnum(GENDERS, { description: 'The Customers gender' }),
+    write: StringEnum(GENDERS, { description: 'MALE, FEMALE or OTHER.' }),
     comparedOnImport: true,
   },
   hasAgreedToMarketing: {
@@ -153,7 +155,10 @@ export const CUSTOMER_FIELDS = defineFields({
     column: 'created_at',
     kind: 'timestamp',
     read: Timestamp('The date and time that the Customer was created'),
-    write: Type.String({ description: 'RFC 3339 creation time, for imports from another system; defaults to now.' }),
+    write: Type.String({
+      format: 'date-time',
+      description: 'RFC 3339 creation time, for imports from another system, not in the future; defaults to now.',
+    }),
     createOnly: true,
     comparedOnImport: true,
   },

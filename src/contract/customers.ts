@@ -32,7 +32,11 @@ for (const [name, statistic] of alphabetical(entriesOf(CUSTOMER_STATISTICS))) {
   statisticsProperties[name] = Type.Optional(
     statistic.kind === 'count'
       ? Type.Integer({ description: statistic.description })
-      : Type.String({ description: statistic.description, examples: ['2021-08-23T02:06:24.000Z'] }),
+      : Type.String({
+          format: 'date-time',
+          description: statistic.description,
+          examples: ['2021-08-23T02:06:24.000Z'],
+        }),
   );
 }
 export const CustomerStatisticsSchema = Type.Object(

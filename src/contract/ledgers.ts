@@ -5,6 +5,7 @@ export const PointsBodySchema = Type.Object(
     amount: Type.Integer({
       minimum: -1_000_000_000,
       maximum: 1_000_000_000,
+      not: { enum: [0] },
       description:
         'Whole points to add; negative redeems. Not 0. A fractional amount * pointsPerDollar must be rounded by the ' +
         'caller: a non-integer is a 400 and stores nothing.',
@@ -20,7 +21,8 @@ export const SpendBodySchema = Type.Object(
     amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Amount spent, in cents' }),
     occurredAt: Type.Optional(
       Type.String({
-        description: 'RFC 3339 time of the spend; defaults to now. Feeds lastSpentAt.',
+        format: 'date-time',
+        description: 'RFC 3339 time of the spend, not in the future; defaults to now. Feeds lastSpentAt.',
         examples: ['2021-08-23T02:06:23.000Z'],
       }),
     ),

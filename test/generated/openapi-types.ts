@@ -663,7 +663,228 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "customer.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer.created event
+         * @description POSTed to subscriptions of customer.created; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer.created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer.updated event
+         * @description POSTed to subscriptions of customer.updated; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer.updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.updated-statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer.updated-statistics event
+         * @description POSTed to subscriptions of customer.updated-statistics; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer.updated-statistics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer.deleted event
+         * @description POSTed to subscriptions of customer.deleted; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer.deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer-list.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer-list.created event
+         * @description POSTed to subscriptions of customer-list.created; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer-list.created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer-list.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer-list.updated event
+         * @description POSTed to subscriptions of customer-list.updated; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer-list.updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer-list.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer-list.deleted event
+         * @description POSTed to subscriptions of customer-list.deleted; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer-list.deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer-list.member-added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer-list.member-added event
+         * @description POSTed to subscriptions of customer-list.member-added; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer-list.member-added"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer-list.member-removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer-list.member-removed event
+         * @description POSTed to subscriptions of customer-list.member-removed; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:customer-list.member-removed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payment.completed event
+         * @description POSTed to subscriptions of payment.completed; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:payment.completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payment.refunded event
+         * @description POSTed to subscriptions of payment.refunded; the body is the payload exactly as the change feed holds it (the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.
+         */
+        post: operations["webhook:payment.refunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** Error */
@@ -697,16 +918,19 @@ export interface components {
         /** CustomerStatistics */
         CustomerStatistics: {
             /**
+             * Format: date-time
              * @description Date and time of last points earned by the Customer
              * @example 2021-08-23T02:06:24.000Z
              */
             lastPointsEarnedAt?: string;
             /**
+             * Format: date-time
              * @description Date and time of last redeemed points by the Customer
              * @example 2021-08-23T02:06:24.000Z
              */
             lastPointsRedeemedAt?: string;
             /**
+             * Format: date-time
              * @description The date of the Customers last spend
              * @example 2021-08-23T02:06:24.000Z
              */
@@ -723,18 +947,28 @@ export interface components {
         /** Customer */
         Customer: {
             /**
+             * Format: date-time
              * @description The date and time that the Customer was created
              * @example 2021-10-20T14:51:16Z
              */
             createdAt?: string;
-            /** @description The Customers date of birth in YYYY-MM-DD format */
+            /**
+             * Format: date
+             * @description The Customers date of birth in YYYY-MM-DD format
+             */
             dob?: string;
-            /** @description The Customers email address */
+            /**
+             * Format: email
+             * @description The Customers email address
+             */
             email?: string;
             /** @description Customer first name or given name */
             firstName: string;
-            /** @description The Customers gender */
-            gender?: string;
+            /**
+             * @description The Customers gender
+             * @enum {string}
+             */
+            gender?: "MALE" | "FEMALE" | "OTHER";
             /** @description If the Customer has agreed to marketing */
             hasAgreedToMarketing?: boolean;
             /** @description Unique ID of the Customer */
@@ -749,6 +983,7 @@ export interface components {
             phoneNumber?: string;
             statistics?: components["schemas"]["CustomerStatistics"];
             /**
+             * Format: date-time
              * @description The date and time that the Customer was last updated
              * @example 2021-10-20T14:51:16Z
              */
@@ -756,7 +991,10 @@ export interface components {
         };
         /** CustomerTiny */
         CustomerTiny: {
-            /** @description The Customers email address */
+            /**
+             * Format: email
+             * @description The Customers email address
+             */
             email?: string;
             /** @description Customer first name or given name */
             firstName: string;
@@ -815,6 +1053,7 @@ export interface components {
             /** @description Position in the organization feed: strictly increasing in commit order, without gaps */
             sequence: number;
             /**
+             * Format: date-time
              * @description Commit time of the write
              * @example 2021-08-23T02:06:24.000Z
              */
@@ -827,6 +1066,46 @@ export interface components {
             organization: components["schemas"]["OrganizationTiny"];
         } & {
             [key: string]: unknown;
+        };
+        /** CustomerEvent */
+        CustomerEvent: {
+            /** @enum {string} */
+            event: "customer.created" | "customer.updated";
+            customer: components["schemas"]["Customer"];
+            organization: components["schemas"]["OrganizationTiny"];
+        };
+        /** CustomerStatisticsEvent */
+        CustomerStatisticsEvent: {
+            /** @enum {string} */
+            event: "customer.updated-statistics";
+            statistics: components["schemas"]["CustomerStatistics"];
+            customer: components["schemas"]["CustomerTiny"];
+            organization: components["schemas"]["OrganizationTiny"];
+        };
+        /** CustomerDeletedEvent */
+        CustomerDeletedEvent: {
+            /** @enum {string} */
+            event: "customer.deleted";
+            /** @description Only the id: the customer was erased */
+            customer: {
+                id: string;
+            };
+            organization: components["schemas"]["OrganizationTiny"];
+        };
+        /** CustomerListEvent */
+        CustomerListEvent: {
+            /** @enum {string} */
+            event: "customer-list.created" | "customer-list.updated" | "customer-list.deleted";
+            customerList: components["schemas"]["CustomerListTiny"];
+            organization: components["schemas"]["OrganizationTiny"];
+        };
+        /** CustomerListMemberEvent */
+        CustomerListMemberEvent: {
+            /** @enum {string} */
+            event: "customer-list.member-added" | "customer-list.member-removed";
+            customerList: components["schemas"]["CustomerListTiny"];
+            customer: components["schemas"]["CustomerTiny"];
+            organization: components["schemas"]["OrganizationTiny"];
         };
         /**
          * CustomerList
@@ -1603,7 +1882,7 @@ export interface operations {
                     /** @description null removes it */
                     dob?: string | null;
                     /** @description null removes it */
-                    gender?: string | null;
+                    gender?: ("MALE" | "FEMALE" | "OTHER") | null;
                     /** @description null removes it */
                     hasAgreedToMarketing?: boolean | null;
                     /** @description null removes it */
@@ -1873,16 +2152,28 @@ export interface operations {
                     firstName: string;
                     /** @description Customer last name or surname */
                     lastName: string;
-                    /** @description Email address; searched case-insensitively. */
+                    /**
+                     * Format: email
+                     * @description Email address; searched case-insensitively.
+                     */
                     email?: string;
                     /** @description Phone number; national numbers are read in DEFAULT_PHONE_REGION and stored as E.164. */
                     phoneNumber?: string;
-                    /** @description Date of birth, YYYY-MM-DD. */
+                    /**
+                     * Format: date
+                     * @description Date of birth, YYYY-MM-DD, not in the future.
+                     */
                     dob?: string;
-                    /** @description MALE, FEMALE or OTHER. */
-                    gender?: string;
+                    /**
+                     * @description MALE, FEMALE or OTHER.
+                     * @enum {string}
+                     */
+                    gender?: "MALE" | "FEMALE" | "OTHER";
                     hasAgreedToMarketing?: boolean;
-                    /** @description RFC 3339 creation time, for imports from another system; defaults to now. */
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 creation time, for imports from another system, not in the future; defaults to now.
+                     */
                     createdAt?: string;
                     /** @description Up to 50 keys of 1 to 40 characters, values up to 500 characters. */
                     metadata?: {
@@ -3336,7 +3627,8 @@ export interface operations {
                     /** @description Amount spent, in cents */
                     amount: number;
                     /**
-                     * @description RFC 3339 time of the spend; defaults to now. Feeds lastSpentAt.
+                     * Format: date-time
+                     * @description RFC 3339 time of the spend, not in the future; defaults to now. Feeds lastSpentAt.
                      * @example 2021-08-23T02:06:23.000Z
                      */
                     occurredAt?: string;
@@ -5625,6 +5917,644 @@ export interface operations {
                 content: {
                     "text/css": string;
                 };
+            };
+        };
+    };
+    "webhook:customer.created": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer.updated": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer.updated-statistics": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerStatisticsEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer.deleted": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer-list.created": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerListEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer-list.updated": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerListEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer-list.deleted": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerListEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer-list.member-added": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerListMemberEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:customer-list.member-removed": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerListMemberEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:payment.completed": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:payment.refunded": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's) */
+                "X-Event-Signature": string;
+                /** @description The event's ULID: the same event sent twice has the same id */
+                "X-Event-Id": string;
+                /** @description The event's place in the organization's feed */
+                "X-Event-Sequence": string;
+                /** @description The event field */
+                "X-Event-Type": string;
+                /** @description Unix seconds when this attempt was sent */
+                "X-Event-Timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> */
+                "X-Event-Timestamp-Signature": string;
+                /** @description 1 for the first attempt, then 2, 3, ... */
+                "X-Event-Attempt": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the subscription moves on to the next event. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected (redirects are not followed): recorded, not retried; the subscription moves on. */
+            "3XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rejected by the receiver: recorded with its status, not retried; the subscription moves on. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5). */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

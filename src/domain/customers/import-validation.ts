@@ -1,3 +1,4 @@
+import { FormatRegistry, TypeRegistry } from '@sinclair/typebox';
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError } from '../../errors.js';
@@ -12,6 +13,7 @@ import {
 } from '../../contract/customer-fields.js';
 import { CreateCustomerBodySchema } from '../../contract/customers.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
+import { CONTRACT_FORMATS, FORMAT_MESSAGES } from '../formats.js';
 import { parseTimestamp } from '../time.js';
 import { parseCreateCustomer, toProfile, type CustomerProfile } from './customer-input.js';
 
@@ -44,6 +46,12 @@ const ASSIGNED_FIELDS = new Set<string>(
 type StatisticsPatch = Partial<Pick<CustomerRow, CustomerStatisticColumn>>;
 
 const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
+// The contract's formats and string enums (Type.Unsafe, see StringEnum) as the server's Ajv checks them.
+for (const [name, validate] of Object.entries(CONTRACT_FORMATS)) FormatRegistry.Set(name, validate);
+TypeRegistry.Set<{ enum?: unknown[] }>(
+  'Unsafe',
+  (schema, value) => typeof value === 'string' && (schema.enum === undefined || schema.enum.includes(value)),
+);
 const createBodyCheck = TypeCompiler.Compile(CreateCustomerBodySchema);
 
 /** A record that passed validation: the customer fields as stored, and how to find an existing customer. */
@@ -107,10 +115,15 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   if (!createBodyCheck.Check(body)) {
     const first = createBodyCheck.Errors(body).First();
     const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'record';
+    const schema = first?.schema as { format?: string; enum?: string[] } | undefined;
     const message =
       first?.type === ValueErrorType.ObjectRequiredProperty
         ? 'is required'
-        : (first?.message.toLowerCase() ?? 'is invalid');
+        : first?.type === ValueErrorType.StringFormat && schema?.format !== undefined
+          ? (FORMAT_MESSAGES[schema.format] ?? first.message.toLowerCase())
+          : first?.type === ValueErrorType.Kind && schema?.enum !== undefined
+            ? `must be one of ${schema.enum.join(', ')}`
+            : (first?.message.toLowerCase() ?? 'is invalid');
     throw new Rejected(`${field}: ${message}`);
   }
   let parsed: ReturnType<typeof parseCreateCustomer>;

@@ -4,6 +4,7 @@ import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../..
 import { newId } from '../../domain/ids.js';
 import type { Store } from '../../store/store.js';
 import { requestOrigin } from '../next-page.js';
+import { FORMAT_MESSAGES } from '../../domain/formats.js';
 import { renderErrorBody } from './error-body.js';
 
 declare module 'fastify' {
@@ -37,6 +38,8 @@ function validationDetails(error: FastifyError): ErrorDetail[] {
       field = [field, String(issue.params.additionalProperty)].filter(Boolean).join('.');
       message = context === 'body' ? 'is not a field of this resource (or is read-only)' : 'is not a known parameter';
     }
+    if (issue.keyword === 'format') message = FORMAT_MESSAGES[String(issue.params.format)] ?? message;
+    if (issue.keyword === 'not') message = 'is not allowed';
     if (issue.keyword === 'enum') message = `must be one of ${(issue.params.allowedValues as string[]).join(', ')}`;
     field ||= context;
     if (seen.has(field)) return [];

@@ -7,6 +7,7 @@ import { SCOPES } from '../../domain/auth/token-service.js';
 import { OAUTH_ERROR_CATALOG, type OAuthErrorCode } from '../../domain/oauth/oauth-errors.js';
 import { SCOPE_DESCRIPTIONS } from '../../domain/oauth/scopes.js';
 import { ErrorSchema } from '../../contract/common.js';
+import { EVENT_PAYLOAD_SCHEMAS, EVENT_TYPES, type EventType } from '../../contract/events.js';
 
 /** The operations of the LOKE Customers API reference (the seed); every other operation is ours. */
 export const SEED_OPERATIONS: ReadonlySet<string> = new Set([
@@ -62,6 +63,74 @@ absolute URL of the next page. Its \`after\` cursor carries the listing's parame
 continues the same listing (sort, search, limit), and a parameter given beside it that contradicts the cursor is a 400.
 
 Request bodies are \`application/json\` only (other types are a 415); the OAuth endpoints take forms.`;
+
+/** Our event types; the others are LOKE's. */
+const EXTENSION_EVENTS: ReadonlySet<EventType> = new Set([
+  'customer-list.created',
+  'customer-list.updated',
+  'customer-list.deleted',
+]);
+
+const WEBHOOK_HEADERS: [name: string, description: string][] = [
+  ['X-Event-Signature', "sha256=<hex HMAC-SHA256 of the raw body keyed by the subscription's secret> (LOKE's)"],
+  ['X-Event-Id', "The event's ULID: the same event sent twice has the same id"],
+  ['X-Event-Sequence', "The event's place in the organization's feed"],
+  ['X-Event-Type', 'The event field'],
+  ['X-Event-Timestamp', 'Unix seconds when this attempt was sent'],
+  ['X-Event-Timestamp-Signature', 'sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">'],
+  ['X-Event-Attempt', '1 for the first attempt, then 2, 3, ...'],
+];
+
+/**
+ * The POSTs a subscription receives (OpenAPI 3.1 webhooks), one per event type, with the receiver answers that
+ * decide what happens next: LOKE's rule, only no response or >= 500 is retried.
+ */
+function webhookOperations(): Record<string, unknown> {
+  return Object.fromEntries(
+    EVENT_TYPES.map((event) => [
+      event,
+      {
+        post: {
+          operationId: `webhook:${event}`,
+          summary: `The ${event} event`,
+          description:
+            `POSTed to subscriptions of ${event}; the body is the payload exactly as the change feed holds it ` +
+            '(the feed adds id, sequence and occurredAt). Verify X-Event-Signature over the raw bytes.',
+          tags: ['Webhooks'],
+          ...(EXTENSION_EVENTS.has(event) ? { 'x-extension': true } : {}),
+          security: [],
+          parameters: WEBHOOK_HEADERS.map(([name, description]) => ({
+            name,
+            in: 'header',
+            required: true,
+            description,
+            schema: { type: 'string' },
+          })),
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${EVENT_PAYLOAD_SCHEMAS[event]}` } },
+            },
+          },
+          responses: {
+            '2XX': { description: 'Delivered: the subscription moves on to the next event.' },
+            '3XX': {
+              description: 'Rejected (redirects are not followed): recorded, not retried; the subscription moves on.',
+            },
+            '4XX': {
+              description:
+                'Rejected by the receiver: recorded with its status, not retried; the subscription moves on.',
+            },
+            '5XX': {
+              description:
+                'Failed, as is no response at all: retried after 10 s, 20 s, 40 s, ... up to WEBHOOK_MAX_ATTEMPTS (5).',
+            },
+          },
+        },
+      },
+    ]),
+  );
+}
 
 /** Routes declare response headers as a TypeBox object; @fastify/swagger wants a plain name-to-schema map. */
 function headerMap(headers: unknown): Record<string, unknown> | undefined {
@@ -132,6 +201,8 @@ export async function registerOpenApi(
         },
       },
       security: [{ bearerAuth: [] }, { oauth2: [] }],
+      // A plain document fragment; @fastify/swagger copies it through as is.
+      webhooks: webhookOperations() as never,
     },
     refResolver: {
       // Shared schemas keep their $id as component name, so $refs read #/components/schemas/Customer.
