@@ -64,6 +64,38 @@ export async function copy(client: CustomersClient, org: string): Promise<Custom
 export const verified: boolean = verifyWebhookSignature('{}', 'sha256=00', 'secret');
 `;
 
+/** What the README's examples take as given. */
+const README_GIVENS = `
+declare const orgId: string;
+declare const customerId: string;
+declare const job: { watermark: string | undefined };
+declare let lastSequence: number;
+declare function handle(event: unknown): Promise<void>;
+declare const rawBody: string;
+declare const request: { headers: Record<string, string | undefined> };
+declare const response: { writeHead(status: number): { end(): void } };
+declare const process: { env: Record<string, string | undefined> };
+`;
+
+/**
+ * The \`\`\`ts blocks of packages/client/README.md as one module: imports hoisted, each block the body of a function
+ * (they reuse names), given a \`client\` unless they make one.
+ */
+function readmeExamples(): string {
+  const readme = fs.readFileSync(path.join(PACKAGE_DIR, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBeGreaterThan(3);
+  const imports = new Set<string>();
+  const bodies = blocks.map((block, index) => {
+    const lines = block.split('\n');
+    for (const line of lines.filter((l) => l.startsWith('import '))) imports.add(line);
+    const parameter = block.includes('const client =') ? '' : 'client: ReadmeClient';
+    return `export async function example${index}(${parameter}) {\n${lines.filter((l) => !l.startsWith('import ')).join('\n')}\n}`;
+  });
+  imports.add("import type { CustomersClient as ReadmeClient } from '@customers-api/client';");
+  return [...imports, README_GIVENS, ...bodies].join('\n');
+}
+
 describe('the client package, installed on its own', () => {
   let server: TestServer;
   let work: string;
@@ -142,8 +174,9 @@ describe('the client package, installed on its own', () => {
     expect(stored.body).toEqual(result.created);
   });
 
-  it("type-checks a strict TypeScript consumer against the package's declarations, without TypeBox installed", async () => {
+  it("type-checks a strict TypeScript consumer and the README's examples against the package's declarations, without TypeBox installed", async () => {
     fs.writeFileSync(path.join(consumer, 'consumer.ts'), CONSUMER);
+    fs.writeFileSync(path.join(consumer, 'readme.ts'), readmeExamples());
     fs.writeFileSync(
       path.join(consumer, 'tsconfig.json'),
       JSON.stringify({
@@ -157,7 +190,7 @@ describe('the client package, installed on its own', () => {
           lib: ['ES2023', 'DOM'],
           types: [],
         },
-        files: ['consumer.ts'],
+        files: ['consumer.ts', 'readme.ts'],
       }),
     );
     const result = await run(process.execPath, [TSC, '-p', consumer], { cwd: consumer }).catch(
