@@ -77,7 +77,11 @@ await describeEachBackend('demo data', (backend) => {
     expect(memberships).toBe(demo.memberships);
 
     const events = await readEvents(server, orgId, token);
-    expect(events).toHaveLength(250 + demo.lists + demo.memberships);
+    expect(events).toHaveLength(250 + demo.lists + demo.memberships + demo.payments);
+    // The feed's payment events are the payments the API serves.
+    const completed = events.filter((e) => e.event === 'payment.completed');
+    expect(completed.map((e) => e.payment)).toEqual(expect.arrayContaining(payments));
+    expect(completed.every((e) => locationIds.has((e.location as { id: string }).id))).toBe(true);
     expect(events.filter((e) => e.event === 'customer.created').map((e) => e.customer)).toEqual(
       expect.arrayContaining(customers),
     );

@@ -7,6 +7,7 @@
  *
  *   node bench/.build/bench/baseline/server.js <sqlite:/path/to.db | postgres://...> <port>
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -42,6 +43,15 @@ interface Driver {
   ): Row | undefined;
   /** Records a points adjustment: 204, or 404 (no customer), 409 (reference taken) or 422-ish (balance too low). */
   adjustPoints?(org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400;
+  /** Records a completed payment: 201 (with its JSON), 200 (the same body again), 409 (another body), 400/404. */
+  recordPayment?(org: string, id: string, payment: BarePayment, hash: string): { status: number; body: unknown };
+}
+
+interface BarePayment {
+  billingType: string;
+  chargedAmount: number;
+  customerId: string | null;
+  items: { id: string; name: string; amount: number; quantity: number }[];
 }
 
 const PAGE = 1000;
@@ -129,6 +139,84 @@ function sqliteDriver(file: string): Driver {
       return 204;
     },
   );
+  // The same work recording a payment must do: commit order, the payment and its items, the customer's spend
+  // statistics, and the payment.completed and customer.updated-statistics events.
+  const tickTwoEvents = writer.prepare(
+    'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 2 where id = ? returning clock, event_sequence, currency',
+  );
+  const paymentHash = writer.prepare('select request_hash from payments where organization_id = ? and id = ?');
+  const insertPayment = writer.prepare(
+    `insert into payments (organization_id, id, location_id, customer_id, spend_reference, billing_type, currency,
+       charged_amount, credit_amount, discount_amount, external_amount, fee_amount, tip_amount, refunded_amount,
+       completed_at, refunded_at, created_at, updated_at, request_hash)
+     values (?, ?, null, ?, null, ?, ?, ?, 0, 0, 0, 0, 0, 0, ?, null, ?, ?, ?)`,
+  );
+  const insertPaymentItem = writer.prepare(
+    `insert into payment_items (organization_id, payment_id, position, id, name, amount, quantity, type, options)
+     values (?, ?, ?, ?, ?, ?, ?, 'item', '[]')`,
+  );
+  const addSpend = writer.prepare(
+    `update customers set total_spend = total_spend + @amount, last_spent_at = max(coalesce(last_spent_at, 0), @now),
+       updated_at = @now where organization_id = @org and id = @id returning *`,
+  );
+  const record = writer.transaction((org: string, id: string, payment: BarePayment, hash: string) => {
+    const tick = tickTwoEvents.get(Date.now(), org) as
+      | { clock: number; event_sequence: number; currency: string }
+      | undefined;
+    if (!tick) return { status: 404, body: { code: 'not_found' } };
+    const existing = paymentHash.get(org, id) as { request_hash: string } | undefined;
+    if (existing) return existing.request_hash === hash ? { status: 200, body: { id } } : { status: 409, body: {} };
+    const customer = payment.customerId === null ? undefined : (customerForUpdate.get(org, payment.customerId) as Row);
+    if (payment.customerId !== null && !customer) return { status: 400, body: { code: 'customerId' } };
+    insertPayment.run(
+      org,
+      id,
+      payment.customerId,
+      payment.billingType,
+      tick.currency,
+      payment.chargedAmount,
+      tick.clock,
+      tick.clock,
+      tick.clock,
+      hash,
+    );
+    payment.items.forEach((item, i) =>
+      insertPaymentItem.run(org, id, i, item.id, item.name, item.amount, item.quantity),
+    );
+    const body = {
+      billingType: payment.billingType,
+      chargedAmount: payment.chargedAmount,
+      completedAt: new Date(tick.clock).toISOString(),
+      currency: tick.currency,
+      ...(customer
+        ? { customer: { id: customer.id, firstName: customer.first_name, lastName: customer.last_name } }
+        : {}),
+      id,
+      items: payment.items,
+    };
+    insertEvent.run(
+      org,
+      tick.event_sequence - 1,
+      nextId(tick.clock),
+      'payment.completed',
+      tick.clock,
+      JSON.stringify({ event: 'payment.completed', payment: body }),
+    );
+    if (customer) {
+      insertEventCustomer.run(org, customer.id, tick.event_sequence - 1);
+      const updated = addSpend.get({ amount: payment.chargedAmount, now: tick.clock, org, id: customer.id }) as Row;
+      insertEvent.run(
+        org,
+        tick.event_sequence,
+        nextId(tick.clock),
+        'customer.updated-statistics',
+        tick.clock,
+        JSON.stringify({ event: 'customer.updated-statistics', customer: toCustomer(updated) }),
+      );
+      insertEventCustomer.run(org, customer.id, tick.event_sequence);
+    }
+    return { status: 201, body };
+  });
   const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
     const clock = tick.get(Date.now(), org) as { clock: number } | undefined;
     if (!clock) return undefined;
@@ -147,6 +235,7 @@ function sqliteDriver(file: string): Driver {
     page: (sort, filter, params) => Promise.resolve(pages.get(`${sort}:${filter}`)!.all(...params) as Row[]),
     create: (org, fields) => create.immediate(org, fields),
     adjustPoints: (org, customerId, reference, amount) => adjust.immediate(org, customerId, reference, amount),
+    recordPayment: (org, id, payment, hash) => record.immediate(org, id, payment, hash),
   };
 }
 
@@ -218,6 +307,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 }
 
 const POINTS = /^\/organizations\/([^/]+)\/customers\/([^/]+)\/points\/([^/]+)$/;
+const PAYMENT = /^\/organizations\/([^/]+)\/payments\/([^/]+)$/;
 const ITEM = /^\/organizations\/([^/]+)\/customers\/([^/]+)$/;
 const LIST = /^\/organizations\/([^/]+)\/customers$/;
 
@@ -246,6 +336,27 @@ function createHandler(driver: Driver) {
         return res.end();
       }
       return send(res, status, { code: String(status), message: 'points adjustment refused' });
+    }
+    m = PAYMENT.exec(path);
+    if (m && req.method === 'PUT' && driver.recordPayment) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks);
+      const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      if (typeof body.billingType !== 'string' || typeof body.chargedAmount !== 'number')
+        return send(res, 400, { code: 'invalid_request', message: 'billingType, chargedAmount' });
+      const result = driver.recordPayment(
+        decodeURIComponent(m[1]!),
+        decodeURIComponent(m[2]!),
+        {
+          billingType: body.billingType,
+          chargedAmount: body.chargedAmount,
+          customerId: typeof body.customerId === 'string' ? body.customerId : null,
+          items: Array.isArray(body.items) ? (body.items as BarePayment['items']) : [],
+        },
+        createHash('sha256').update(raw).digest('base64url'),
+      );
+      return send(res, result.status, result.body);
     }
     m = ITEM.exec(path);
     if (m && req.method === 'GET') {

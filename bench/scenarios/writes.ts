@@ -64,7 +64,26 @@ function pointAdjustments(organizationId: string, customerIds: string[], tag: st
   };
 }
 
-/** Customer creates (and points adjustments, once the points endpoint exists) with 10 concurrent clients. */
+/** Completed payments of 1.00..100.00 under fresh ids, each for one of the given customers, with one item. */
+function payments(organizationId: string, customerIds: string[], tag: string) {
+  let n = 0;
+  return () => {
+    n++;
+    const customerId = customerIds[Math.floor(Math.random() * customerIds.length)]!;
+    const amount = 100 * (1 + (n % 100));
+    return {
+      path: `/organizations/${organizationId}/payments/bench-${tag}-${n}`,
+      body: JSON.stringify({
+        billingType: 'order/pickup',
+        chargedAmount: amount,
+        customerId,
+        items: [{ id: 'COF01', name: 'Flat white', amount, quantity: 1 }],
+      }),
+    };
+  };
+}
+
+/** Customer creates, points adjustments and payments with 10 concurrent clients. */
 export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Figure[]> {
   const { pair, organizationId, seconds, warmup } = options;
   const path = `/organizations/${organizationId}/customers`;
@@ -129,6 +148,41 @@ export async function runWriteBenchmarks(options: WriteBenchOptions): Promise<Fi
         : { ours: oursPoints.cpuMicros, base: basePoints.cpuMicros, unit: 'µs/request' },
     unit: 'adjustments/s',
     detail: `p50 ${oursPoints.p50} ms / p99 ${oursPoints.p99} ms (baseline ${basePoints.p50} / ${basePoints.p99} ms); over ${customerIds.length.toLocaleString('en')} customers; ledger entry + statistics + change-feed event in one transaction`,
+    target: { kind: 'info' },
+  });
+  const oursPayments = await measure(
+    pair.ours,
+    pair.token,
+    'PUT',
+    payments(organizationId, customerIds, `${tag}-o`),
+    seconds,
+    warmup,
+  );
+  const basePayments = await measure(
+    pair.base,
+    undefined,
+    'PUT',
+    payments(organizationId, customerIds, `${tag}-b`),
+    seconds,
+    warmup,
+  );
+  for (const [name, result] of [
+    ['customers-api', oursPayments],
+    ['baseline', basePayments],
+  ] as const) {
+    if (result.failures > 0) options.notes.push(`${name} payments: ${result.failures} failed of ${result.total}.`);
+  }
+  figures.push({
+    section: 'Writes (SQLite, 10 concurrent clients)',
+    name: 'record a payment',
+    ours: oursPayments.rps,
+    base: basePayments.rps,
+    cpu:
+      oursPayments.cpuMicros === undefined || basePayments.cpuMicros === undefined
+        ? undefined
+        : { ours: oursPayments.cpuMicros, base: basePayments.cpuMicros, unit: 'µs/request' },
+    unit: 'payments/s',
+    detail: `p50 ${oursPayments.p50} ms / p99 ${oursPayments.p99} ms (baseline ${basePayments.p50} / ${basePayments.p99} ms); payment + item + payment.completed + statistics + customer.updated-statistics in one transaction; ours recomputes spend from the customer's payments, the baseline adds incrementally`,
     target: { kind: 'info' },
   });
   return figures;

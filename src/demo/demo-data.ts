@@ -21,7 +21,14 @@ import {
   randomProfileAndStatistics,
   type Random,
 } from './random-people.js';
-import { customerCreated, listChanged, membershipChanged, recordEvents } from '../domain/events/event-log.js';
+import {
+  customerCreated,
+  listChanged,
+  membershipChanged,
+  paymentChanged,
+  recordEvents,
+} from '../domain/events/event-log.js';
+import { paymentRowToPayment } from '../domain/payments/payment-mapper.js';
 
 const LISTS = [
   'Loyal Customers',
@@ -310,6 +317,32 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
         slice.map((m) =>
           membershipChanged('customer-list.member-added', listsById.get(m.list_id)!, customersById.get(m.customer_id)!),
         ),
+      );
+    }
+    const itemsByPayment = new Map<string, PaymentItemRow[]>();
+    for (const item of items) {
+      let list = itemsByPayment.get(item.payment_id);
+      if (!list) itemsByPayment.set(item.payment_id, (list = []));
+      list.push(item);
+    }
+    const locationsById = new Map(locations.map((l) => [l.id, l]));
+    for (let i = 0; i < payments.length; i += 5000) {
+      await recordEvents(
+        trx,
+        orgId,
+        maxUpdated,
+        payments.slice(i, i + 5000).map((p) => {
+          const customer = customersById.get(p.customer_id!)!;
+          const row = {
+            ...p,
+            customer_email: customer.email,
+            customer_first_name: customer.first_name,
+            customer_last_name: customer.last_name,
+            customer_phone_number: customer.phone_number,
+          };
+          const payment = paymentRowToPayment(row, itemsByPayment.get(p.id) ?? []);
+          return paymentChanged('payment.completed', payment, locationsById.get(p.location_id!));
+        }),
       );
     }
   });

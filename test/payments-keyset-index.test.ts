@@ -1,0 +1,120 @@
+import { CompiledQuery, type Compilable } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseDatabaseUrl } from '../src/config.js';
+import { insertOrganization } from '../src/store/repositories/organization-repository.js';
+import {
+  createPaymentReads,
+  insertPaymentRows,
+  type PaymentRecordRow,
+} from '../src/store/repositories/payment-repository.js';
+import { migrateToLatest, openStore } from '../src/store/open-store.js';
+import { compileStatement, type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
+import { describeEachBackend } from './helpers/backends.js';
+
+const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
+const PER_ORG = 3000;
+const START = Date.UTC(2024, 0, 1);
+
+function paymentRows(organizationId: string): PaymentRecordRow[] {
+  return Array.from({ length: PER_ORG }, (_, i) => ({
+    organization_id: organizationId,
+    id: `pay-${organizationId.slice(-1)}-${String(i).padStart(6, '0')}`,
+    location_id: `LOC${i % 10}`,
+    customer_id: `CUST${i % 300}`,
+    spend_reference: null,
+    billing_type: 'tab',
+    currency: 'AUD',
+    charged_amount: 100,
+    credit_amount: 0,
+    discount_amount: 0,
+    external_amount: 0,
+    fee_amount: 0,
+    tip_amount: 0,
+    refunded_amount: 0,
+    completed_at: START + i * 60_000,
+    refunded_at: null,
+    created_at: START + i * 60_000,
+    updated_at: START + ((i * 7919) % PER_ORG) * 60_000,
+    request_hash: '',
+  }));
+}
+
+/** The SQL of every prepared statement the payment reads build, as the store compiles them. */
+function capturePageStatements(store: Store): CompiledStatement[] {
+  const captured: CompiledStatement[] = [];
+  createPaymentReads({
+    ...store,
+    prepare<R>(query: Compilable<R>) {
+      captured.push(compileStatement(query));
+      return store.prepare(query);
+    },
+  });
+  // The first is the lookup by id; then [created_at, updated_at] x [none, location, customer, both].
+  return captured.slice(1);
+}
+
+async function explain(store: Store, statement: CompiledStatement, params: QueryParams): Promise<string> {
+  const prefix = store.kind === 'postgres' ? 'explain (format text, costs off) ' : 'explain query plan ';
+  const result = await store.db.executeQuery<Record<string, unknown>>(
+    CompiledQuery.raw(prefix + statement.sql, statement.bind(params)),
+  );
+  return result.rows.map((row) => String(row['QUERY PLAN'] ?? row.detail)).join('\n');
+}
+
+await describeEachBackend('payment pages use their keyset indexes', (backend) => {
+  let store: Store;
+  let database: Awaited<ReturnType<typeof backend.createDatabase>>;
+  let statements: CompiledStatement[];
+
+  beforeAll(async () => {
+    database = await backend.createDatabase();
+    store = await openStore(parseDatabaseUrl(database.url));
+    await migrateToLatest(store);
+    for (const id of ORGS) {
+      await insertOrganization(store.db, {
+        id,
+        name: id,
+        currency: 'AUD',
+        timezone: 'UTC',
+        created_at: 0,
+        clock: 0,
+        event_sequence: 0,
+      });
+      await insertPaymentRows(store.db, paymentRows(id));
+    }
+    await store.db.executeQuery(CompiledQuery.raw('analyze'));
+    statements = capturePageStatements(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  const sorts = ['created_at', 'updated_at'] as const;
+  const filters = ['none', 'location', 'customer'] as const;
+  for (const [s, sort] of sorts.entries()) {
+    for (const [f, filter] of filters.entries()) {
+      it(`sort=${sort}, filter ${filter}: an index range scan in order, no sort, no full scan`, async () => {
+        const statement = statements[s * 4 + f]!;
+        const tag = sort === 'created_at' ? 'created' : 'updated';
+        const index = filter === 'none' ? `payments_${tag}_idx` : `payments_${filter}_${tag}_idx`;
+        const params = {
+          org: ORGS[0]!,
+          afterAt: START + 1000 * 60_000,
+          afterId: 'pay-A-001000',
+          location: 'LOC3',
+          customer: 'CUST7',
+          limit: 101,
+        };
+        const plan = await explain(store, statement, params);
+        if (store.kind === 'postgres') {
+          expect(plan).toMatch(new RegExp(`Index Scan (Backward )?using ${index} on payments p`));
+          expect(plan).not.toMatch(/Sort|Seq Scan on payments/);
+        } else {
+          expect(plan).toMatch(new RegExp(`SEARCH p USING INDEX ${index} `));
+          expect(plan).not.toMatch(/TEMP B-TREE|SCAN p\b/);
+        }
+      });
+    }
+  }
+});
