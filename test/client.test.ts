@@ -147,6 +147,9 @@ await describeEachBackend('client SDK', (backend) => {
     const byPhone = await client.customers.list(orgId, { phoneNumber: '0411222333' }).toArray();
     const searched = await client.customers.search(orgId, { q: 'ANN@example' }).toArray();
     expect(searched.map((c) => c.id)).toEqual([created.id]);
+    const filtered = await client.customers.search(orgId, { q: 'leigh', totalSpendMax: 0 }).toArray();
+    expect(filtered.map((c) => c.id)).toEqual([created.id]);
+    expect(await client.customers.search(orgId, { q: 'leigh', metadata: { tier: 'x' } }).toArray()).toEqual([]);
     expect(byPhone).toEqual([]);
   });
 

@@ -148,7 +148,25 @@ describe('OpenAPI document', () => {
         .parameters!.filter((p) => p.in === 'query')
         .map((p) => p.name)
         .sort(),
-    ).toEqual(['after', 'email', 'limit', 'phoneNumber', 'q', 'sort']);
+    ).toEqual([
+      'after',
+      'createdAfter',
+      'createdBefore',
+      'email',
+      'gender',
+      'hasAgreedToMarketing',
+      'limit',
+      'listId',
+      'phoneNumber',
+      'pointsBalanceMax',
+      'pointsBalanceMin',
+      'q',
+      'sort',
+      'totalSpendMax',
+      'totalSpendMin',
+      'updatedAfter',
+      'updatedBefore',
+    ]);
     expect(JSON.stringify(document)).not.toMatch(/def-\d/);
   });
 

@@ -77,6 +77,7 @@ await describeEachBackend('q uses the search indexes, never a scan of the custom
   const query = (q: string, order: CustomerQuery['order'] = 'relevance'): CustomerQuery => ({
     organizationId: ORGS[0]!,
     search: parseTextSearch(q, 'AU'),
+    filters: {},
     order,
     after: undefined,
     limit: 101,

@@ -70,12 +70,32 @@ export interface ListCustomersOptions extends CallOptions {
   limit?: number;
 }
 
-export interface SearchCustomersOptions extends CallOptions {
+/** The filters of the customer list (extension), combinable with each other and with `q`. */
+export interface CustomerFilterOptions {
+  hasAgreedToMarketing?: boolean;
+  /** RFC 3339; compared to the second, as customers show their times. */
+  createdAfter?: string;
+  createdBefore?: string;
+  updatedAfter?: string;
+  updatedBefore?: string;
+  pointsBalanceMin?: number;
+  pointsBalanceMax?: number;
+  totalSpendMin?: number;
+  totalSpendMax?: number;
+  gender?: 'MALE' | 'FEMALE' | 'OTHER';
+  /** Members of this customer list. */
+  listId?: string;
+  /** Exact values of metadata keys: `{ tier: 'gold' }` is `metadata.tier=gold`. */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+export interface SearchCustomersOptions extends CallOptions, CustomerFilterOptions {
   /**
    * Partial search (extension): customers whose name, email or phone number contain the text, case- and
-   * accent-insensitively; at least 2 characters. Most relevant first unless `sort` is given.
+   * accent-insensitively; at least 2 characters. Most relevant first unless `sort` is given. Optional when a
+   * filter is given.
    */
-  q: string;
+  q?: string;
   /** `created` or `updated`, most recent first, instead of relevance. */
   sort?: CustomerSort;
   /** Page size (extension), 1..1000. */
@@ -243,8 +263,8 @@ export class CustomersClient {
       }),
 
     /**
-     * Partial search (extension) across pages: the exact email or phone number first, then names starting with
-     * the text, then the other matches.
+     * Partial search and filters (extension) across pages: with `q`, the exact email or phone number first, then
+     * names starting with the text, then the other matches; with filters only (or `sort`), most recent first.
      *
      * @example
      * for await (const customer of client.customers.search(orgId, { q: 'jo smi' })) console.log(customer.id);
@@ -253,7 +273,26 @@ export class CustomersClient {
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/customers`,
-        query: { q: options.q, sort: options.sort, limit: options.limit },
+        query: {
+          q: options.q,
+          hasAgreedToMarketing:
+            options.hasAgreedToMarketing === undefined ? undefined : String(options.hasAgreedToMarketing),
+          createdAfter: options.createdAfter,
+          createdBefore: options.createdBefore,
+          updatedAfter: options.updatedAfter,
+          updatedBefore: options.updatedBefore,
+          pointsBalanceMin: options.pointsBalanceMin,
+          pointsBalanceMax: options.pointsBalanceMax,
+          totalSpendMin: options.totalSpendMin,
+          totalSpendMax: options.totalSpendMax,
+          gender: options.gender,
+          listId: options.listId,
+          ...Object.fromEntries(
+            Object.entries(options.metadata ?? {}).map(([key, value]) => [`metadata.${key}`, value]),
+          ),
+          sort: options.sort,
+          limit: options.limit,
+        },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
       }),

@@ -12,7 +12,8 @@ import { badRequest, type ErrorDetail } from '../../errors.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { isValidEmail, normalizeEmail, normalizePhoneNumber } from '../contact.js';
 import { digitsOf, foldText, isPhoneLike } from '../../store/customer-search-text.js';
-import type { CustomerTextSearch } from '../../store/repositories/customer-query-repository.js';
+import type { CustomerFilters, CustomerTextSearch } from '../../store/repositories/customer-query-repository.js';
+import { GENDERS } from '../../contract/customer-fields.js';
 import { isCalendarDate, parseTimestamp } from '../time.js';
 
 /** The profile as stored: every column a PATCH may change. */
@@ -265,4 +266,99 @@ export function parseTextSearch(q: string, region: CountryCode): CustomerTextSea
     exactEmail: normalizeEmail(q),
     exactPhone: isPhoneLike(q) ? normalizePhoneNumber(q, region) : undefined,
   };
+}
+
+/** The filter parameters of the customer list (and of a segment's filter), besides `metadata.KEY`. */
+export const FILTER_PARAMETERS = [
+  'hasAgreedToMarketing',
+  'createdAfter',
+  'createdBefore',
+  'updatedAfter',
+  'updatedBefore',
+  'pointsBalanceMin',
+  'pointsBalanceMax',
+  'totalSpendMin',
+  'totalSpendMax',
+  'gender',
+  'listId',
+] as const;
+export type FilterParameter = (typeof FILTER_PARAMETERS)[number];
+export const METADATA_FILTER_PREFIX = 'metadata.';
+
+const INTEGER = /^-?\d{1,15}$/;
+
+function invalidParameter(field: string, message: string) {
+  return badRequest(`Invalid ${field}`, [{ field, message }]);
+}
+
+/**
+ * The filters among the query parameters, validated (a 400 names the parameter). Times compare at the second, as
+ * responses show them: `createdAfter=T` keeps the customers whose shown createdAt is later than T.
+ */
+export function parseCustomerFilters(params: Readonly<Record<string, unknown>>): CustomerFilters {
+  const filters: { -readonly [K in keyof CustomerFilters]: CustomerFilters[K] } = {};
+  const text = (name: string): string | undefined => {
+    const raw = params[name];
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') throw invalidParameter(name, 'must be given once');
+    return raw;
+  };
+  const marketing = text('hasAgreedToMarketing');
+  if (marketing !== undefined) {
+    if (marketing !== 'true' && marketing !== 'false')
+      throw invalidParameter('hasAgreedToMarketing', 'must be true or false');
+    filters.hasAgreedToMarketing = marketing === 'true';
+  }
+  const time = (name: string): number | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    const at = parseTimestamp(raw);
+    if (at === undefined) throw invalidParameter(name, 'must be an RFC 3339 timestamp such as 2021-10-20T14:51:16Z');
+    return at;
+  };
+  const second = 1000;
+  const after = (at: number | undefined) => (at === undefined ? undefined : Math.floor(at / second) * second + second);
+  const before = (at: number | undefined) => (at === undefined ? undefined : Math.ceil(at / second) * second);
+  filters.createdFrom = after(time('createdAfter'));
+  filters.createdUntil = before(time('createdBefore'));
+  filters.updatedFrom = after(time('updatedAfter'));
+  filters.updatedUntil = before(time('updatedBefore'));
+  const integer = (name: string): number | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    if (!INTEGER.test(raw)) throw invalidParameter(name, 'must be an integer');
+    return Number(raw);
+  };
+  filters.pointsBalanceMin = integer('pointsBalanceMin');
+  filters.pointsBalanceMax = integer('pointsBalanceMax');
+  filters.totalSpendMin = integer('totalSpendMin');
+  filters.totalSpendMax = integer('totalSpendMax');
+  const gender = text('gender');
+  if (gender !== undefined) {
+    if (!(GENDERS as readonly string[]).includes(gender))
+      throw invalidParameter('gender', `must be one of ${GENDERS.join(', ')}`);
+    filters.gender = gender;
+  }
+  const listId = text('listId');
+  if (listId !== undefined) {
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(listId)) throw invalidParameter('listId', 'must be a customer list id');
+    filters.listId = listId;
+  }
+  const metadata: [string, string][] = [];
+  for (const name of Object.keys(params).sort()) {
+    if (!name.startsWith(METADATA_FILTER_PREFIX)) continue;
+    const key = name.slice(METADATA_FILTER_PREFIX.length);
+    const value = text(name)!;
+    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) {
+      throw invalidParameter(name, `the key must be 1 to ${METADATA_LIMITS.keyLength} characters`);
+    }
+    if (value.length > METADATA_LIMITS.valueLength) {
+      throw invalidParameter(name, `must be at most ${METADATA_LIMITS.valueLength} characters`);
+    }
+    metadata.push([key, value]);
+  }
+  if (metadata.length > 0) filters.metadata = metadata;
+  for (const key of Object.keys(filters) as (keyof CustomerFilters)[])
+    if (filters[key] === undefined) delete filters[key];
+  return filters;
 }

@@ -45,12 +45,13 @@ import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './cu
 import {
   mergeMetadata,
   parseCreateCustomer,
+  parseCustomerFilters,
   parseSearch,
   parseTextSearch,
   parseUpdateCustomer,
   toProfile,
 } from './customer-input.js';
-import { findCustomerQueryPage } from '../../store/repositories/customer-query-repository.js';
+import { findCustomerQueryPage, type CustomerFilters } from '../../store/repositories/customer-query-repository.js';
 import { hashIdempotencyKey, hashRequest, ifMatchAllows, parseIdempotencyKey } from './write-preconditions.js';
 
 export const CUSTOMER_PAGE_SIZE = 1000;
@@ -62,6 +63,8 @@ export interface ListCustomersOptions {
   phoneNumber?: string | undefined;
   /** Partial search: most relevant first unless `sort` is given. */
   q?: string | undefined;
+  /** Filter parameters as the query string gives them (`gender`, `metadata.tier`, ...); see parseCustomerFilters. */
+  filters?: Readonly<Record<string, unknown>> | undefined;
   after?: string | undefined;
   limit?: number | undefined;
 }
@@ -177,21 +180,49 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     return toVersioned(row);
   }
 
-  /** `q`: partial search through the search index, by relevance (or `sort`), keyset-paged. */
-  async function searchCustomers(organizationId: string, options: ListCustomersOptions): Promise<Page<Customer>> {
-    if (options.email !== undefined || options.phoneNumber !== undefined) {
+  /**
+   * `q` and the filters: partial search through the search index, by relevance (or `sort`), and any filters, by
+   * `sort` (default created), keyset-paged.
+   */
+  async function queryCustomers(
+    organizationId: string,
+    options: ListCustomersOptions,
+    filters: CustomerFilters,
+  ): Promise<Page<Customer>> {
+    if (options.q !== undefined && (options.email !== undefined || options.phoneNumber !== undefined)) {
       throw badRequest('Search by q, or by the exact email or phoneNumber, not both', [
         { field: 'q', message: 'cannot be combined with email or phoneNumber' },
       ]);
     }
-    const search = parseTextSearch(options.q!, region);
-    const order = options.sort === undefined ? 'relevance' : options.sort === 'updated' ? 'updated_at' : 'created_at';
+    const search = options.q === undefined ? undefined : parseTextSearch(options.q, region);
+    const exact = parseSearch(options.email, options.phoneNumber, region);
+    const withExact: CustomerFilters =
+      exact.kind === 'email'
+        ? { ...filters, email: exact.value }
+        : exact.kind === 'phone'
+          ? { ...filters, phoneNumber: exact.value }
+          : filters;
+    const order =
+      options.sort === undefined
+        ? search
+          ? 'relevance'
+          : 'created_at'
+        : options.sort === 'updated'
+          ? 'updated_at'
+          : 'created_at';
     const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
-    const queryId = fingerprint('customers:q', organizationId, order, search.text);
+    const queryId = fingerprint('customers:query', organizationId, order, search?.text, JSON.stringify(withExact));
     const after = options.after
       ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
       : undefined;
-    const rows = await findCustomerQueryPage(store, { organizationId, search, order, after, limit: limit + 1 });
+    const rows = await findCustomerQueryPage(store, {
+      organizationId,
+      search,
+      filters: withExact,
+      order,
+      after,
+      limit: limit + 1,
+    });
     return toPage(
       rows,
       limit,
@@ -209,7 +240,10 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
     },
 
     async listCustomers(organizationId: string, options: ListCustomersOptions): Promise<Page<Customer>> {
-      if (options.q !== undefined) return searchCustomers(organizationId, options);
+      const filters = parseCustomerFilters(options.filters ?? {});
+      if (options.q !== undefined || Object.keys(filters).length > 0) {
+        return queryCustomers(organizationId, options, filters);
+      }
       const sort = options.sort ?? 'created';
       const search = parseSearch(options.email, options.phoneNumber, region);
       const limit = options.limit ?? CUSTOMER_PAGE_SIZE;

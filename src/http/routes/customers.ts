@@ -29,6 +29,27 @@ const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'ETag(s) the update is conditional on, or *.' })),
 });
 
+const filterParam = (description: string) =>
+  Type.Optional(Type.String({ maxLength: 64, description: `Extension: ${description}`, 'x-extension': true }));
+
+/**
+ * The filters of the customer list, combinable with each other, with q and with sort; `metadata.KEY=VALUE` (exact
+ * value of a metadata key) is read from the query string too, for any key.
+ */
+const CUSTOMER_FILTER_QUERY = {
+  hasAgreedToMarketing: filterParam('true or false: customers who have (or have not) agreed to marketing.'),
+  createdAfter: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is later.'),
+  createdBefore: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is earlier.'),
+  updatedAfter: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is later.'),
+  updatedBefore: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is earlier.'),
+  pointsBalanceMin: filterParam('integer: statistics.pointsBalance at least this.'),
+  pointsBalanceMax: filterParam('integer: statistics.pointsBalance at most this.'),
+  totalSpendMin: filterParam('integer (cents): statistics.totalSpend at least this.'),
+  totalSpendMax: filterParam('integer (cents): statistics.totalSpend at most this.'),
+  gender: filterParam('MALE, FEMALE or OTHER.'),
+  listId: filterParam('members of this customer list.'),
+};
+
 export interface CustomerRoutesOptions {
   services: Services;
   publicUrl: string | undefined;
@@ -103,6 +124,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
               'x-extension': true,
             }),
           ),
+          ...CUSTOMER_FILTER_QUERY,
           limit: limitQuery(CUSTOMER_PAGE_SIZE),
         }),
         response: {
@@ -119,6 +141,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         email,
         phoneNumber,
         q,
+        filters: request.query as Record<string, unknown>,
         limit: parseLimit(limit, CUSTOMER_PAGE_SIZE),
       });
       setNextPage(request, reply, page.next, publicUrl);

@@ -18,9 +18,32 @@ export interface CustomerTextSearch {
 
 export type CustomerQueryOrder = 'relevance' | 'created_at' | 'updated_at';
 
+/** Filters, all optional and ANDed; bounds are inclusive, times are epoch milliseconds as stored. */
+export interface CustomerFilters {
+  hasAgreedToMarketing?: boolean;
+  /** created_at >= createdFrom, created_at < createdUntil (and the same for updated_at). */
+  createdFrom?: number;
+  createdUntil?: number;
+  updatedFrom?: number;
+  updatedUntil?: number;
+  pointsBalanceMin?: number;
+  pointsBalanceMax?: number;
+  totalSpendMin?: number;
+  totalSpendMax?: number;
+  gender?: string;
+  /** Members of this customer list. */
+  listId?: string;
+  /** Exact values of metadata keys. */
+  metadata?: readonly (readonly [key: string, value: string])[];
+  /** The seed's exact searches: the normalized email or the E.164 phone number. */
+  email?: string;
+  phoneNumber?: string;
+}
+
 export interface CustomerQuery {
   organizationId: string;
   search: CustomerTextSearch | undefined;
+  filters: CustomerFilters;
   order: CustomerQueryOrder;
   /** The key of the last row served: `[rank, id]` for relevance, `[at, id]` for the time orders. */
   after: readonly [number, string] | undefined;
@@ -95,6 +118,47 @@ function rank(search: CustomerTextSearch) {
     else 2 end`;
 }
 
+type FilterEb = ExpressionBuilder<Database & { c: Database['customers'] }, 'c'>;
+
+function filterConditions(store: Store, eb: FilterEb, organizationId: string, f: CustomerFilters) {
+  const conditions: Expression<SqlBool>[] = [];
+  if (f.hasAgreedToMarketing !== undefined)
+    conditions.push(eb('c.has_agreed_to_marketing', '=', f.hasAgreedToMarketing ? 1 : 0));
+  if (f.createdFrom !== undefined) conditions.push(eb('c.created_at', '>=', f.createdFrom));
+  if (f.createdUntil !== undefined) conditions.push(eb('c.created_at', '<', f.createdUntil));
+  if (f.updatedFrom !== undefined) conditions.push(eb('c.updated_at', '>=', f.updatedFrom));
+  if (f.updatedUntil !== undefined) conditions.push(eb('c.updated_at', '<', f.updatedUntil));
+  if (f.pointsBalanceMin !== undefined) conditions.push(eb('c.points_balance', '>=', f.pointsBalanceMin));
+  if (f.pointsBalanceMax !== undefined) conditions.push(eb('c.points_balance', '<=', f.pointsBalanceMax));
+  if (f.totalSpendMin !== undefined) conditions.push(eb('c.total_spend', '>=', f.totalSpendMin));
+  if (f.totalSpendMax !== undefined) conditions.push(eb('c.total_spend', '<=', f.totalSpendMax));
+  if (f.gender !== undefined) conditions.push(eb('c.gender', '=', f.gender));
+  if (f.email !== undefined) conditions.push(eb('c.email_normalized', '=', f.email));
+  if (f.phoneNumber !== undefined) conditions.push(eb('c.phone_number', '=', f.phoneNumber));
+  if (f.listId !== undefined) {
+    conditions.push(
+      eb(
+        'c.id',
+        'in',
+        eb
+          .selectFrom('customer_list_members as m')
+          .select('m.customer_id')
+          .where('m.organization_id', '=', organizationId)
+          .where('m.list_id', '=', f.listId),
+      ),
+    );
+  }
+  for (const [key, value] of f.metadata ?? []) {
+    // Metadata is JSON object text; the key is bound as a value, never spliced into a JSON path.
+    conditions.push(
+      store.kind === 'postgres'
+        ? sql<SqlBool>`(c.metadata::jsonb ->> ${key}) = ${value}`
+        : sql<SqlBool>`exists (select 1 from json_each(c.metadata) j where j.key = ${key} and j.value = ${value} and j.type = 'text')`,
+    );
+  }
+  return conditions;
+}
+
 /**
  * A page of the organization's customers matching the query, in its order: relevance (rank, then id), or most
  * recent first by creation or update time.
@@ -110,6 +174,7 @@ export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<un
     .selectFrom('customers as c')
     .selectAll('c')
     .where('c.organization_id', '=', q.organizationId)
+    .where((eb) => eb.and(filterConditions(store, eb as unknown as FilterEb, q.organizationId, q.filters)))
     .$if(q.search === undefined, (query) => query.select(sql<number>`0`.as('search_rank')));
   if (q.search !== undefined) {
     const search = q.search;
