@@ -2032,7 +2032,7 @@ export interface operations {
                 /** @description Extension: partial search. Customers whose first name, last name, full name, email or phone number contain the text, case- and accent-insensitively (a phone fragment in any notation: `0411 222` finds +61411222333). At least 2 characters; a 2-character q finds a name word, email or phone number starting with it. Most relevant first (the exact email or phone number, then names starting with the text, then the rest; ties by id) unless sort is given. */
                 q?: string;
                 /** @description Extension: true or false: customers who have (or have not) agreed to marketing. */
-                hasAgreedToMarketing?: string;
+                hasAgreedToMarketing?: "true" | "false";
                 /** @description Extension: RFC 3339: customers whose createdAt (to the second, as shown) is later. */
                 createdAfter?: string;
                 /** @description Extension: RFC 3339: customers whose createdAt (to the second, as shown) is earlier. */
@@ -2050,7 +2050,7 @@ export interface operations {
                 /** @description Extension: integer (cents): statistics.totalSpend at most this. */
                 totalSpendMax?: string;
                 /** @description Extension: MALE, FEMALE or OTHER. */
-                gender?: string;
+                gender?: "MALE" | "FEMALE" | "OTHER";
                 /** @description Extension: members of this customer list. */
                 listId?: string;
                 /** @description Extension: page size, 1..1000 (default 1000). */

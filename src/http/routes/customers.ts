@@ -5,6 +5,7 @@ import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders, StringEnum } from '../../contract/common.js';
+import { GENDERS } from '../../contract/customer-fields.js';
 import {
   CreateCustomerBodySchema,
   CustomerListTinySchema,
@@ -29,25 +30,31 @@ const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'ETag(s) the update is conditional on, or *.' })),
 });
 
-const filterParam = (description: string) =>
-  Type.Optional(Type.String({ maxLength: 64, description: `Extension: ${description}`, 'x-extension': true }));
+const filterParam = (description: string, constraint: Record<string, unknown> = {}) =>
+  Type.Optional(
+    Type.String({ maxLength: 64, ...constraint, description: `Extension: ${description}`, 'x-extension': true }),
+  );
+const timeFilter = { format: 'date-time' };
+const integerFilter = { pattern: '^-?[0-9]{1,15}$' };
 
 /**
  * The filters of the customer list, combinable with each other, with q and with sort; `metadata.KEY=VALUE` (exact
  * value of a metadata key) is read from the query string too, for any key.
  */
 const CUSTOMER_FILTER_QUERY = {
-  hasAgreedToMarketing: filterParam('true or false: customers who have (or have not) agreed to marketing.'),
-  createdAfter: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is later.'),
-  createdBefore: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is earlier.'),
-  updatedAfter: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is later.'),
-  updatedBefore: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is earlier.'),
-  pointsBalanceMin: filterParam('integer: statistics.pointsBalance at least this.'),
-  pointsBalanceMax: filterParam('integer: statistics.pointsBalance at most this.'),
-  totalSpendMin: filterParam('integer (cents): statistics.totalSpend at least this.'),
-  totalSpendMax: filterParam('integer (cents): statistics.totalSpend at most this.'),
-  gender: filterParam('MALE, FEMALE or OTHER.'),
-  listId: filterParam('members of this customer list.'),
+  hasAgreedToMarketing: filterParam('true or false: customers who have (or have not) agreed to marketing.', {
+    enum: ['true', 'false'],
+  }),
+  createdAfter: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is later.', timeFilter),
+  createdBefore: filterParam('RFC 3339: customers whose createdAt (to the second, as shown) is earlier.', timeFilter),
+  updatedAfter: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is later.', timeFilter),
+  updatedBefore: filterParam('RFC 3339: customers whose updatedAt (to the second, as shown) is earlier.', timeFilter),
+  pointsBalanceMin: filterParam('integer: statistics.pointsBalance at least this.', integerFilter),
+  pointsBalanceMax: filterParam('integer: statistics.pointsBalance at most this.', integerFilter),
+  totalSpendMin: filterParam('integer (cents): statistics.totalSpend at least this.', integerFilter),
+  totalSpendMax: filterParam('integer (cents): statistics.totalSpend at most this.', integerFilter),
+  gender: filterParam('MALE, FEMALE or OTHER.', { enum: [...GENDERS] }),
+  listId: filterParam('members of this customer list.', { pattern: '^[0-9A-Za-z_-]{1,64}$' }),
 };
 
 export interface CustomerRoutesOptions {
