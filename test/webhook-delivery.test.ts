@@ -6,7 +6,7 @@ import type { FeedEvent } from '../src/contract/events.js';
 import type { WebhookDelivery, WebhookReplay } from '../src/contract/webhooks.js';
 import { startServer } from '../src/server.js';
 import { openStore } from '../src/store/open-store.js';
-import { claimSubscriptions } from '../src/store/repositories/webhook-repository.js';
+import { claimSubscriptions } from '../src/webhooks/dispatcher.js';
 import type { Store } from '../src/store/store.js';
 import type { HostResolver } from '../src/webhooks/url-policy.js';
 import { describeEachBackend } from './helpers/backends.js';

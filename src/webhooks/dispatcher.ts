@@ -4,7 +4,8 @@ import { newId } from '../domain/ids.js';
 import { listEvents, type EventRow } from '../store/repositories/event-repository.js';
 import {
   advanceSubscription,
-  claimSubscriptions,
+  findClaimableSubscriptionIds,
+  leaseSubscriptions,
   deleteReplay,
   findSubscriptionById,
   insertDelivery,
@@ -78,6 +79,32 @@ export function retryDelayMs(retryBaseMs: number, attempt: number): number {
 const PRUNE_INTERVAL_MS = 3_600_000;
 
 const silentLog: DispatcherLogger = { warn: () => undefined, error: () => undefined };
+
+/**
+ * Leases are timed by the database's clock, so processes on machines whose
+ * clocks disagree still agree on when a lease has expired. `now` (the
+ * dispatcher's clock) only decides whether a retry or replay is due.
+ *
+ * Leases up to `limit` subscriptions that have work due. Subscriptions leased
+ * by a live dispatcher are skipped; an expired lease (its holder crashed) is
+ * taken over. On PostgreSQL the candidate rows are locked with SKIP LOCKED, so
+ * concurrent claimers split the work instead of queueing on each other.
+ */
+export async function claimSubscriptions(
+  store: Store,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<WebhookSubscriptionRow[]> {
+  // An idle poll stays a plain read: no write transaction (on SQLite, no write lock) unless there is work.
+  const any = await findClaimableSubscriptionIds(store.db, store.sql, now, 1, { lock: false });
+  if (any.length === 0) return [];
+  return store.db.transaction().execute(async (trx) => {
+    const ids = await findClaimableSubscriptionIds(trx, store.sql, now, limit, { lock: true });
+    return leaseSubscriptions(trx, store.sql, ids, owner, leaseMs);
+  });
+}
 
 /**
  * Delivers the event log to webhook subscriptions (a transactional outbox

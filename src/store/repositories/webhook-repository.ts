@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, WebhookDeliveriesTable, WebhookReplaysTable, WebhookSubscriptionsTable } from '../schema.js';
-import type { DialectSql, Store } from '../store.js';
+import type { DialectSql } from '../store.js';
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -115,43 +115,36 @@ function claimableSubscriptions(db: Db, dialect: DialectSql, now: number, limit:
 }
 
 /**
- * Leases are timed by the database's clock, so processes on machines whose
- * clocks disagree still agree on when a lease has expired. `now` (the
- * dispatcher's clock) only decides whether a retry or replay is due.
- *
- * Leases up to `limit` subscriptions that have work due: an event after the
- * cursor once any backoff has passed, or a replay whose time has come.
- * Subscriptions leased by a live dispatcher are skipped; an expired lease
- * (its holder crashed) is taken over. On PostgreSQL the candidate rows are
- * locked with SKIP LOCKED, so concurrent claimers split the work instead of
- * queueing on each other.
+ * Subscriptions with work due (an event after the cursor once any backoff has passed, or a replay whose time has
+ * come) that no live dispatcher holds, up to `limit`; with `lock`, the rows are locked SKIP LOCKED on PostgreSQL.
  */
-export async function claimSubscriptions(
-  store: Store,
-  owner: string,
+export async function findClaimableSubscriptionIds(
+  db: Db,
+  dialect: DialectSql,
   now: number,
-  leaseMs: number,
   limit: number,
+  options: { lock: boolean },
+): Promise<string[]> {
+  const query = claimableSubscriptions(db, dialect, now, limit);
+  const rows = await (options.lock ? dialect.lockSkipLocked(query) : query).execute();
+  return rows.map((row) => row.id);
+}
+
+/** Leases the given subscriptions to `owner` for `leaseMs` (database clock); call inside the claiming transaction. */
+export async function leaseSubscriptions(
+  db: Db,
+  dialect: DialectSql,
+  ids: readonly string[],
+  owner: string,
+  leaseMs: number,
 ): Promise<WebhookSubscriptionRow[]> {
-  // An idle poll stays a plain read: no write transaction (on SQLite, no write lock) unless there is work.
-  const any = await claimableSubscriptions(store.db, store.sql, now, 1).execute();
-  if (any.length === 0) return [];
-  return store.db.transaction().execute(async (trx) => {
-    const candidates = await claimableSubscriptions(trx, store.sql, now, limit)
-      .$call((query) => store.sql.lockSkipLocked(query))
-      .execute();
-    if (candidates.length === 0) return [];
-    return trx
-      .updateTable('webhook_subscriptions')
-      .set((eb) => ({ lease_owner: owner, lease_until: eb(store.sql.currentMillis(), '+', leaseMs) }))
-      .where(
-        'id',
-        'in',
-        candidates.map((c) => c.id),
-      )
-      .returningAll()
-      .execute();
-  });
+  if (ids.length === 0) return [];
+  return db
+    .updateTable('webhook_subscriptions')
+    .set((eb) => ({ lease_owner: owner, lease_until: eb(dialect.currentMillis(), '+', leaseMs) }))
+    .where('id', 'in', [...ids])
+    .returningAll()
+    .execute();
 }
 
 /** Ends this dispatcher's lease so another may take the subscription at once. */
