@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export interface ServerProcess {
@@ -16,19 +15,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** A free loopback port, picked by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/helpers/ports.js';
 
 /** Reads a `VmXxx:  1234 kB` line of /proc/<pid>/status, in bytes; 0 once the process is gone. */
 export function readProcStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
