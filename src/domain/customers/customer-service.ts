@@ -98,7 +98,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
   const memberships = createMembershipReads(store);
   const region = options.defaultPhoneRegion;
 
-  async function getCustomerRow(organizationId: string, id: string): Promise<CustomerRow> {
+  async function findCustomerRow(organizationId: string, id: string): Promise<CustomerRow> {
     const row = await reads.findById(organizationId, id);
     if (!row) throw notFound('Customer');
     return row;
@@ -233,10 +233,8 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
   }
 
   return {
-    getCustomerRow,
-
     async getCustomer(organizationId: string, id: string): Promise<Customer> {
-      return customerRowToCustomer(await getCustomerRow(organizationId, id));
+      return customerRowToCustomer(await findCustomerRow(organizationId, id));
     },
 
     async listCustomers(organizationId: string, options: ListCustomersOptions): Promise<Page<Customer>> {
@@ -273,7 +271,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       const queryId = fingerprint('memberships', organizationId, customerId);
       const [afterListId] = options.after ? (decodeCursor(options.after, queryId, ['string']) as [string]) : [''];
       // The customer's existence is checked after the cursor so that a bad cursor is a 400 either way.
-      await getCustomerRow(organizationId, customerId);
+      await findCustomerRow(organizationId, customerId);
       const rows = await memberships.listMemberships(organizationId, customerId, afterListId, limit + 1);
       return toPage(
         rows,
@@ -293,7 +291,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       createCustomerRow(organizationId, body, options),
 
     async getCustomerWithETag(organizationId: string, id: string): Promise<VersionedCustomer> {
-      return toVersioned(await getCustomerRow(organizationId, id));
+      return toVersioned(await findCustomerRow(organizationId, id));
     },
 
     async updateCustomer(organizationId: string, id: string, body: UpdateCustomerBody): Promise<Customer> {
