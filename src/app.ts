@@ -191,10 +191,6 @@ export async function buildApp({
   await app.register(consistencyPlugin, { store: services.store });
   await app.register(openApiPlugin, { publicUrl: config.publicUrl, version: PACKAGE_VERSION });
   await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
-  // Wakes this process's webhook dispatcher after a write instead of waiting for its next poll.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) services.writeSignal.notify();
-  });
 
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(errorDocsRoutes);

@@ -10,11 +10,11 @@ import { createPaymentImportService } from './domain/payments/payment-import.js'
 import { createPaymentService } from './domain/payments/payment-service.js';
 import { createOrganizationService } from './domain/organizations/organization-service.js';
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
+import { writeSignalOf } from './domain/organization-write.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
 import type { TokenReads } from './store/repositories/token-repository.js';
 import type { Store } from './store/store.js';
 import { systemResolver, type HostResolver } from './webhooks/url-policy.js';
-import { createWriteSignal } from './webhooks/write-signal.js';
 
 export interface ServiceOverrides {
   /** DNS for webhook URL checks; tests inject a fake one. */
@@ -39,7 +39,7 @@ export function createServices(
     >,
   overrides: ServiceOverrides = {},
 ) {
-  const writeSignal = createWriteSignal();
+  const writeSignal = writeSignalOf(store);
   return {
     store,
     writeSignal,
