@@ -1,15 +1,13 @@
 import { CompiledQuery, type Compilable } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../src/config.js';
 import {
   insertCustomers,
   createCustomerReads,
   type NewCustomerRow,
 } from '../src/store/repositories/customer-repository.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
-import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import { compileStatement, type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
+import { explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
 
 const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
 const PER_ORG = 2500;
@@ -49,12 +47,8 @@ function captureCustomerPageStatements(store: Store): CompiledStatement[] {
   return captured;
 }
 
-async function explain(store: Store, statement: CompiledStatement, params: QueryParams): Promise<string> {
-  const prefix = store.kind === 'postgres' ? 'explain (format text, costs off) ' : 'explain query plan ';
-  const result = await store.db.executeQuery<Record<string, unknown>>(
-    CompiledQuery.raw(prefix + statement.sql, statement.bind(params)),
-  );
-  return result.rows.map((row) => String(row['QUERY PLAN'] ?? row.detail)).join('\n');
+function explain(store: Store, statement: CompiledStatement, params: QueryParams): Promise<string> {
+  return explainSql(store, statement.sql, statement.bind(params));
 }
 
 /**
@@ -85,19 +79,8 @@ await describeEachBackend('keyset pages use the (organization_id, sort DESC, id 
   let pageStatements: { sort: 'created_at' | 'updated_at'; statement: CompiledStatement }[];
 
   beforeAll(async () => {
-    database = await backend.createDatabase();
-    store = await openStore(parseDatabaseUrl(database.url));
-    await migrateToLatest(store);
+    ({ store, database } = await openStoreWithOrganizations(backend, ORGS));
     for (const id of ORGS) {
-      await insertOrganization(store.db, {
-        id,
-        name: id,
-        currency: 'AUD',
-        timezone: 'UTC',
-        created_at: 0,
-        clock: 0,
-        event_sequence: 0,
-      });
       await insertCustomers(store.db, customerRows(id, PER_ORG));
     }
     await store.db.executeQuery(CompiledQuery.raw('analyze'));

@@ -1,13 +1,11 @@
 import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../src/config.js';
 import { parseTextSearch } from '../src/domain/customers/customer-input.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { customerQueryPage, type CustomerQuery } from '../src/store/repositories/customer-query-repository.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
-import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
+import { explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
 
 const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
 const PER_ORG = 5000;
@@ -38,13 +36,9 @@ function customerRows(organizationId: string, count: number): NewCustomerRow[] {
   }));
 }
 
-async function explain(store: Store, query: CustomerQuery): Promise<string> {
+function explain(store: Store, query: CustomerQuery): Promise<string> {
   const compiled = customerQueryPage(store, query).compile();
-  const prefix = store.kind === 'postgres' ? 'explain (format text, costs off) ' : 'explain query plan ';
-  const result = await store.db.executeQuery<Record<string, unknown>>(
-    CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
-  );
-  return result.rows.map((row) => String(row['QUERY PLAN'] ?? row.detail)).join('\n');
+  return explainSql(store, compiled.sql, compiled.parameters);
 }
 
 await describeEachBackend('q uses the search indexes, never a scan of the customers', (backend) => {
@@ -52,19 +46,8 @@ await describeEachBackend('q uses the search indexes, never a scan of the custom
   let database: Awaited<ReturnType<typeof backend.createDatabase>>;
 
   beforeAll(async () => {
-    database = await backend.createDatabase();
-    store = await openStore(parseDatabaseUrl(database.url));
-    await migrateToLatest(store);
+    ({ store, database } = await openStoreWithOrganizations(backend, ORGS));
     for (const id of ORGS) {
-      await insertOrganization(store.db, {
-        id,
-        name: id,
-        currency: 'AUD',
-        timezone: 'UTC',
-        created_at: 0,
-        clock: 0,
-        event_sequence: 0,
-      });
       await store.db.transaction().execute((trx) => insertCustomers(trx, customerRows(id, PER_ORG)));
     }
     await store.db.executeQuery(CompiledQuery.raw('analyze'));

@@ -88,6 +88,17 @@ export function eventPayload(organization: OrganizationTiny, event: DomainEvent)
   return { event: event.type, ...event.body, organization: { id: organization.id, name: organization.name } };
 }
 
+/** The rows a write's events are stored as: one id and the write's time each, the LOKE payload as JSON. */
+function toAppend(organization: Parameters<typeof eventPayload>[0], now: number, events: readonly DomainEvent[]) {
+  return events.map((event) => ({
+    id: newId(now),
+    type: event.type,
+    occurredAt: now,
+    payload: JSON.stringify(eventPayload(organization, event)),
+    customerId: event.customerId,
+  }));
+}
+
 /**
  * Appends the events of a write to the organization's log, in the write's
  * transaction. The caller must have called `advanceOrganizationClock` first:
@@ -102,18 +113,7 @@ export async function recordEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
-  await appendEvents(
-    trx,
-    organizationId,
-    firstSequence,
-    events.map((event) => ({
-      id: newId(now),
-      type: event.type,
-      occurredAt: now,
-      payload: JSON.stringify(eventPayload(organization, event)),
-      customerId: event.customerId,
-    })),
-  );
+  await appendEvents(trx, organizationId, firstSequence, toAppend(organization, now, events));
 }
 
 /**
@@ -129,19 +129,7 @@ export async function recordEventsInBulk(
 ): Promise<void> {
   if (events.length === 0) return;
   const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
-  await appendEventsInBulk(
-    trx,
-    store,
-    organizationId,
-    firstSequence,
-    events.map((event) => ({
-      id: newId(now),
-      type: event.type,
-      occurredAt: now,
-      payload: JSON.stringify(eventPayload(organization, event)),
-      customerId: event.customerId,
-    })),
-  );
+  await appendEventsInBulk(trx, store, organizationId, firstSequence, toAppend(organization, now, events));
 }
 
 /** The personal data in a stored event payload replaced by the bare id (a payment's customer, in payment events). */
