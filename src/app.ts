@@ -9,6 +9,7 @@ import { registerHostCheck } from './http/plugins/host-check.js';
 import { registerControlCharacterCheck } from './http/plugins/control-characters.js';
 import { registerUnreadBodyDiscard } from './http/plugins/unread-body.js';
 import { registerListingCursors } from './http/next-page.js';
+import { createServerLogger } from './http/logger.js';
 import { declaredOrderSerializer } from './http/serializer.js';
 import { formatsPlugin } from './http/schema-formats.js';
 import { errorHandlerPlugin, sendError } from './http/plugins/error-handler.js';
@@ -85,7 +86,7 @@ export async function buildApp({
   metrics: given,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    ...(logger === undefined ? { loggerInstance: createServerLogger(config.logLevel) } : { logger }),
     // One log line per request comes from registerRequestLogging instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Request lines carry their own context (method, url, status, instance); a child logger per request would only add a reqId.

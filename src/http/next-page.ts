@@ -56,24 +56,34 @@ export function listingCursor(request: FastifyRequest, keysetCursor: string): st
  * also given explicitly must have the same value, else 400) and hands the route its keyset cursor.
  */
 export function registerListingCursors(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
-    const query = request.query as Query | undefined;
-    const after = query?.after;
-    if (query === undefined || typeof after !== 'string') return;
-    const sealed = unsealCursor(after);
-    if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) return; // version 1, or invalid
-    const { v, p, c } = sealed as { v?: unknown; p?: unknown; c?: unknown };
-    if (v !== LISTING_CURSOR_VERSION || !isCarried(p) || typeof c !== 'string') throw invalidCursor();
-    for (const [name, value] of Object.entries(query)) {
-      if (START_PARAMETERS.has(name) || value === p[name]) continue;
-      const made = name in p ? `${name}=${p[name]}` : `no ${name}`;
-      throw badRequest(
-        `The after cursor continues a listing with ${made}; leave ${name} out or start again without after`,
-        [{ field: name, message: 'contradicts the after cursor' }],
-      );
+  app.addHook('preValidation', (request, _reply, done) => {
+    const after = (request.query as Query | undefined)?.after;
+    if (typeof after !== 'string') return done();
+    try {
+      restoreListing(request, after);
+      done();
+    } catch (error) {
+      done(error as Error);
     }
-    request.query = { ...query, ...p, after: c };
   });
+}
+
+/** The listing's parameters from the cursor in `after` into the query; throws the 400 of a contradicting one. */
+function restoreListing(request: FastifyRequest, after: string): void {
+  const query = request.query as Query;
+  const sealed = unsealCursor(after);
+  if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) return; // version 1, or invalid
+  const { v, p, c } = sealed as { v?: unknown; p?: unknown; c?: unknown };
+  if (v !== LISTING_CURSOR_VERSION || !isCarried(p) || typeof c !== 'string') throw invalidCursor();
+  for (const [name, value] of Object.entries(query)) {
+    if (START_PARAMETERS.has(name) || value === p[name]) continue;
+    const made = name in p ? `${name}=${p[name]}` : `no ${name}`;
+    throw badRequest(
+      `The after cursor continues a listing with ${made}; leave ${name} out or start again without after`,
+      [{ field: name, message: 'contradicts the after cursor' }],
+    );
+  }
+  request.query = { ...query, ...p, after: c };
 }
 
 /** Base of the absolute URLs the server sends: `PUBLIC_URL`, else the request's own scheme and (checked) host. */

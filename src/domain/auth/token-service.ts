@@ -127,6 +127,9 @@ export function createTokenService(
       return (await listTokens(store.db)).map(tokenRowToInfo);
     },
 
+    /** What the cache knows of a token (a principal, or null for unknown or revoked); undefined when it must be read. */
+    cachedPrincipal: (token: string): Principal | null | undefined => cache.get(token),
+
     /** The principal a bearer token stands for, or null when it is unknown or revoked. */
     async authenticate(token: string): Promise<Principal | null> {
       const cached = cache.get(token);

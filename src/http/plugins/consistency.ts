@@ -35,21 +35,26 @@ export const consistencyPlugin = fp<{ store: Store }>(
       store.readScope(token, () => done());
     });
 
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.routeOptions.config.scope === undefined) return payload;
+    // A callback hook: reads (most requests) settle it without a promise.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.routeOptions.config.scope === undefined) return done(null, payload);
       if (isRead(request)) {
         const position = store.readServed()?.position;
         if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
-      } else if (reply.statusCode < 300) {
-        try {
-          const position = await store.writePosition();
+        return done(null, payload);
+      }
+      if (reply.statusCode >= 300) return done(null, payload);
+      store.writePosition().then(
+        (position) => {
           if (position !== undefined) void reply.header(CONSISTENCY_TOKEN_HEADER, position);
-        } catch (error) {
+          done(null, payload);
+        },
+        (error: unknown) => {
           // The write is committed; without a token the client's next read may be served slightly stale.
           request.log.warn({ err: error }, 'could not read the commit position for the consistency token');
-        }
-      }
-      return payload;
+          done(null, payload);
+        },
+      );
     });
   },
   // After auth: token checks run in onRequest, before a read scope exists, so they stay on the primary.

@@ -15,6 +15,17 @@ function describe(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** The usual case, no value or a flat object of clean strings (path and query parameters), without the walk below. */
+function isCleanFlat(value: unknown, pattern: RegExp): boolean {
+  if (value === undefined) return true;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'string' || CONTROL.test(key) || pattern.test(item)) return false;
+  }
+  return true;
+}
+
 /**
  * The dotted name of the first string in `value` (keys included) that holds a
  * character `pattern` matches, with that character; undefined when it is clean.
@@ -25,6 +36,7 @@ function findControlCharacter(
   pattern: RegExp,
   path: string,
 ): { field: string; char: string } | undefined {
+  if (isCleanFlat(value, pattern)) return undefined;
   // Each entry: a value, its dotted path, and the object key it sits under (checked when the entry is visited).
   const pending: [unknown, string, string | undefined][] = [[value, path, undefined]];
   while (pending.length > 0) {
@@ -91,16 +103,17 @@ function reject(found: { field: string; char: string }) {
  * database call. Register it before the auth hook.
  */
 export function registerControlCharacterCheck(app: FastifyInstance) {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const badlyEncoded = findUndecodableQueryParameter(request.url);
     if (badlyEncoded !== undefined) {
-      throw invalidField(badlyEncoded, 'is not valid percent-encoded UTF-8');
+      return done(invalidField(badlyEncoded, 'is not valid percent-encoded UTF-8'));
     }
     const found = findControlCharacter(request.params, CONTROL, '') ?? findControlCharacter(request.query, CONTROL, '');
-    if (found) throw reject(found);
+    done(found ? reject(found) : undefined);
   });
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body === undefined) return done();
     const found = findControlCharacter(request.body, CONTROL_IN_TEXT, '');
-    if (found) throw reject(found);
+    done(found ? reject(found) : undefined);
   });
 }

@@ -15,18 +15,21 @@ export interface HostCheckOptions {
  */
 export function registerHostCheck(app: FastifyInstance, { publicUrl, allowedHosts }: HostCheckOptions) {
   app.decorateRequest('checkedHost', undefined);
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, here and in the other per-request plugins: an async hook costs a promise and a microtask
+  // turn on every request, a measurable share of a 0.1 ms get.
+  app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.headers.host;
     if (raw === undefined || raw === '') {
-      if (request.raw.httpVersion !== '1.0') throw badRequest('The Host header is required');
-      return;
+      if (request.raw.httpVersion !== '1.0') return done(badRequest('The Host header is required'));
+      return done();
     }
-    if (publicUrl !== undefined && allowedHosts === undefined) return;
+    if (publicUrl !== undefined && allowedHosts === undefined) return done();
     const host = parseHostHeader(raw);
-    if (!host) throw badRequest('The Host header is not a valid host[:port]');
+    if (!host) return done(badRequest('The Host header is not a valid host[:port]'));
     if (allowedHosts !== undefined && !isAllowedHost(host, allowedHosts)) {
-      throw badRequest(`The host ${host.host} is not served here (ALLOWED_HOSTS)`);
+      return done(badRequest(`The host ${host.host} is not served here (ALLOWED_HOSTS)`));
     }
     request.checkedHost = raw;
+    done();
   });
 }

@@ -148,11 +148,22 @@ export function createMetrics(store: Store) {
       },
     });
 
+  // The labelled series of each method, route and status, looked up once: prom-client hashes the label set on
+  // every call otherwise. Bounded: routes are the declared ones (or 'unmatched'), methods those Node parses.
+  const counted = new Map<string, ReturnType<typeof requests.labels>>();
+  const timed = new Map<string, ReturnType<typeof durations.labels>>();
   return {
     registry,
     observe(method: string, route: string, status: number, seconds: number) {
-      requests.inc({ method, route, status: String(status) });
-      durations.observe({ method, route }, seconds);
+      const key = `${method} ${route}`;
+      let timer = timed.get(key);
+      if (timer === undefined) timed.set(key, (timer = durations.labels({ method, route })));
+      timer.observe(seconds);
+      const countKey = `${key} ${status}`;
+      let counter = counted.get(countKey);
+      if (counter === undefined)
+        counted.set(countKey, (counter = requests.labels({ method, route, status: String(status) })));
+      counter.inc();
     },
     webhookAttempt(attempt: WebhookAttempt) {
       attempts.inc({ subscription: attempt.subscriptionId });
@@ -233,7 +244,7 @@ export function serveClusterMetrics() {
 
 /** One log line per request (instead of Fastify's two), carrying the error instance when there is one. */
 export function registerRequestLogging(app: FastifyInstance, metrics: Metrics) {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const elapsed = reply.elapsedTime;
     metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, elapsed / 1000);
     const line = {
@@ -245,6 +256,7 @@ export function registerRequestLogging(app: FastifyInstance, metrics: Metrics) {
     };
     if (reply.statusCode >= 500) request.log.error(line, 'request failed');
     else request.log.info(line, 'request');
+    done();
   });
 }
 

@@ -39,11 +39,11 @@ function discardBody(raw: IncomingMessage, maxBytes: number, maxMs: number): Pro
  * make the client's next write fail (EPIPE, or a reset that discards our answer before the client reads it).
  */
 export function registerUnreadBodyDiscard(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook: a request read to its end (nearly all) passes without a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
-    if (raw.complete || raw.destroyed) return payload;
+    if (raw.complete || raw.destroyed) return done(null, payload);
     void reply.header('connection', 'close');
-    await discardBody(raw, DISCARD_LIMIT_BYTES, DISCARD_LIMIT_MS);
-    return payload;
+    void discardBody(raw, DISCARD_LIMIT_BYTES, DISCARD_LIMIT_MS).then(() => done(null, payload));
   });
 }
