@@ -300,10 +300,11 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     const listsById = new Map(lists.map((l) => [l.id, l]));
     // In slices, so a large demo never holds every payload in memory at once.
     for (let i = 0; i < customers.length; i += 5000) {
-      await recordEvents(trx, orgId, maxUpdated, customers.slice(i, i + 5000).map(customerCreated));
+      await recordEvents(trx, services.store, orgId, maxUpdated, customers.slice(i, i + 5000).map(customerCreated));
     }
     await recordEvents(
       trx,
+      services.store,
       orgId,
       maxUpdated,
       lists.map((list) => listChanged('customer-list.created', list)),
@@ -312,6 +313,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
       const slice = members.slice(i, i + 5000);
       await recordEvents(
         trx,
+        services.store,
         orgId,
         maxUpdated,
         slice.map((m) =>
@@ -329,6 +331,7 @@ export async function seedDemo(services: Services, options: DemoOptions = {}): P
     for (let i = 0; i < payments.length; i += 5000) {
       await recordEvents(
         trx,
+        services.store,
         orgId,
         maxUpdated,
         payments.slice(i, i + 5000).map((p) => {

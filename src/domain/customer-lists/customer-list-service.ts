@@ -95,7 +95,7 @@ export function createCustomerListService(store: Store) {
           member_count: 0,
         };
         await insertCustomerList(trx, created);
-        await recordEvents(trx, organizationId, now, [listChanged('customer-list.created', created)]);
+        await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.created', created)]);
         return created;
       });
       return customerListRowToCustomerList(row);
@@ -108,7 +108,7 @@ export function createCustomerListService(store: Store) {
         if (!current) throw notFound('Customer list');
         if (current.name === name) return current;
         const renamed = (await renameCustomerList(trx, organizationId, listId, name))!;
-        await recordEvents(trx, organizationId, now, [listChanged('customer-list.updated', renamed)]);
+        await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.updated', renamed)]);
         return renamed;
       });
       return customerListRowToCustomerList(row);
@@ -119,7 +119,7 @@ export function createCustomerListService(store: Store) {
         const current = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!current) throw notFound('Customer list');
         await deleteCustomerList(trx, organizationId, listId);
-        await recordEvents(trx, organizationId, now, [listChanged('customer-list.deleted', current)]);
+        await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.deleted', current)]);
       });
     },
 
@@ -132,7 +132,9 @@ export function createCustomerListService(store: Store) {
         if (!customer) throw notFound('Customer');
         if (!(await insertMembership(trx, organizationId, listId, customerId, now))) return;
         await adjustMemberCount(trx, organizationId, listId, 1);
-        await recordEvents(trx, organizationId, now, [membershipChanged('customer-list.member-added', list, customer)]);
+        await recordEvents(trx, store, organizationId, now, [
+          membershipChanged('customer-list.member-added', list, customer),
+        ]);
       });
     },
 
@@ -144,7 +146,7 @@ export function createCustomerListService(store: Store) {
         if (!customer) throw notFound('Customer');
         if (!(await deleteMembership(trx, organizationId, listId, customerId))) throw notFound('Membership');
         await adjustMemberCount(trx, organizationId, listId, -1);
-        await recordEvents(trx, organizationId, now, [
+        await recordEvents(trx, store, organizationId, now, [
           membershipChanged('customer-list.member-removed', list, customer),
         ]);
       });

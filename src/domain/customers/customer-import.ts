@@ -20,8 +20,8 @@ import {
   customerCreated,
   customerStatisticsUpdated,
   customerUpdated,
-  recordEventsInBulk,
   type DomainEvent,
+  recordEvents,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { createValidationPool } from './import-validation-pool.js';
@@ -170,7 +170,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
-      await recordEventsInBulk(trx, store, organizationId, now, events);
+      await recordEvents(trx, store, organizationId, now, events);
     });
     for (const rejection of rejections) reject(rejection);
     counts.rejected = rejections.length;

@@ -138,7 +138,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
         ...EMPTY_STATISTICS,
       };
       await insertCustomer(trx, created);
-      await recordEvents(trx, organizationId, now, [customerCreated(created)]);
+      await recordEvents(trx, store, organizationId, now, [customerCreated(created)]);
       const result = toVersioned(created);
       if (key !== undefined) {
         await insertIdempotencyKey(trx, {
@@ -174,7 +174,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
       if (!changed) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
-      await recordEvents(trx, organizationId, now, [customerUpdated(updated)]);
+      await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
       return updated;
     });
     return toVersioned(row);
@@ -329,7 +329,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
           await replaceEventPayload(trx, organizationId, event.sequence, scrubEventPayload(event.payload, id));
         }
         await deleteCustomerRow(trx, organizationId, id);
-        await recordEvents(trx, organizationId, now, [customerDeleted(id)]);
+        await recordEvents(trx, store, organizationId, now, [customerDeleted(id)]);
       });
       // Earlier versions of the erased rows must not survive in the database's files either.
       await store.purgeErasedData();

@@ -4,7 +4,6 @@ import { appendEvents } from '../../store/repositories/event-repository.js';
 import { reserveEventSequences } from '../../store/repositories/organization-repository.js';
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
-import { appendEventsInBulk } from '../../store/repositories/customer-import-repository.js';
 import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
 import { newId } from '../ids.js';
 import type { EventType } from '../../contract/events.js';
@@ -107,21 +106,6 @@ function toAppend(organization: Parameters<typeof eventPayload>[0], now: number,
  */
 export async function recordEvents(
   trx: Transaction<Database>,
-  organizationId: string,
-  now: number,
-  events: readonly DomainEvent[],
-): Promise<void> {
-  if (events.length === 0) return;
-  const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
-  await appendEvents(trx, organizationId, firstSequence, toAppend(organization, now, events));
-}
-
-/**
- * `recordEvents` for bulk writers (imports): the same rows, through the store's fastest multi-row insert. The caller
- * must have called `advanceOrganizationClock` first, in the same transaction.
- */
-export async function recordEventsInBulk(
-  trx: Transaction<Database>,
   store: Store,
   organizationId: string,
   now: number,
@@ -129,7 +113,7 @@ export async function recordEventsInBulk(
 ): Promise<void> {
   if (events.length === 0) return;
   const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
-  await appendEventsInBulk(trx, store, organizationId, firstSequence, toAppend(organization, now, events));
+  await appendEvents(trx, store, organizationId, firstSequence, toAppend(organization, now, events));
 }
 
 /** The personal data in a stored event payload replaced by the bare id (a payment's customer, in payment events). */

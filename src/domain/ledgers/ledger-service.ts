@@ -90,7 +90,7 @@ export function createLedgerService(store: Store) {
             occurred_at: now,
           },
         ]);
-        await refreshStatistics(trx, organizationId, customerId, now);
+        await refreshStatistics(trx, store, organizationId, customerId, now);
       });
     },
 
@@ -102,7 +102,7 @@ export function createLedgerService(store: Store) {
         if (!record) throw notFound('Points adjustment');
         if (customer.points_balance - record.amount < 0) throw insufficientPoints(customer.points_balance);
         await deleteLedgerRecord(trx, 'point_records', organizationId, customerId, reference);
-        await refreshStatistics(trx, organizationId, customerId, now);
+        await refreshStatistics(trx, store, organizationId, customerId, now);
       });
     },
 
@@ -127,7 +127,7 @@ export function createLedgerService(store: Store) {
           createdAt: undefined,
           items: [],
         };
-        await insertCompletedPayment(trx, organizationId, newId(now), input, {
+        await insertCompletedPayment(trx, store, organizationId, newId(now), input, {
           currency,
           requestHash: hashRequest(body),
           spendReference: reference,
@@ -143,7 +143,7 @@ export function createLedgerService(store: Store) {
         const id = await findPaymentIdBySpendReference(trx, organizationId, customerId, reference);
         const payment = id === undefined ? undefined : await findPayment(trx, organizationId, id);
         if (!payment || refundable(payment) <= 0) throw notFound('Spend record');
-        await refundPaymentRow(trx, payment, undefined, now);
+        await refundPaymentRow(trx, store, payment, undefined, now);
       });
     },
   };

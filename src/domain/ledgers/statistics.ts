@@ -3,6 +3,7 @@ import { updateCustomer } from '../../store/repositories/customer-repository.js'
 import { sumPoints } from '../../store/repositories/ledger-repository.js';
 import { sumCustomerSpend } from '../../store/repositories/payment-repository.js';
 import type { Database } from '../../store/schema.js';
+import type { Store } from '../../store/store.js';
 import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js';
 
 /**
@@ -14,6 +15,7 @@ import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js'
  */
 export async function refreshStatistics(
   trx: Transaction<Database>,
+  store: Store,
   organizationId: string,
   customerId: string,
   now: number,
@@ -30,5 +32,5 @@ export async function refreshStatistics(
     last_spent_at: spend.lastSpentAt,
     updated_at: now,
   });
-  await recordEvents(trx, organizationId, now, [customerStatisticsUpdated(updated!)]);
+  await recordEvents(trx, store, organizationId, now, [customerStatisticsUpdated(updated!)]);
 }

@@ -23,12 +23,7 @@ import {
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { ImportRecord, ImportRejection, ImportTotals } from '../customers/customer-import.js';
-import {
-  customerStatisticsUpdated,
-  paymentChanged,
-  recordEventsInBulk,
-  type DomainEvent,
-} from '../events/event-log.js';
+import { customerStatisticsUpdated, paymentChanged, type DomainEvent, recordEvents } from '../events/event-log.js';
 import { parsePastTimestamp, parseRecordPayment, paymentInputHash, type PaymentInput } from './payment-input.js';
 import { paymentRowToPayment } from './payment-mapper.js';
 
@@ -228,7 +223,7 @@ export function createPaymentImportService(store: Store) {
       for (const updated of await updateSpendStatistics(trx, organizationId, paidFor, now)) {
         events.push(customerStatisticsUpdated(updated));
       }
-      await recordEventsInBulk(trx, store, organizationId, now, events);
+      await recordEvents(trx, store, organizationId, now, events);
     });
     return { ...counts, rejections };
   }

@@ -110,7 +110,7 @@ export function createPaymentService(store: Store) {
           const items = await findPaymentItems(trx, organizationId, [id]);
           return { payment: paymentRowToPayment(existing, items), created: false };
         }
-        const written = await insertCompletedPayment(trx, organizationId, id, input, {
+        const written = await insertCompletedPayment(trx, store, organizationId, id, input, {
           currency,
           requestHash,
           spendReference: null,
@@ -125,7 +125,7 @@ export function createPaymentService(store: Store) {
       return writeInOrganization(store, organizationId, async (trx, now) => {
         const payment = await findPayment(trx, organizationId, id);
         if (!payment) throw notFound('Payment');
-        const refunded = await refundPaymentRow(trx, payment, body.amount, now);
+        const refunded = await refundPaymentRow(trx, store, payment, body.amount, now);
         return paymentRowToPayment(refunded.row, refunded.items);
       });
     },

@@ -13,6 +13,7 @@ import {
   type PaymentRow,
 } from '../../store/repositories/payment-repository.js';
 import type { Database } from '../../store/schema.js';
+import type { Store } from '../../store/store.js';
 import { paymentChanged, recordEvents } from '../events/event-log.js';
 import { refreshStatistics } from '../ledgers/statistics.js';
 import type { PaymentInput } from './payment-input.js';
@@ -47,6 +48,7 @@ function withCustomerColumns(row: PaymentRecordRow, customer: CustomerRow | unde
  */
 export async function insertCompletedPayment(
   trx: Transaction<Database>,
+  store: Store,
   organizationId: string,
   id: string,
   input: PaymentInput,
@@ -87,10 +89,10 @@ export async function insertCompletedPayment(
   await insertPaymentRows(trx, [row]);
   await insertPaymentItems(trx, items);
   const written = { row: withCustomerColumns(row, customer), items };
-  await recordEvents(trx, organizationId, extra.now, [
+  await recordEvents(trx, store, organizationId, extra.now, [
     paymentChanged('payment.completed', paymentRowToPayment(written.row, items), location),
   ]);
-  if (customer) await refreshStatistics(trx, organizationId, customer.id, extra.now);
+  if (customer) await refreshStatistics(trx, store, organizationId, customer.id, extra.now);
   return written;
 }
 
@@ -105,6 +107,7 @@ export function refundable(row: PaymentRecordRow): number {
  */
 export async function refundPaymentRow(
   trx: Transaction<Database>,
+  store: Store,
   payment: PaymentRow,
   amount: number | undefined,
   now: number,
@@ -124,9 +127,9 @@ export async function refundPaymentRow(
   const row: PaymentRow = { ...payment, ...patch };
   const items = await findPaymentItems(trx, organizationId, [payment.id]);
   const location = row.location_id === null ? undefined : await findLocation(trx, organizationId, row.location_id);
-  await recordEvents(trx, organizationId, now, [
+  await recordEvents(trx, store, organizationId, now, [
     paymentChanged('payment.refunded', paymentRowToPayment(row, items), location),
   ]);
-  if (row.customer_id !== null) await refreshStatistics(trx, organizationId, row.customer_id, now);
+  if (row.customer_id !== null) await refreshStatistics(trx, store, organizationId, row.customer_id, now);
   return { row, items };
 }

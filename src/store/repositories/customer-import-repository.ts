@@ -2,7 +2,6 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { CUSTOMER_FIELDS, CUSTOMER_STATISTICS, type CustomerFieldDefinition } from '../../contract/customer-fields.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
-import type { EventToAppend } from './event-repository.js';
 import type { CustomerRow } from './customer-repository.js';
 import { writeCustomerSearch } from './customer-search-repository.js';
 
@@ -61,41 +60,6 @@ const UPDATABLE_COLUMNS = [
 export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {
   await store.insertMany(trx, 'customers', rows, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
   await writeCustomerSearch(trx, rows, { fresh: false });
-}
-
-/**
- * Appends events like `appendEvents` of the event repository (same rows, the
- * sequences reserved by the caller), through the store's bulk insert: imports
- * append one or two events per row.
- */
-export async function appendEventsInBulk(
-  trx: Trx,
-  store: Store,
-  organizationId: string,
-  firstSequence: number,
-  events: readonly EventToAppend[],
-): Promise<void> {
-  await store.insertMany(
-    trx,
-    'events',
-    events.map((event, i) => ({
-      organization_id: organizationId,
-      sequence: firstSequence + i,
-      id: event.id,
-      type: event.type,
-      occurred_at: event.occurredAt,
-      payload: event.payload,
-    })),
-  );
-  await store.insertMany(
-    trx,
-    'event_customers',
-    events.flatMap((event, i) =>
-      event.customerId === null
-        ? []
-        : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
-    ),
-  );
 }
 
 /** Every metadata key any customer of the organization has, sorted: the `metadata.<key>` columns of a CSV export. */

@@ -17,42 +17,37 @@ export interface EventToAppend {
 
 /**
  * Appends events with consecutive sequence numbers from `firstSequence`, which
- * the caller reserved in this transaction while holding the organization lock.
+ * the caller reserved in this transaction while holding the organization lock:
+ * one event of a write or the thousands of an import, through the store's
+ * fastest multi-row insert (cached single-row statements on SQLite, multi-row
+ * statements on PostgreSQL).
  */
 export async function appendEvents(
   trx: Transaction<Database>,
+  store: Store,
   organizationId: string,
   firstSequence: number,
   events: readonly EventToAppend[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((event, i) => ({
-    organization_id: organizationId,
-    sequence: firstSequence + i,
-    id: event.id,
-    type: event.type,
-    occurred_at: event.occurredAt,
-    payload: event.payload,
-  }));
-  // 6 columns a row keeps each statement far below SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await trx
-      .insertInto('events')
-      .values(rows.slice(i, i + 1000))
-      .execute();
-  }
-  const subjects = rows.flatMap((row, i) => {
-    const customerId = events[i]!.customerId;
-    return customerId === null
+  await store.insertMany(
+    trx,
+    'events',
+    events.map((event, i) => ({
+      organization_id: organizationId,
+      sequence: firstSequence + i,
+      id: event.id,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      payload: event.payload,
+    })),
+  );
+  const subjects = events.flatMap((event, i) =>
+    event.customerId === null
       ? []
-      : [{ organization_id: organizationId, customer_id: customerId, sequence: row.sequence }];
-  });
-  for (let i = 0; i < subjects.length; i += 1000) {
-    await trx
-      .insertInto('event_customers')
-      .values(subjects.slice(i, i + 1000))
-      .execute();
-  }
+      : [{ organization_id: organizationId, customer_id: event.customerId, sequence: firstSequence + i }],
+  );
+  if (subjects.length > 0) await store.insertMany(trx, 'event_customers', subjects);
 }
 
 /** Up to `limit` events after `afterSequence`, oldest first. */
