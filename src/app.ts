@@ -36,7 +36,7 @@ import {
   CustomerStatisticsSchema,
   CustomerTinySchema,
 } from './contract/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { CustomerListMemberSchema, CustomerListSchema, SegmentFilterSchema } from './contract/customer-lists.js';
 import {
   CustomerDeletedEventSchema,
   CustomerEventSchema,
@@ -140,6 +140,7 @@ export async function buildApp({
     CustomerDeletedEventSchema,
     CustomerListEventSchema,
     CustomerListMemberEventSchema,
+    SegmentFilterSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
   ]) {
@@ -205,5 +206,10 @@ export async function buildApp({
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
+  // Segment builds run beside the requests: unfinished ones are resumed once the app is ready, stopped on close.
+  app.addHook('onReady', async () =>
+    services.segmentBuilds.start((error) => app.log.error({ err: error }, 'segment build failed; it resumes later')),
+  );
+  app.addHook('onClose', async () => services.segmentBuilds.stop());
   return app;
 }

@@ -39,6 +39,7 @@ import {
   scrubEventPayload,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
@@ -139,6 +140,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       };
       await insertCustomer(trx, created);
       await recordEvents(trx, store, organizationId, now, [customerCreated(created)]);
+      await reevaluateSegments(trx, store, organizationId, [created.id], now);
       const result = toVersioned(created);
       if (key !== undefined) {
         await insertIdempotencyKey(trx, {
@@ -175,6 +177,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       if (!changed) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
+      await reevaluateSegments(trx, store, organizationId, [id], now);
       return updated;
     });
     return toVersioned(row);
