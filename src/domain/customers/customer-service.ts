@@ -9,7 +9,6 @@ import type {
 } from '../../contract/customers.js';
 import {
   createCustomerReads,
-  FIRST_PAGE_KEY,
   findCustomerForUpdate,
   deleteCustomerRow,
   insertCustomer,
@@ -41,7 +40,7 @@ import {
 import { newId } from '../ids.js';
 import { reevaluateSegments } from '../segments/segment-membership.js';
 import { writeInOrganization } from '../organization-write.js';
-import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
+import { decodeCursor, fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
 import {
   mergeMetadata,
@@ -249,9 +248,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       const search = parseSearch(options.email, options.phoneNumber, region);
       const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
       const queryId = fingerprint('customers', organizationId, sort, search.kind, search.value);
-      const [afterAt, afterId] = options.after
-        ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
-        : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
+      const [afterAt, afterId] = timeKeysetAfter(options.after, queryId);
       const column = sort === 'updated' ? 'updated_at' : 'created_at';
       const rows = await reads.listPage({
         organizationId,
