@@ -21,6 +21,7 @@ import { customerRoutes } from './http/routes/customers.js';
 import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
+import { insightRoutes } from './http/routes/insights.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
@@ -48,6 +49,8 @@ import {
 import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
+import { PointsEntrySchema } from './contract/ledgers.js';
+import { InsightsSchema } from './contract/insights.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 import {
   PaymentEventSchema,
@@ -147,6 +150,8 @@ export async function buildApp({
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
+  // The operator console's extensions.
+  for (const schema of [PointsEntrySchema, InsightsSchema]) app.addSchema(schema);
   // PaymentEvent documents the payload of payment.completed / payment.refunded webhooks.
   for (const schema of [
     PaymentItemChoiceSchema,
@@ -199,7 +204,8 @@ export async function buildApp({
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(ledgerRoutes, { services });
+  await app.register(ledgerRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(insightRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });

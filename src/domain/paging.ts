@@ -71,7 +71,8 @@ export function decodeCursor(
   }
   const key = parsed.slice(2) as unknown[];
   key.forEach((part, i) => {
-    const ok = shape[i] === 'number' ? Number.isSafeInteger(part) : typeof part === 'string' && part.length <= 64;
+    // 100: the longest points reference (ids are shorter).
+    const ok = shape[i] === 'number' ? Number.isSafeInteger(part) : typeof part === 'string' && part.length <= 100;
     if (!ok) throw invalid();
   });
   return key as CursorKey;

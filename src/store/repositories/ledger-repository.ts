@@ -1,5 +1,15 @@
-import type { Expression, ExpressionBuilder, Insertable, Kysely, Selectable, Transaction, UpdateObject } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+  type UpdateObject,
+} from 'kysely';
 import type { Database, PointRecordsTable } from '../schema.js';
+import { param, type Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
 
 export type PointRecordRow = Selectable<PointRecordsTable>;
@@ -168,4 +178,40 @@ export async function applyStatisticsDelta(
     .where('id', '=', customerId)
     .returningAll()
     .executeTakeFirst();
+}
+
+export interface PointsPageQuery {
+  organizationId: string;
+  customerId: string;
+  afterAt: number;
+  afterReference: string;
+  limit: number;
+}
+
+/** The points history read path, compiled once per store. */
+export function createLedgerReads(store: Store) {
+  const page = store.prepare<PointRecordRow>(
+    store.db
+      .selectFrom('point_records')
+      .selectAll()
+      .where('organization_id', '=', param<string>('org'))
+      .where('customer_id', '=', param<string>('customer'))
+      .where(
+        sql<boolean>`(${sql.ref('occurred_at')}, ${sql.ref('reference')}) < (${param<number>('afterAt')}, ${param<string>('afterReference')})`,
+      )
+      .orderBy('occurred_at', 'desc')
+      .orderBy('reference', 'desc')
+      .limit(param<number>('limit')),
+  );
+  return {
+    /** Up to `limit` entries of the customer's ledger after the given key, most recent first. */
+    listPage: (q: PointsPageQuery) =>
+      page.all({
+        org: q.organizationId,
+        customer: q.customerId,
+        afterAt: q.afterAt,
+        afterReference: q.afterReference,
+        limit: q.limit,
+      }),
+  };
 }
