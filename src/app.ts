@@ -29,6 +29,7 @@ import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
+import { consoleRoutes } from './http/plugins/console.js';
 import { ErrorSchema } from './contract/common.js';
 import { OAuthErrorSchema } from './contract/oauth.js';
 import {
@@ -70,6 +71,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The process's metrics, shared with the webhook dispatcher (server.ts); a fresh set when absent. */
   metrics?: Metrics;
+  /** Where the built console is (default console/dist); tests point it elsewhere. */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
@@ -87,6 +90,7 @@ export async function buildApp({
   services,
   logger,
   metrics: given,
+  consoleDir,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === undefined ? { loggerInstance: createServerLogger(config.logLevel) } : { logger }),
@@ -211,5 +215,6 @@ export async function buildApp({
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(consoleRoutes, { dir: consoleDir });
   return app;
 }
