@@ -21,6 +21,7 @@ import { customerRoutes } from './http/routes/customers.js';
 import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
+import { insightRoutes } from './http/routes/insights.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
@@ -28,6 +29,7 @@ import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
+import { consoleRoutes } from './http/plugins/console.js';
 import { ErrorSchema } from './contract/common.js';
 import { OAuthErrorSchema } from './contract/oauth.js';
 import {
@@ -48,6 +50,8 @@ import {
 import { OrganizationSchema, OrganizationTinySchema } from './contract/organizations.js';
 import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
+import { PointsEntrySchema } from './contract/ledgers.js';
+import { InsightsSchema } from './contract/insights.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 import {
   PaymentEventSchema,
@@ -67,6 +71,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The process's metrics, shared with the webhook dispatcher (server.ts); a fresh set when absent. */
   metrics?: Metrics;
+  /** Where the built console is (default console/dist); tests point it elsewhere. */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
@@ -84,6 +90,7 @@ export async function buildApp({
   services,
   logger,
   metrics: given,
+  consoleDir,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === undefined ? { loggerInstance: createServerLogger(config.logLevel) } : { logger }),
@@ -147,6 +154,8 @@ export async function buildApp({
   }
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
+  // The operator console's extensions.
+  for (const schema of [PointsEntrySchema, InsightsSchema]) app.addSchema(schema);
   // PaymentEvent documents the payload of payment.completed / payment.refunded webhooks.
   for (const schema of [
     PaymentItemChoiceSchema,
@@ -199,11 +208,13 @@ export async function buildApp({
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(ledgerRoutes, { services });
+  await app.register(ledgerRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(insightRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(consoleRoutes, { dir: consoleDir });
   return app;
 }

@@ -4,6 +4,7 @@ import { createCustomerListService } from './domain/customer-lists/customer-list
 import { createCustomerImportService } from './domain/customers/customer-import.js';
 import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
+import { createInsightService } from './domain/insights/insight-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
 import { createPaymentImportService } from './domain/payments/payment-import.js';
@@ -48,6 +49,7 @@ export function createServices(
     events: createEventService(store),
     customerLists: createCustomerListService(store),
     ledgers: createLedgerService(store),
+    insights: createInsightService(store),
     locations: createLocationService(store),
     payments: createPaymentService(store),
     tokens: createTokenService(store, { cacheTtlMs: config.tokenCacheTtlMs, wrapReads: overrides.wrapTokenReads }),

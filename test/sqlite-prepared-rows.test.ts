@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/store/open-store.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { insertOrganization } from '../src/store/repositories/organization-repository.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { createSqliteStore } from '../src/store/sqlite/store.js';
 import { param } from '../src/store/store.js';
 
 const ORG = '01JAAAAAAAAAAAAAAAAAAAAAAA';

@@ -37,3 +37,22 @@ export const ReferenceSchema = Type.String({
   maxLength: 100,
   description: 'Your unique reference for this adjustment (per customer, at most 100 characters); reusing it is a 409.',
 });
+
+/** Points entries per page of a customer's points history. */
+export const POINTS_PAGE_SIZE = 100;
+
+/** One adjustment of a customer's points ledger: the body it was recorded with, its reference and when. */
+export const PointsEntrySchema = Type.Object(
+  {
+    amount: Type.Integer({ description: 'Points added; negative when redeemed.' }),
+    notes: Type.Optional(Type.String({ description: 'The notes recorded with the adjustment; absent when none.' })),
+    occurredAt: Type.String({
+      format: 'date-time',
+      description: 'When the adjustment was recorded.',
+      examples: ['2021-08-23T02:06:24.000Z'],
+    }),
+    reference: Type.String({ description: 'The reference the adjustment was recorded under.' }),
+  },
+  { $id: 'PointsEntry', title: 'PointsEntry', 'x-extension': true },
+);
+export type PointsEntry = Static<typeof PointsEntrySchema>;

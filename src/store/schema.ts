@@ -329,6 +329,31 @@ export interface PaymentItemsTable {
   options: string;
 }
 
+/** An import over HTTP (POST /imports): its progress, written after every committed batch. */
+export interface ImportJobsTable {
+  organization_id: string;
+  id: string;
+  format: string;
+  /** `running`, `completed` or `failed`. */
+  status: string;
+  rows_read: number;
+  rows_imported: number;
+  rows_rejected: number;
+  error: string | null;
+  started_at: number;
+  completed_at: number | null;
+  updated_at: number;
+}
+
+/** Every rejected row of an import, in the order rejected. */
+export interface ImportRejectsTable {
+  organization_id: string;
+  import_id: string;
+  position: number;
+  line: number;
+  reason: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -355,4 +380,6 @@ export interface Database {
   locations: LocationsTable;
   payments: PaymentsTable;
   payment_items: PaymentItemsTable;
+  import_jobs: ImportJobsTable;
+  import_rejects: ImportRejectsTable;
 }

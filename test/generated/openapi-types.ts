@@ -292,6 +292,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{organizationId}/customers/{customerId}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's points history (extension)
+         * @description The customer's points adjustments, most recent first (ties by reference), paged by 100. Each is the body it was recorded with (PUT .../points/{reference}) plus its reference and time; a reversed adjustment is gone from the history. Use X-Next-Page to retrieve the next page of results.
+         */
+        get: operations["listPoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{organizationId}/customers/{customerId}/points/{reference}": {
         parameters: {
             query?: never;
@@ -335,6 +355,26 @@ export interface paths {
          * @description Reverse a spend (extension).
          */
         delete: operations["reverseSpend"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overview figures for the console (extension)
+         * @description New customers, points earned and redeemed, and spend per day, ISO week or month in the organization's time zone, over [from, to) widened to whole buckets; with the current marketing opt-in share and the largest customer lists. At most 366 buckets; from must be before to (else 400).
+         */
+        get: operations["getInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1239,6 +1279,94 @@ export interface components {
             /** @description RFC 6749 section 5.2 error code, e.g. invalid_client */
             error: string;
             error_description?: string;
+        };
+        /** PointsEntry */
+        PointsEntry: {
+            /** @description Points added; negative when redeemed. */
+            amount: number;
+            /** @description The notes recorded with the adjustment; absent when none. */
+            notes?: string;
+            /**
+             * Format: date-time
+             * @description When the adjustment was recorded.
+             * @example 2021-08-23T02:06:24.000Z
+             */
+            occurredAt: string;
+            /** @description The reference the adjustment was recorded under. */
+            reference: string;
+        };
+        /** Insights */
+        Insights: {
+            /**
+             * Format: date-time
+             * @description Start of the first bucket.
+             */
+            from: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month";
+            /** @description The share of all current customers (not only of the range) who agreed to marketing. */
+            marketingOptIn: {
+                /** @description Customers who have agreed to marketing now. */
+                agreed: number;
+                /** @description Every customer of the organization now. */
+                total: number;
+            };
+            /** @description One entry per bucket, oldest first, zeros included. */
+            series: {
+                /** @description Customers created in the bucket (erased ones are gone). */
+                newCustomers: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket: local midnight in the organization's time zone, as UTC.
+                     * @example 2026-11-29T13:00:00.000Z
+                     */
+                    start: string;
+                    value: number;
+                }[];
+                /** @description Points added in the bucket (reversed adjustments are gone). */
+                pointsEarned: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket: local midnight in the organization's time zone, as UTC.
+                     * @example 2026-11-29T13:00:00.000Z
+                     */
+                    start: string;
+                    value: number;
+                }[];
+                /** @description Points redeemed in the bucket, as a positive number. */
+                pointsRedeemed: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket: local midnight in the organization's time zone, as UTC.
+                     * @example 2026-11-29T13:00:00.000Z
+                     */
+                    start: string;
+                    value: number;
+                }[];
+                /** @description Paid amounts (chargedAmount + externalAmount, less refunds) of the payments completed in the bucket, in cents. */
+                spend: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket: local midnight in the organization's time zone, as UTC.
+                     * @example 2026-11-29T13:00:00.000Z
+                     */
+                    start: string;
+                    value: number;
+                }[];
+            };
+            /** @description The organization's IANA time zone the buckets follow. */
+            timezone: string;
+            /**
+             * Format: date-time
+             * @description End of the last bucket (excluded).
+             */
+            to: string;
+            /** @description The 5 customer lists with the most members, most first (ties by id). */
+            topLists: {
+                id: string;
+                memberCount: number;
+                name: string;
+            }[];
         };
         /** PaymentItemChoice */
         PaymentItemChoice: {
@@ -3378,6 +3506,114 @@ export interface operations {
             };
         };
     };
+    listPoints: {
+        parameters: {
+            query?: {
+                /** @description The cursor to use for pagination. Do not use this field manually it will be automatically provided in the response headers (see Paging guide). */
+                after?: string;
+                /** @description Extension: page size, 1..100 (default 100). */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Customer ID */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the next page; absent on the last page. */
+                    "X-Next-Page"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsEntry"][];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     adjustPoints: {
         parameters: {
             query?: never;
@@ -3803,6 +4039,115 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getInsights: {
+        parameters: {
+            query?: {
+                /**
+                 * @description RFC 3339 start of the range; widened to the start of its bucket. Default: as many buckets before `to` as 30 for day, 12 for week, 12 for month.
+                 * @example 2026-09-01T00:00:00+10:00
+                 */
+                from?: string;
+                /** @description RFC 3339 end of the range (excluded), after `from`; widened to the end of its bucket. Default: now. */
+                to?: string;
+                /** @description Bucket size (default week): calendar days, ISO weeks (from Monday) or months, in the organization's time zone. */
+                interval?: "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Insights"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /**
              * @description Error. `type` (and its alias `code`) is one of:

@@ -9,7 +9,6 @@ import type {
 } from '../../contract/customers.js';
 import {
   createCustomerReads,
-  FIRST_PAGE_KEY,
   findCustomerForUpdate,
   deleteCustomerRow,
   insertCustomer,
@@ -43,7 +42,7 @@ import {
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
-import { decodeCursor, encodeCursor, fingerprint, toPage, type Page } from '../paging.js';
+import { decodeCursor, encodeCursor, fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { createCustomerBodyCache, joinBodies } from './customer-bodies.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
 import {
@@ -112,9 +111,7 @@ export function createCustomerService(
     const search = parseSearch(options.email, options.phoneNumber, region);
     const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
     const queryId = fingerprint('customers', organizationId, sort, search.kind, search.value);
-    const [afterAt, afterId] = options.after
-      ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
-      : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
+    const [afterAt, afterId] = timeKeysetAfter(options.after, queryId);
     const column: CustomerSortColumn = sort === 'updated' ? 'updated_at' : 'created_at';
     const page: CustomerPageQuery = {
       organizationId,

@@ -1,17 +1,25 @@
 import type { Transaction } from 'kysely';
 import { AppError, badRequest, conflict, notFound } from '../../errors.js';
-import type { PointsBody, SpendBody } from '../../contract/ledgers.js';
-import { findCustomerForUpdate, type CustomerRow } from '../../store/repositories/customer-repository.js';
+import { POINTS_PAGE_SIZE, type PointsBody, type PointsEntry, type SpendBody } from '../../contract/ledgers.js';
 import {
+  createCustomerReads,
+  findCustomerForUpdate,
+  type CustomerRow,
+} from '../../store/repositories/customer-repository.js';
+import {
+  createLedgerReads,
   deleteLedgerRecord,
   findLedgerRecord,
   insertPointRecords,
+  type PointRecordRow,
 } from '../../store/repositories/ledger-repository.js';
 import { findPayment, findPaymentIdBySpendReference } from '../../store/repositories/payment-repository.js';
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { hashRequest } from '../customers/write-preconditions.js';
 import { newId } from '../ids.js';
+import { fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
+import { formatMillis } from '../time.js';
 import { writeInOrganization } from '../organization-write.js';
 import { parsePastTimestamp, type PaymentInput } from '../payments/payment-input.js';
 import {
@@ -66,9 +74,36 @@ export function isFractionalAmount(body: unknown): boolean {
 const insufficientPoints = (balance: number) =>
   new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
 
+/** A stored points adjustment as the API shows it: the body it was recorded with, under its reference. */
+export function pointRecordRowToEntry(row: PointRecordRow): PointsEntry {
+  const entry: PointsEntry = {
+    amount: Number(row.amount),
+    occurredAt: formatMillis(Number(row.occurred_at)),
+    reference: row.reference,
+  };
+  if (row.notes !== null) entry.notes = row.notes;
+  return entry;
+}
+
 /** The points ledger (LOKE) and the spend alias (our extension, now payments), each keyed by the caller's reference. */
 export function createLedgerService(store: Store) {
+  const customers = createCustomerReads(store);
+  const ledger = createLedgerReads(store);
   return {
+    /** A customer's points adjustments, most recent first (ties by reference, descending), keyset-paged. */
+    async listPoints(
+      organizationId: string,
+      customerId: string,
+      options: { after?: string | undefined; limit?: number | undefined },
+    ): Promise<Page<PointsEntry>> {
+      const limit = options.limit ?? POINTS_PAGE_SIZE;
+      const queryId = fingerprint('points', organizationId, customerId);
+      const [afterAt, afterReference] = timeKeysetAfter(options.after, queryId);
+      if (!(await customers.findById(organizationId, customerId))) throw notFound('Customer');
+      const rows = await ledger.listPage({ organizationId, customerId, afterAt, afterReference, limit: limit + 1 });
+      return toPage(rows, limit, queryId, (row) => [Number(row.occurred_at), row.reference], pointRecordRowToEntry);
+    },
+
     async recordPoints(organizationId: string, customerId: string, reference: string, body: PointsBody): Promise<void> {
       if (body.amount === 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must not be 0' }]);
       await writeInOrganization(store, organizationId, async (trx, now) => {

@@ -1,9 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services.js';
-import { errorResponses } from '../../contract/common.js';
-import { PointsBodySchema, ReferenceSchema, SpendBodySchema } from '../../contract/ledgers.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
+import {
+  PointsBodySchema,
+  PointsEntrySchema,
+  POINTS_PAGE_SIZE,
+  ReferenceSchema,
+  SpendBodySchema,
+} from '../../contract/ledgers.js';
 import { fractionalPointsError, isFractionalAmount } from '../../domain/ledgers/ledger-service.js';
+import { parseLimit } from '../../domain/paging.js';
+import { setNextPage } from '../next-page.js';
 
 const LedgerParams = Type.Object({
   organizationId: Type.String({ description: 'Organization ID' }),
@@ -12,8 +20,46 @@ const LedgerParams = Type.Object({
 });
 const NoContent = Type.Null({ description: 'No content' });
 
-export const ledgerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const ledgerRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
+  app,
+  { services, publicUrl },
+) => {
   const { ledgers } = services;
+
+  app.get(
+    '/organizations/:organizationId/customers/:customerId/points',
+    {
+      config: { scope: 'customers:read' },
+      schema: {
+        operationId: 'listPoints',
+        summary: "A customer's points history (extension)",
+        description:
+          `The customer's points adjustments, most recent first (ties by reference), paged by ${POINTS_PAGE_SIZE}. ` +
+          'Each is the body it was recorded with (PUT .../points/{reference}) plus its reference and time; a ' +
+          'reversed adjustment is gone from the history. Use X-Next-Page to retrieve the next page of results.',
+        tags: ['Points'],
+        'x-extension': true,
+        params: Type.Object({
+          organizationId: Type.String({ description: 'Organization ID' }),
+          customerId: Type.String({ description: 'Customer ID' }),
+        }),
+        querystring: Type.Object({ after: AfterQuery, limit: limitQuery(POINTS_PAGE_SIZE) }),
+        response: {
+          200: { ...Type.Array(Type.Ref(PointsEntrySchema)), headers: Type.Object(NextPageHeaders) },
+          ...errorResponses(400, 401, 403, 404, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId, customerId } = request.params;
+      const page = await ledgers.listPoints(organizationId, customerId, {
+        after: request.query.after,
+        limit: parseLimit(request.query.limit, POINTS_PAGE_SIZE),
+      });
+      setNextPage(request, reply, page.next, publicUrl);
+      return page.items;
+    },
+  );
 
   app.put(
     '/organizations/:organizationId/customers/:customerId/points/:reference',

@@ -9,6 +9,7 @@ import * as customerMetadata from './2026-12-02T0620-customer-metadata.js';
 import * as organizationTinyPayloads from './2026-12-02T0630-organization-tiny-payloads.js';
 import * as payments from './2026-12-02T0640-payments.js';
 import * as customerSearch from './2026-12-02T0645-customer-search.js';
+import * as consoleApi from './2026-12-03T0200-console.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T0630-organization-tiny-payloads': organizationTinyPayloads,
   '2026-12-02T0640-payments': payments,
   '2026-12-02T0645-customer-search': customerSearch,
+  '2026-12-03T0200-console': consoleApi,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, PointRecordsTable } from '../schema.js';
+import { param, type Store } from '../store.js';
 
 export type PointRecordRow = Selectable<PointRecordsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -94,5 +95,41 @@ export async function sumPoints(trx: Db, organizationId: string, customerId: str
     redeemed: Number(row.redeemed ?? 0),
     lastEarnedAt: row.last_earned_at === null ? null : Number(row.last_earned_at),
     lastRedeemedAt: row.last_redeemed_at === null ? null : Number(row.last_redeemed_at),
+  };
+}
+
+export interface PointsPageQuery {
+  organizationId: string;
+  customerId: string;
+  afterAt: number;
+  afterReference: string;
+  limit: number;
+}
+
+/** The points history read path, compiled once per store. */
+export function createLedgerReads(store: Store) {
+  const page = store.prepare<PointRecordRow>(
+    store.db
+      .selectFrom('point_records')
+      .selectAll()
+      .where('organization_id', '=', param<string>('org'))
+      .where('customer_id', '=', param<string>('customer'))
+      .where(
+        sql<boolean>`(${sql.ref('occurred_at')}, ${sql.ref('reference')}) < (${param<number>('afterAt')}, ${param<string>('afterReference')})`,
+      )
+      .orderBy('occurred_at', 'desc')
+      .orderBy('reference', 'desc')
+      .limit(param<number>('limit')),
+  );
+  return {
+    /** Up to `limit` entries of the customer's ledger after the given key, most recent first. */
+    listPage: (q: PointsPageQuery) =>
+      page.all({
+        org: q.organizationId,
+        customer: q.customerId,
+        afterAt: q.afterAt,
+        afterReference: q.afterReference,
+        limit: q.limit,
+      }),
   };
 }
