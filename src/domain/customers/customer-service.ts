@@ -41,6 +41,7 @@ import {
   scrubEventPayload,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, encodeCursor, fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { createCustomerBodyCache, joinBodies } from './customer-bodies.js';
@@ -167,6 +168,7 @@ export function createCustomerService(
       };
       await insertCustomer(trx, created);
       await recordEvents(trx, store, organizationId, now, [customerCreated(created)]);
+      await reevaluateSegments(trx, store, organizationId, [created.id], now);
       const result = toVersioned(created);
       if (key !== undefined) {
         await insertIdempotencyKey(trx, {
@@ -203,6 +205,7 @@ export function createCustomerService(
       if (!changed) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
+      await reevaluateSegments(trx, store, organizationId, [id], now);
       return updated;
     });
     return toVersioned(row);
