@@ -4,6 +4,7 @@ import { applyStatisticsDelta, type StatisticsDelta } from '../../store/reposito
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 
 /** What one write did to a customer's ledgers (the points ledger and their payments). */
 export type LedgerChange =
@@ -70,5 +71,6 @@ export async function updateStatistics(
 ): Promise<CustomerRow> {
   const updated = await applyStatisticsDelta(trx, organizationId, customerId, statisticsDelta(change), now);
   await recordEvents(trx, store, organizationId, now, [customerStatisticsUpdated(updated!)]);
+  await reevaluateSegments(trx, store, organizationId, [customerId], now);
   return updated!;
 }
