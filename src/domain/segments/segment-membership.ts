@@ -3,7 +3,6 @@ import { findCustomersByIds } from '../../store/repositories/customer-import-rep
 import {
   adjustMemberCount,
   deleteMemberships,
-  findMembershipsInScope,
   findSegments,
   type CustomerListRow,
 } from '../../store/repositories/customer-list-repository.js';
@@ -59,24 +58,15 @@ export async function applySegmentRules(
 ): Promise<Set<string>> {
   const changed = new Set<string>();
   if (segments.length === 0) return changed;
-  const matched = await findSegmentMatches(
+  const evaluated = await findSegmentMatches(
     trx,
     store,
     organizationId,
     segments.map((s) => s.rule),
     scope,
   );
-  const current = await findMembershipsInScope(
-    trx,
-    organizationId,
-    segments.map((s) => s.row.id),
-    scope,
-  );
-  const key = (pair: { list_id: string; customer_id: string }) => `${pair.list_id} ${pair.customer_id}`;
-  const isMember = new Set(current.map(key));
-  const matches = new Set(matched.map(key));
-  const added = matched.filter((pair) => !isMember.has(key(pair)));
-  const removed = current.filter((pair) => !matches.has(key(pair)));
+  const added = evaluated.filter((e) => e.matched && !e.member);
+  const removed = evaluated.filter((e) => e.member && !e.matched);
   if (added.length === 0 && removed.length === 0) return changed;
 
   await insertListMembers(

@@ -1,7 +1,6 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { CustomerListsTable, Database } from '../schema.js';
 import { param, type Store } from '../store.js';
-import type { CustomerScope } from './customer-query-repository.js';
 
 export type CustomerListRow = Selectable<CustomerListsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -166,27 +165,6 @@ export async function findSegments(trx: Db, organizationId: string): Promise<Cus
     .where('organization_id', '=', organizationId)
     .where('filter', 'is not', null)
     .orderBy('id')
-    .execute();
-}
-
-/** The memberships of these lists among the scope's customers. */
-export async function findMembershipsInScope(
-  trx: Db,
-  organizationId: string,
-  listIds: readonly string[],
-  scope: CustomerScope,
-): Promise<{ list_id: string; customer_id: string }[]> {
-  if (listIds.length === 0) return [];
-  return trx
-    .selectFrom('customer_list_members')
-    .select(['list_id', 'customer_id'])
-    .where('organization_id', '=', organizationId)
-    .where('list_id', 'in', listIds)
-    .where((eb) =>
-      'ids' in scope
-        ? eb('customer_id', 'in', scope.ids)
-        : eb.and([eb('customer_id', '>', scope.after), eb('customer_id', '<=', scope.through)]),
-    )
     .execute();
 }
 

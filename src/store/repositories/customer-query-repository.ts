@@ -235,12 +235,21 @@ export interface SegmentRule {
   filters: CustomerFilters;
 }
 
+/** A rule evaluated for one customer: whether they match it, and whether they are in its list now. */
+export interface SegmentEvaluation {
+  list_id: string;
+  customer_id: string;
+  matched: boolean;
+  member: boolean;
+}
+
 /** Which customers to evaluate: these ids, or the ids in (after, through] (a build batch). */
 export type CustomerScope = { ids: readonly string[] } | { after: string; through: string };
 
 /**
- * The (segment, customer) pairs among the scope's customers that match each rule, with the same conditions as
- * the customer list's query (written for given rows). One statement for up to `RULES_PER_STATEMENT` rules.
+ * For each rule and each of the scope's customers: whether the customer matches the rule (the customer list query's
+ * conditions, written for given rows) and whether they are a member of the rule's list now. One statement for up to
+ * `RULES_PER_STATEMENT` rules.
  */
 export async function findSegmentMatches(
   db: Kysely<Database> | Transaction<Database>,
@@ -248,20 +257,27 @@ export async function findSegmentMatches(
   organizationId: string,
   rules: readonly SegmentRule[],
   scope: CustomerScope,
-): Promise<{ list_id: string; customer_id: string }[]> {
-  const params: QueryParams =
-    'ids' in scope
-      ? Object.fromEntries([['org', organizationId], ...scope.ids.map((id, i) => [`id${i}`, id])])
-      : { org: organizationId, after: scope.after, through: scope.through };
-  const matched: { list_id: string; customer_id: string }[] = [];
+): Promise<SegmentEvaluation[]> {
+  const params: QueryParams = { org: organizationId };
+  if ('ids' in scope) scope.ids.forEach((id, i) => (params[`id${i}`] = id));
+  else Object.assign(params, { after: scope.after, through: scope.through });
+  const evaluated: SegmentEvaluation[] = [];
   for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
     const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope);
-    const { rows } = await db.executeQuery<{ list_id: string; customer_id: string }>(
+    const { rows } = await db.executeQuery<{ list_id: string; customer_id: string; matched: unknown; member: unknown }>(
       CompiledQuery.raw(statement.sql, statement.bind(params)),
     );
-    matched.push(...rows);
+    // Booleans come back as 1/0 (SQLite) or true/false (PostgreSQL); a condition on a missing search row as NULL.
+    for (const row of rows) {
+      evaluated.push({
+        list_id: row.list_id,
+        customer_id: row.customer_id,
+        matched: row.matched === true || row.matched === 1,
+        member: row.member === true || row.member === 1,
+      });
+    }
   }
-  return matched;
+  return evaluated;
 }
 
 // Building and compiling a union of 20 arms costs more CPU than running it (measured: bench/segments-write.ts), and
@@ -277,9 +293,33 @@ function segmentStatement(store: Store, rules: readonly SegmentRule[], scope: Cu
   if (statement) return statement;
   const org = param<string>('org');
   const arms = rules.map((rule) => {
-    let arm = store.db
+    const search = rule.search;
+    return store.db
       .selectFrom('customers as c')
-      .select([sql<string>`cast(${rule.listId} as text)`.as('list_id'), 'c.id as customer_id'])
+      .$if(search !== undefined, (query) =>
+        query.leftJoin('customer_search as s', (join) =>
+          join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
+        ),
+      )
+      .select((eb) => {
+        const conditions = filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row');
+        if (search !== undefined) conditions.push(matches(store, eb as unknown as CustomersEb, org, search, 'row'));
+        return [
+          sql<string>`cast(${rule.listId} as text)`.as('list_id'),
+          'c.id as customer_id',
+          sql<SqlBool>`(${conditions.length === 0 ? sql`1 = 1` : eb.and(conditions)})`.as('matched'),
+          eb
+            .exists(
+              eb
+                .selectFrom('customer_list_members as sm')
+                .select('sm.customer_id')
+                .where('sm.organization_id', '=', org)
+                .where('sm.list_id', '=', rule.listId)
+                .whereRef('sm.customer_id', '=', 'c.id'),
+            )
+            .as('member'),
+        ];
+      })
       .where('c.organization_id', '=', org)
       .where((eb) =>
         'ids' in scope
@@ -289,17 +329,7 @@ function segmentStatement(store: Store, rules: readonly SegmentRule[], scope: Cu
               scope.ids.map((_, i) => param<string>(`id${i}`)),
             )
           : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
-      )
-      .where((eb) => eb.and(filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row')));
-    const search = rule.search;
-    if (search !== undefined) {
-      arm = arm
-        .innerJoin('customer_search as s', (join) =>
-          join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
-        )
-        .where((eb) => matches(store, eb as unknown as CustomersEb, org, search, 'row'));
-    }
-    return arm;
+      );
   });
   statement = compileStatement(arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!));
   if (statements.size >= MAX_STATEMENTS) statements.clear();
