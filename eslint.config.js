@@ -98,6 +98,26 @@ export default tseslint.config(
       packages: ['kysely', 'pg', 'better-sqlite3'],
     },
   ]),
+  // The console (console/, its own tsconfig) runs in the browser and reaches the server only through the SDK.
+  {
+    files: ['console/**/*.{ts,tsx}'],
+    ignores: ['console/vite.config.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'console/ runs in the browser' },
+            { group: SERVER_PACKAGES, message: 'console/ talks to the server through the SDK only' },
+            {
+              regex: '^(\\.\\./)+src\\/(?!client\\/|contract\\/)',
+              message: 'console/ may import only the SDK (src/client) and contract types of the server code',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts', '**/*.test.ts'],
     rules: {

@@ -31,6 +31,7 @@ import { paymentRoutes } from './http/routes/payments.js';
 import { healthRoutes } from './http/routes/health.js';
 import { organizationRoutes } from './http/routes/organizations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
+import { consoleRoutes } from './http/plugins/console.js';
 import { ErrorSchema } from './contract/common.js';
 import { OAuthErrorSchema } from './contract/oauth.js';
 import {
@@ -39,7 +40,7 @@ import {
   CustomerStatisticsSchema,
   CustomerTinySchema,
 } from './contract/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { CustomerListMemberSchema, CustomerListSchema, SegmentFilterSchema } from './contract/customer-lists.js';
 import {
   CustomerDeletedEventSchema,
   CustomerEventSchema,
@@ -73,6 +74,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The process's metrics, shared with the webhook dispatcher (server.ts); a fresh set when absent. */
   metrics?: Metrics;
+  /** Where the built console is (default console/dist); tests point it elsewhere. */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP application; never listens (server.ts does). */
@@ -90,6 +93,7 @@ export async function buildApp({
   services,
   logger,
   metrics: given,
+  consoleDir,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === undefined ? { loggerInstance: createServerLogger(config.logLevel) } : { logger }),
@@ -146,6 +150,7 @@ export async function buildApp({
     CustomerDeletedEventSchema,
     CustomerListEventSchema,
     CustomerListMemberEventSchema,
+    SegmentFilterSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
   ]) {
@@ -216,5 +221,11 @@ export async function buildApp({
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(consoleRoutes, { dir: consoleDir });
+  // Segment builds run beside the requests: unfinished ones are resumed once the app is ready, stopped on close.
+  app.addHook('onReady', async () =>
+    services.segmentBuilds.start((error) => app.log.error({ err: error }, 'segment build failed; it resumes later')),
+  );
+  app.addHook('onClose', async () => services.segmentBuilds.stop());
   return app;
 }

@@ -36,7 +36,7 @@ describe('layer boundaries (eslint no-restricted-imports per layer)', () => {
       [
         "import type { Store } from '../../store/store.js';",
         "import { findCustomerById } from '../../store/repositories/customer-repository.js';",
-        "import type { PostgresStore } from '../../store/postgres/postgres-store.js';",
+        "import type { PostgresStore } from '../../store/postgres/store.js';",
         'export type Z = Store | PostgresStore | typeof findCustomerById;',
         '',
       ].join('\n'),

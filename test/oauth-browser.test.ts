@@ -15,6 +15,7 @@ import {
   type RegisteredClient,
 } from './helpers/oauth.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from './helpers/chromium.js';
 
 /**
  * The authorization-code flow end to end in a real browser (Debian's chromium driven by playwright-core; never a
@@ -23,8 +24,6 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
  * must work without it.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
 /** Git-ignored; look at them after a run. */
 const SCREENSHOTS = new URL('./.screenshots/', import.meta.url).pathname;
 const PASSWORD = 'correct horse battery staple';
@@ -54,14 +53,7 @@ async function launchBrowser(): Promise<{ context: BrowserContext; userDataDir: 
     executablePath: CHROMIUM,
     headless: true,
     javaScriptEnabled: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return { context, userDataDir };
 }

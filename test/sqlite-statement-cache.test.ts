@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { cacheStatements } from '../src/store/sqlite/sqlite-store.js';
+import { cacheStatements } from '../src/store/sqlite/connection.js';
 
 describe('SQLite statement cache', () => {
   it('prepares each SQL text once and evicts the least recently used beyond its capacity', () => {

@@ -1,8 +1,8 @@
 import { Migrator } from 'kysely';
 import { redactUrl, type Config, type DatabaseTarget } from '../config.js';
 import { migrationProvider } from './migrations/index.js';
-import { createPostgresStore } from './postgres/postgres-store.js';
-import { createSqliteStore } from './sqlite/sqlite-store.js';
+import { createPostgresStore } from './postgres/store.js';
+import { createSqliteStore } from './sqlite/store.js';
 import type { Store, StoreOptions } from './store.js';
 
 export class DatabaseConnectError extends Error {

@@ -2,6 +2,7 @@ import { seedDemo, type DemoResult } from '../../demo/demo-data.js';
 import { integerOption, type Command, type CommandContext } from '../command.js';
 
 export function printDemo(context: CommandContext, demo: DemoResult, baseUrl: string) {
+  const consoleUrl = `${baseUrl}/console/`;
   const curl = `curl -H 'Authorization: Bearer ${demo.readToken}' '${baseUrl}/organizations/${demo.organization.id}/customers?sort=updated&limit=2'`;
   context.print(
     [
@@ -12,8 +13,9 @@ export function printDemo(context: CommandContext, demo: DemoResult, baseUrl: st
       `  write token (customers:read,customers:write): ${demo.writeToken}`,
       'Tokens are shown only once. Try:',
       `  ${curl}`,
+      `  or open the console at ${consoleUrl} and paste a token`,
     ].join('\n'),
-    { ...demo, curl },
+    { ...demo, curl, consoleUrl },
   );
 }
 

@@ -63,7 +63,9 @@ export const serve: Command = {
     }
     const server = await startServer(config);
     closeOnSignals(server, (message) => server.app.log.info(message));
-    server.app.log.info(`customers-api listening on ${server.url} (${config.database.kind})`);
+    server.app.log.info(
+      `customers-api listening on ${server.url} (${config.database.kind}); console at ${config.publicUrl ?? server.url}/console/`,
+    );
     return -1;
   },
 };

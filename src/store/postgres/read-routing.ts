@@ -1,7 +1,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import { poolClientQuery } from './connection.js';
 import type { ReadServed, ReadStats, ReplicaState, ReplicaStatus } from '../store.js';
-import { formatWalPosition, parseWalPosition } from './wal-position.js';
+
+/**
+ * PostgreSQL WAL positions (LSNs) as PostgreSQL prints them, `16/B374D848`: the high and low 32 bits in hex.
+ * They are the consistency tokens: a replica that has replayed position P shows every commit that ended at or
+ * before P.
+ */
+const WAL_POSITION = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i;
+
+/** The position as a number that compares correctly; undefined when the text is not a position. */
+export function parseWalPosition(text: string): bigint | undefined {
+  const match = WAL_POSITION.exec(text);
+  if (!match) return undefined;
+  return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`);
+}
+
+export function formatWalPosition(position: bigint): string {
+  return `${(position >> 32n).toString(16).toUpperCase()}/${(position & 0xffffffffn).toString(16).toUpperCase()}`;
+}
 
 /** One PostgreSQL server the process talks to, with its own pool. */
 export interface PgBackend {
@@ -312,3 +331,48 @@ export function createReadRouter(options: ReadRouterOptions) {
   };
 }
 export type ReadRouter = ReturnType<typeof createReadRouter>;
+
+/**
+ * Kysely's pool for a store with replicas: a connection taken inside a read scope comes from the replica the
+ * scope was given, every other one from the primary. A statement that fails on the replica because it cannot be
+ * reached (or for a replay conflict) outside a transaction is repeated on the primary, so a replica dying under
+ * load costs the reads in flight nothing but time.
+ */
+export function routedPool(router: ReadRouter, guarded: ReadonlyMap<PgBackend, PostgresPool>): PostgresPool {
+  const poolOf = (backend: PgBackend) => guarded.get(backend)!;
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const backend = await router.backendForRead();
+      if (backend === router.primary) return poolOf(backend).connect();
+      let current: PostgresPoolClient;
+      try {
+        current = await poolOf(backend).connect();
+      } catch (error) {
+        const fallback = router.failover(backend, error);
+        if (!fallback) throw error;
+        return poolOf(fallback).connect();
+      }
+      let movedToPrimary = false;
+      let inTransaction = false;
+      const query = poolClientQuery(
+        (cursor) => current.query(cursor),
+        <R>(first: string, parameters: ReadonlyArray<unknown>) => {
+          const retryable = !movedToPrimary && !inTransaction;
+          // Kysely opens and ends transactions with these statements; inside one, a repeat elsewhere would be wrong.
+          if (/^\s*(begin|start transaction)\b/i.test(first)) inTransaction = true;
+          else if (/^\s*(commit|rollback)\b/i.test(first)) inTransaction = false;
+          return current.query<R>(first, parameters ?? []).catch(async (error: unknown) => {
+            const fallback = retryable ? router.failover(backend, error) : undefined;
+            if (!fallback) throw error;
+            current.release(true);
+            current = await poolOf(fallback).connect();
+            movedToPrimary = true;
+            return current.query<R>(first, parameters ?? []);
+          });
+        },
+      );
+      return { query, release: (destroy?: boolean) => current.release(destroy) };
+    },
+    end: () => Promise.resolve(),
+  };
+}

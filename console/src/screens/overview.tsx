@@ -1,0 +1,7 @@
+export function Overview() {
+  return (
+    <main id="main">
+      <h1>Overview</h1>
+    </main>
+  );
+}

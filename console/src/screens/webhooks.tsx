@@ -1,0 +1,7 @@
+export function Webhooks() {
+  return (
+    <main id="main">
+      <h1>Webhooks</h1>
+    </main>
+  );
+}
