@@ -38,7 +38,7 @@ import {
   CustomerStatisticsSchema,
   CustomerTinySchema,
 } from './contract/customers.js';
-import { CustomerListMemberSchema, CustomerListSchema } from './contract/customer-lists.js';
+import { CustomerListMemberSchema, CustomerListSchema, SegmentFilterSchema } from './contract/customer-lists.js';
 import {
   CustomerDeletedEventSchema,
   CustomerEventSchema,
@@ -147,6 +147,7 @@ export async function buildApp({
     CustomerDeletedEventSchema,
     CustomerListEventSchema,
     CustomerListMemberEventSchema,
+    SegmentFilterSchema,
     CustomerListSchema,
     CustomerListMemberSchema,
   ]) {
@@ -216,5 +217,10 @@ export async function buildApp({
   await app.register(oauthRoutes, { services, publicUrl: config.publicUrl });
   await app.register(authorizeRoutes, { services, publicUrl: config.publicUrl });
   await app.register(consoleRoutes, { dir: consoleDir });
+  // Segment builds run beside the requests: unfinished ones are resumed once the app is ready, stopped on close.
+  app.addHook('onReady', async () =>
+    services.segmentBuilds.start((error) => app.log.error({ err: error }, 'segment build failed; it resumes later')),
+  );
+  app.addHook('onClose', async () => services.segmentBuilds.stop());
   return app;
 }

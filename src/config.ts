@@ -71,6 +71,12 @@ export interface Config {
   readonly webhookDispatcher: boolean;
   /** How long delivery attempts stay visible before they are pruned. */
   readonly webhookDeliveryRetentionDays: number;
+  /** Customers a segment build evaluates per transaction (SEGMENT_BUILD_BATCH_SIZE). */
+  readonly segmentBuildBatchSize: number;
+  /** How long a process's claim on a segment build lasts unrenewed before another takes over (SEGMENT_BUILD_LEASE_MS). */
+  readonly segmentBuildLeaseMs: number;
+  /** How often a process looks for segment builds nobody holds (SEGMENT_BUILD_POLL_INTERVAL_MS). */
+  readonly segmentBuildPollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -308,6 +314,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       30,
       1,
       3650,
+    ),
+    segmentBuildBatchSize: parseInteger('SEGMENT_BUILD_BATCH_SIZE', env.SEGMENT_BUILD_BATCH_SIZE, 1000, 1, 100_000),
+    segmentBuildLeaseMs: parseInteger('SEGMENT_BUILD_LEASE_MS', env.SEGMENT_BUILD_LEASE_MS, 30_000, 100, 3_600_000),
+    segmentBuildPollIntervalMs: parseInteger(
+      'SEGMENT_BUILD_POLL_INTERVAL_MS',
+      env.SEGMENT_BUILD_POLL_INTERVAL_MS,
+      5_000,
+      10,
+      3_600_000,
     ),
   });
 }

@@ -10,6 +10,10 @@ export const ERROR_CATALOG = {
   conflict: { status: 409, description: 'The request conflicts with the current state.' },
   duplicate_point_record: { status: 409, description: 'A points adjustment with this reference exists.' },
   insufficient_points: { status: 409, description: 'The redemption exceeds the points balance.' },
+  segment_membership: {
+    status: 409,
+    description: "A segment's members follow its filter; they cannot be added or removed by hand.",
+  },
   request_timeout: { status: 408, description: 'The request was not received within REQUEST_TIMEOUT_MS.' },
   precondition_failed: { status: 412, description: 'If-Match does not match the current ETag.' },
   payload_too_large: { status: 413, description: 'The request body exceeds 1 MiB.' },
@@ -58,6 +62,11 @@ export const unauthorized = (message = 'A valid bearer token is required') => ne
 export const forbidden = (scope: string) => new AppError('forbidden', `This token lacks the ${scope} scope`);
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const conflict = (message: string) => new AppError('conflict', message);
+export const segmentMembership = (listId: string) =>
+  new AppError(
+    'segment_membership',
+    `Customer list ${listId} is a segment: its members are the customers matching its filter; change the filter (PUT) or the customer instead`,
+  );
 export const preconditionFailed = (message = 'If-Match does not match the current ETag') =>
   new AppError('precondition_failed', message);
 export const rateLimited = (perMinute: number, retryAfterSeconds: number) =>

@@ -13,6 +13,7 @@ import { createOrganizationService } from './domain/organizations/organization-s
 import { createOAuthServices } from './domain/oauth/oauth-service.js';
 import { writeSignalOf } from './domain/organization-write.js';
 import { createWebhookService } from './domain/webhooks/webhook-service.js';
+import { createSegmentBuilder } from './domain/segments/segment-builder.js';
 import type { TokenReads } from './store/repositories/token-repository.js';
 import type { Store } from './store/store.js';
 import { systemResolver, type HostResolver } from './webhooks/url-policy.js';
@@ -36,18 +37,28 @@ export function createServices(
         | 'refreshTokenTtlSeconds'
         | 'signInMaxFailuresPerAccount'
         | 'signInMaxFailuresPerAddress'
+        | 'segmentBuildBatchSize'
+        | 'segmentBuildLeaseMs'
+        | 'segmentBuildPollIntervalMs'
       >
     >,
   overrides: ServiceOverrides = {},
 ) {
   const writeSignal = writeSignalOf(store);
+  const segmentBuilds = createSegmentBuilder(store, {
+    batchSize: config.segmentBuildBatchSize ?? 1000,
+    leaseMs: config.segmentBuildLeaseMs ?? 30_000,
+    pollIntervalMs: config.segmentBuildPollIntervalMs ?? 5_000,
+  });
   return {
     store,
     writeSignal,
     customers: createCustomerService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
     organizations: createOrganizationService(store),
     events: createEventService(store),
-    customerLists: createCustomerListService(store),
+    customerLists: createCustomerListService(store, segmentBuilds),
+    /** Background builds of segments: started and stopped with the app (app.ts). */
+    segmentBuilds,
     ledgers: createLedgerService(store),
     insights: createInsightService(store),
     locations: createLocationService(store),

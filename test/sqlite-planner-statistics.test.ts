@@ -1,13 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../src/store/open-store.js';
-import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
+import type { NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { createSqliteStore } from '../src/store/sqlite/store.js';
+import { createFilledSqliteStore } from './helpers/sqlite-file.js';
 
 const ORG = '01JAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -54,26 +51,7 @@ describe('SQLite planner statistics', () => {
   });
 
   it('are made on open, so email and phone searches use their index instead of walking the organization', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'customers-api-planner-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'test.db');
-    const store = createSqliteStore(file);
-    await migrateToLatest(store);
-    await insertOrganization(store.db, {
-      id: ORG,
-      name: 'Planner',
-      currency: 'AUD',
-      timezone: 'UTC',
-      created_at: 0,
-      clock: 0,
-      event_sequence: 0,
-    });
-    await store.db.transaction().execute((trx) =>
-      insertCustomers(
-        trx,
-        Array.from({ length: 3000 }, (_, i) => customer(i)),
-      ),
-    );
+    const { store, file } = await createFilledSqliteStore(dirs, ORG, 3000, customer);
     await store.close();
 
     // A database grown through the API has never been analyzed.

@@ -1,13 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../src/store/open-store.js';
-import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
-import { createSqliteStore } from '../src/store/sqlite/store.js';
+import type { NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { param } from '../src/store/store.js';
+import { createFilledSqliteStore } from './helpers/sqlite-file.js';
 
 const ORG = '01JAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -42,27 +38,7 @@ describe('SQLite prepared reads', () => {
   });
 
   async function openFilled() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'customers-api-prepared-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'test.db');
-    const store = createSqliteStore(file);
-    await migrateToLatest(store);
-    await insertOrganization(store.db, {
-      id: ORG,
-      name: 'Rows',
-      currency: 'AUD',
-      timezone: 'UTC',
-      created_at: 0,
-      clock: 0,
-      event_sequence: 0,
-    });
-    await store.db.transaction().execute((trx) =>
-      insertCustomers(
-        trx,
-        Array.from({ length: 50 }, (_, i) => customer(i)),
-      ),
-    );
-    return { store, file };
+    return createFilledSqliteStore(dirs, ORG, 50, customer);
   }
 
   it('return the same rows, nulls and numbers included, as an ordinary query', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badRequest } from '../errors.js';
+import { FIRST_PAGE_KEY } from '../store/repositories/customer-repository.js';
 
 /**
  * Opaque keyset cursors: `<base64url(JSON)>.<check>`. The JSON holds a version,
@@ -79,6 +80,16 @@ export function decodeCursor(
 }
 
 /** Validates the optional `limit` extension against the endpoint's page size. */
+/**
+ * Where a page sorted by (time, id) starts: after the key the cursor holds, or before the first row. Lists of
+ * customers, payments and points entries all page this way.
+ */
+export function timeKeysetAfter(after: string | undefined, queryFingerprint: string): [number, string] {
+  return after
+    ? (decodeCursor(after, queryFingerprint, ['number', 'string']) as [number, string])
+    : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
+}
+
 export function parseLimit(raw: string | undefined, pageSize: number): number {
   if (raw === undefined) return pageSize;
   const limit = Number(raw);

@@ -79,6 +79,13 @@ export interface CustomerListsTable {
   name: string;
   created_at: number;
   member_count: Generated<number>;
+  /** A segment's filter (JSON text of its filter parameters); NULL for a manual list. */
+  filter: Generated<string | null>;
+  segment_status: Generated<'building' | 'ready' | null>;
+  /** The last customer id the build has evaluated ('' before the first batch). */
+  build_after: Generated<string | null>;
+  build_owner: Generated<string | null>;
+  build_lease_until: Generated<number | null>;
 }
 
 export interface CustomerListMembersTable {

@@ -211,7 +211,7 @@ export interface paths {
         put?: never;
         /**
          * Create a customer list
-         * @description Create a customer list.
+         * @description Extension: with a `filter`, the list is a segment: its members are the customers matching the filter, kept exact in the transaction of every write. A new segment is filled in the background; its `status` is `building` until then, `ready` after.
          */
         post: operations["createCustomerList"];
         delete?: never;
@@ -233,8 +233,8 @@ export interface paths {
          */
         get: operations["getCustomerList"];
         /**
-         * Rename a customer list
-         * @description Rename a customer list.
+         * Rename a customer list (or change the filter of a segment)
+         * @description Renames the list. Extension: on a segment, a `filter` replaces its filter and the segment is built again in the background (`status` is `building` until then); a manual list cannot take a filter (409).
          */
         put: operations["updateCustomerList"];
         post?: never;
@@ -277,14 +277,14 @@ export interface paths {
         };
         get?: never;
         /**
-         * Add a customer to a list (idempotent)
-         * @description Add a customer to a list (idempotent).
+         * Add a customer to a list (idempotent); a segment's members follow its filter (409)
+         * @description Add a customer to a list (idempotent); a segment's members follow its filter (409).
          */
         put: operations["addCustomerListMember"];
         post?: never;
         /**
-         * Remove a customer from a list
-         * @description Remove a customer from a list.
+         * Remove a customer from a list; a segment's members follow its filter (409)
+         * @description Remove a customer from a list; a segment's members follow its filter (409).
          */
         delete: operations["removeCustomerListMember"];
         options?: never;
@@ -933,7 +933,7 @@ export interface components {
              * @description Stable error code from the catalog
              * @enum {string}
              */
-            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
+            type: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "segment_membership" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
             /** @description What went wrong, for people; do not parse it. */
             message: string;
             /** @description ULID of this occurrence; it is in the server log line of the request. */
@@ -953,7 +953,7 @@ export interface components {
              * @description Alias of type, kept for clients of earlier versions.
              * @enum {string}
              */
-            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "duplicate_point_record" | "insufficient_points" | "segment_membership" | "request_timeout" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "expectation_failed" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
         };
         /** CustomerStatistics */
         CustomerStatistics: {
@@ -1148,6 +1148,53 @@ export interface components {
             organization: components["schemas"]["OrganizationTiny"];
         };
         /**
+         * SegmentFilter
+         * @description Extension: a segment's filter, the customer list endpoint's filter parameters as JSON; `metadata.KEY` properties match the exact value of a metadata key
+         */
+        SegmentFilter: {
+            /**
+             * Format: date-time
+             * @description createdAt (to the second, as shown) is later
+             */
+            createdAfter?: string;
+            /**
+             * Format: date-time
+             * @description createdAt (to the second, as shown) is earlier
+             */
+            createdBefore?: string;
+            /**
+             * @description MALE, FEMALE or OTHER
+             * @enum {string}
+             */
+            gender?: "MALE" | "FEMALE" | "OTHER";
+            /** @description Customers who have (or have not) agreed to marketing */
+            hasAgreedToMarketing?: boolean;
+            /** @description Members of this (other) customer list */
+            listId?: string;
+            /** @description statistics.pointsBalance at most this */
+            pointsBalanceMax?: number;
+            /** @description statistics.pointsBalance at least this */
+            pointsBalanceMin?: number;
+            /** @description Partial search: first name, last name, full name, email or phone number contain the text */
+            q?: string;
+            /** @description statistics.totalSpend (cents) at most this */
+            totalSpendMax?: number;
+            /** @description statistics.totalSpend (cents) at least this */
+            totalSpendMin?: number;
+            /**
+             * Format: date-time
+             * @description updatedAt (to the second, as shown) is later
+             */
+            updatedAfter?: string;
+            /**
+             * Format: date-time
+             * @description updatedAt (to the second, as shown) is earlier
+             */
+            updatedBefore?: string;
+        } & {
+            [key: string]: string;
+        };
+        /**
          * CustomerList
          * @description A customer list
          */
@@ -1157,12 +1204,18 @@ export interface components {
              * @example 2021-10-20T14:51:16Z
              */
             createdAt: string;
+            filter?: components["schemas"]["SegmentFilter"];
             /** @description Unique ID of the customer list */
             id: string;
             /** @description How many customers are members of the list */
             memberCount: number;
             /** @description The name of the customer list */
             name: string;
+            /**
+             * @description Extension, segments only: `building` while the segment is being filled in the background after its creation or a change of its filter, then `ready`
+             * @enum {string}
+             */
+            status?: "building" | "ready";
         };
         /**
          * CustomerListMember
@@ -2397,6 +2450,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -2797,6 +2851,7 @@ export interface operations {
                 "application/json": {
                     /** @description The name of the customer list */
                     name: string;
+                    filter?: components["schemas"]["SegmentFilter"];
                 };
             };
         };
@@ -3018,6 +3073,7 @@ export interface operations {
                 "application/json": {
                     /** @description The name of the customer list */
                     name: string;
+                    filter?: components["schemas"]["SegmentFilter"];
                 };
             };
         };
@@ -3072,6 +3128,21 @@ export interface operations {
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
+             */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3389,6 +3460,21 @@ export interface operations {
             };
             /**
              * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
              *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
              */
             429: {
@@ -3469,6 +3555,21 @@ export interface operations {
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `conflict`: The request conflicts with the current state.
+             *     - `duplicate_point_record`: A points adjustment with this reference exists.
+             *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
+             */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3699,6 +3800,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -3826,6 +3928,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -3954,6 +4057,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -4432,6 +4536,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -4692,6 +4797,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -5121,6 +5227,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -5267,6 +5374,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {
@@ -5875,6 +5983,7 @@ export interface operations {
              *     - `conflict`: The request conflicts with the current state.
              *     - `duplicate_point_record`: A points adjustment with this reference exists.
              *     - `insufficient_points`: The redemption exceeds the points balance.
+             *     - `segment_membership`: A segment's members follow its filter; they cannot be added or removed by hand.
              */
             409: {
                 headers: {

@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../../errors.js';
+import { badRequest, conflict, notFound, segmentMembership } from '../../errors.js';
 import type { CustomerList, CustomerListBody, CustomerListMember } from '../../contract/customer-lists.js';
 import { findCustomerForUpdate } from '../../store/repositories/customer-repository.js';
 import {
@@ -7,9 +7,11 @@ import {
   deleteCustomerList,
   deleteMembership,
   findCustomerListForUpdate,
+  findSegmentsNamingLists,
   insertCustomerList,
   insertMembership,
   renameCustomerList,
+  restartSegmentBuild,
   type CustomerListRow,
   type ListMemberRow,
 } from '../../store/repositories/customer-list-repository.js';
@@ -19,12 +21,27 @@ import { newId } from '../ids.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { formatSeconds } from '../time.js';
+import { parseSegmentFilter, storedSegmentFilter } from '../segments/segment-filter.js';
+import type { SegmentBuilder } from '../segments/segment-builder.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../store/schema.js';
 
 export const CUSTOMER_LIST_PAGE_SIZE = 100;
 export const LIST_MEMBER_PAGE_SIZE = 100;
 
 export function customerListRowToCustomerList(row: CustomerListRow): CustomerList {
-  return { createdAt: formatSeconds(row.created_at), id: row.id, memberCount: row.member_count, name: row.name };
+  const list: CustomerList = {
+    createdAt: formatSeconds(row.created_at),
+    id: row.id,
+    memberCount: Number(row.member_count),
+    name: row.name,
+  };
+  if (row.filter !== null) {
+    list.filter = storedSegmentFilter(row.filter);
+    list.status = row.segment_status ?? 'ready';
+  }
+  return list;
 }
 
 function memberRowToMember(row: ListMemberRow): CustomerListMember {
@@ -46,12 +63,46 @@ function parseName(body: CustomerListBody): string {
 }
 
 /**
+ * A segment's filter naming a list (`listId`): the list must exist and must not be the segment itself or a segment
+ * whose filter leads back to it (membership would depend on itself).
+ */
+async function checkNamedList(
+  trx: Transaction<Database>,
+  organizationId: string,
+  segmentId: string,
+  filter: { listId?: string },
+): Promise<void> {
+  const seen = new Set<string>([segmentId]);
+  let listId = filter.listId;
+  while (listId !== undefined) {
+    if (seen.has(listId)) {
+      throw badRequest('Invalid filter.listId', [
+        { field: 'filter.listId', message: 'must not name this segment, nor a segment that names it' },
+      ]);
+    }
+    seen.add(listId);
+    const named = await findCustomerListForUpdate(trx, organizationId, listId);
+    if (!named) {
+      throw badRequest('Invalid filter.listId', [
+        { field: 'filter.listId', message: 'no customer list of this organization has this id' },
+      ]);
+    }
+    listId = named.filter === null ? undefined : (storedSegmentFilter(named.filter).listId as string | undefined);
+  }
+}
+
+/**
  * Customer lists. Every write takes the organization lock first, so member
  * counts change in the same serialized transaction as the membership rows and
  * stay exact under concurrency.
  */
-export function createCustomerListService(store: Store) {
+export function createCustomerListService(store: Store, segments: SegmentBuilder) {
   const reads = createCustomerListReads(store);
+
+  /** Starts a segment's background build once its transaction committed. */
+  function startBuild(row: CustomerListRow): void {
+    if (row.segment_status === 'building') void segments.build(row.organization_id, row.id);
+  }
 
   return {
     async listCustomerLists(
@@ -84,43 +135,68 @@ export function createCustomerListService(store: Store) {
       return toPage(rows, limit, queryId, (row) => [row.customer_id], memberRowToMember);
     },
 
+    /** With a `filter`, a segment: created empty and `building`, filled in the background. */
     async createCustomerList(organizationId: string, body: CustomerListBody): Promise<CustomerList> {
       const name = parseName(body);
+      const segment = body.filter === undefined ? undefined : parseSegmentFilter(body.filter);
       const row = await writeInOrganization(store, organizationId, async (trx, now) => {
+        const id = newId(now);
+        if (segment) await checkNamedList(trx, organizationId, id, segment.rule.filters);
         const created: CustomerListRow = {
           organization_id: organizationId,
-          id: newId(now),
+          id,
           name,
           created_at: now,
           member_count: 0,
+          filter: segment?.stored ?? null,
+          segment_status: segment ? 'building' : null,
+          build_after: segment ? '' : null,
+          build_owner: null,
+          build_lease_until: null,
         };
         await insertCustomerList(trx, created);
         await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.created', created)]);
         return created;
       });
+      startBuild(row);
       return customerListRowToCustomerList(row);
     },
 
+    /** Renames a list; a `filter` changes a segment's filter, and the segment is built again. */
     async renameCustomerList(organizationId: string, listId: string, body: CustomerListBody): Promise<CustomerList> {
       const name = parseName(body);
+      const segment = body.filter === undefined ? undefined : parseSegmentFilter(body.filter);
       const row = await writeInOrganization(store, organizationId, async (trx, now) => {
         const current = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!current) throw notFound('Customer list');
-        if (current.name === name) return current;
-        const renamed = (await renameCustomerList(trx, organizationId, listId, name))!;
-        await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.updated', renamed)]);
-        return renamed;
+        if (segment && current.filter === null) {
+          throw conflict('A manual list cannot become a segment; create a segment (POST with a filter) instead');
+        }
+        const refilter = segment !== undefined && segment.stored !== current.filter;
+        if (current.name === name && !refilter) return current;
+        if (refilter) await checkNamedList(trx, organizationId, listId, segment.rule.filters);
+        const updated = refilter
+          ? (await restartSegmentBuild(trx, organizationId, listId, { name, filter: segment.stored }))!
+          : (await renameCustomerList(trx, organizationId, listId, name))!;
+        await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.updated', updated)]);
+        return updated;
       });
+      startBuild(row);
       return customerListRowToCustomerList(row);
     },
 
     async deleteCustomerList(organizationId: string, listId: string): Promise<void> {
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      const dependents = await writeInOrganization(store, organizationId, async (trx, now) => {
         const current = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!current) throw notFound('Customer list');
         await deleteCustomerList(trx, organizationId, listId);
         await recordEvents(trx, store, organizationId, now, [listChanged('customer-list.deleted', current)]);
+        // Segments that named it lose the members it gave them: built again.
+        const dependents = await findSegmentsNamingLists(trx, organizationId, [listId]);
+        for (const dependent of dependents) await restartSegmentBuild(trx, organizationId, dependent.id, {});
+        return dependents;
       });
+      for (const dependent of dependents) void segments.build(organizationId, dependent.id);
     },
 
     /** Idempotent: adding a member twice changes nothing the second time and writes no event. */
@@ -128,6 +204,7 @@ export function createCustomerListService(store: Store) {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const list = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!list) throw notFound('Customer list');
+        if (list.filter !== null) throw segmentMembership(listId);
         const customer = await findCustomerForUpdate(trx, organizationId, customerId);
         if (!customer) throw notFound('Customer');
         if (!(await insertMembership(trx, organizationId, listId, customerId, now))) return;
@@ -135,6 +212,7 @@ export function createCustomerListService(store: Store) {
         await recordEvents(trx, store, organizationId, now, [
           membershipChanged('customer-list.member-added', list, customer),
         ]);
+        await reevaluateSegments(trx, store, organizationId, [customerId], now);
       });
     },
 
@@ -142,6 +220,7 @@ export function createCustomerListService(store: Store) {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const list = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!list) throw notFound('Customer list');
+        if (list.filter !== null) throw segmentMembership(listId);
         const customer = await findCustomerForUpdate(trx, organizationId, customerId);
         if (!customer) throw notFound('Customer');
         if (!(await deleteMembership(trx, organizationId, listId, customerId))) throw notFound('Membership');
@@ -149,6 +228,7 @@ export function createCustomerListService(store: Store) {
         await recordEvents(trx, store, organizationId, now, [
           membershipChanged('customer-list.member-removed', list, customer),
         ]);
+        await reevaluateSegments(trx, store, organizationId, [customerId], now);
       });
     },
   };

@@ -24,6 +24,7 @@ import {
   recordEvents,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 import { createValidationPool } from './import-validation-pool.js';
 import {
   validateImportChunk,
@@ -171,6 +172,13 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
       }
       await recordEvents(trx, store, organizationId, now, events);
+      await reevaluateSegments(
+        trx,
+        store,
+        organizationId,
+        rows.map((w) => w.row.id),
+        now,
+      );
     });
     for (const rejection of rejections) reject(rejection);
     counts.rejected = rejections.length;

@@ -9,12 +9,14 @@ import type {
 } from '../../contract/customers.js';
 import {
   createCustomerReads,
-  FIRST_PAGE_KEY,
   findCustomerForUpdate,
   deleteCustomerRow,
   insertCustomer,
   updateCustomer,
+  type CustomerPageQuery,
   type CustomerRow,
+  type CustomerSortColumn,
+  type CustomerVersionRow,
 } from '../../store/repositories/customer-repository.js';
 import { createMembershipReads } from '../../store/repositories/membership-repository.js';
 import { deleteCustomerMemberships } from '../../store/repositories/customer-list-repository.js';
@@ -39,8 +41,10 @@ import {
   scrubEventPayload,
 } from '../events/event-log.js';
 import { newId } from '../ids.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 import { writeInOrganization } from '../organization-write.js';
-import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
+import { decodeCursor, encodeCursor, fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
+import { createCustomerBodyCache, joinBodies } from './customer-bodies.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
 import {
   mergeMetadata,
@@ -93,10 +97,35 @@ function toVersioned(row: CustomerRow): VersionedCustomer {
   return { customer: customerRowToCustomer(row), etag: customerRowToETag(row) };
 }
 
-export function createCustomerService(store: Store, options: { defaultPhoneRegion: CountryCode }) {
+export function createCustomerService(
+  store: Store,
+  options: { defaultPhoneRegion: CountryCode; customerBodies?: number | undefined },
+) {
   const reads = createCustomerReads(store);
+  const bodies = createCustomerBodyCache(options.customerBodies);
   const memberships = createMembershipReads(store);
   const region = options.defaultPhoneRegion;
+
+  /** The statement and cursor of a listing without q or filters (email and phoneNumber are allowed). */
+  function plainListing(organizationId: string, options: ListCustomersOptions) {
+    const sort = options.sort ?? 'created';
+    const search = parseSearch(options.email, options.phoneNumber, region);
+    const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
+    const queryId = fingerprint('customers', organizationId, sort, search.kind, search.value);
+    const [afterAt, afterId] = timeKeysetAfter(options.after, queryId);
+    const column: CustomerSortColumn = sort === 'updated' ? 'updated_at' : 'created_at';
+    const page: CustomerPageQuery = {
+      organizationId,
+      sort: column,
+      filter: search.kind,
+      value: search.value,
+      afterAt,
+      afterId,
+      limit: limit + 1,
+    };
+    const keyOf = (row: CustomerVersionRow): [number, string] => [row[column], row.id];
+    return { page, limit, queryId, keyOf };
+  }
 
   async function findCustomerRow(organizationId: string, id: string): Promise<CustomerRow> {
     const row = await reads.findById(organizationId, id);
@@ -139,6 +168,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       };
       await insertCustomer(trx, created);
       await recordEvents(trx, store, organizationId, now, [customerCreated(created)]);
+      await reevaluateSegments(trx, store, organizationId, [created.id], now);
       const result = toVersioned(created);
       if (key !== undefined) {
         await insertIdempotencyKey(trx, {
@@ -175,6 +205,7 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       if (!changed) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
+      await reevaluateSegments(trx, store, organizationId, [id], now);
       return updated;
     });
     return toVersioned(row);
@@ -242,24 +273,55 @@ export function createCustomerService(store: Store, options: { defaultPhoneRegio
       if (options.q !== undefined || Object.keys(filters).length > 0) {
         return queryCustomers(organizationId, options, filters);
       }
-      const sort = options.sort ?? 'created';
-      const search = parseSearch(options.email, options.phoneNumber, region);
-      const limit = options.limit ?? CUSTOMER_PAGE_SIZE;
-      const queryId = fingerprint('customers', organizationId, sort, search.kind, search.value);
-      const [afterAt, afterId] = options.after
-        ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
-        : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
-      const column = sort === 'updated' ? 'updated_at' : 'created_at';
-      const rows = await reads.listPage({
-        organizationId,
-        sort: column,
-        filter: search.kind,
-        value: search.value,
-        afterAt,
-        afterId,
-        limit: limit + 1,
-      });
-      return toPage(rows, limit, queryId, (row) => [row[column], row.id], customerRowToCustomer);
+      const listing = plainListing(organizationId, options);
+      const rows = await reads.listPage(listing.page);
+      return toPage(rows, listing.limit, listing.queryId, listing.keyOf, customerRowToCustomer);
+    },
+
+    /**
+     * The unfiltered listing (no q, filters, email or phoneNumber) as the JSON of its page (UTF-8), each customer
+     * serialized by `serialize` once per version (customer-bodies.ts); undefined for any other listing, which
+     * `listCustomers` answers. The text is what serializing `listCustomers(...).items` would give.
+     */
+    async listCustomerBodies(
+      organizationId: string,
+      options: ListCustomersOptions,
+      serialize: (customer: Customer) => string,
+    ): Promise<{ body: Buffer; next: string | undefined } | undefined> {
+      if (options.q !== undefined || options.email !== undefined || options.phoneNumber !== undefined) return undefined;
+      if (Object.keys(parseCustomerFilters(options.filters ?? {})).length > 0) return undefined;
+      const { page, limit, queryId, keyOf } = plainListing(organizationId, options);
+      const pageKey = `${organizationId}\u0000${page.sort}\u0000${page.afterAt}\u0000${page.afterId}\u0000${limit}`;
+      const nextOf = (rows: readonly CustomerVersionRow[]) =>
+        rows.length > limit ? encodeCursor(queryId, keyOf(rows[limit - 1]!)) : undefined;
+      if (bodies.isWarm(pageKey)) {
+        // Read again: only the versions, and the bodies kept for them if every one is current.
+        const versions = await reads.listPageVersions(page);
+        const served = Math.min(versions.length, limit);
+        const parts = new Array<string>(served);
+        let i = 0;
+        for (; i < served; i++) {
+          const row = versions[i]!;
+          const body = bodies.get(organizationId, row.id, row.updated_at);
+          if (body === undefined) break;
+          parts[i] = body;
+        }
+        if (i === served) return { body: joinBodies(parts), next: nextOf(versions) };
+      }
+      const rows = await reads.listPage(page);
+      const served = Math.min(rows.length, limit);
+      const parts = new Array<string>(served);
+      for (let i = 0; i < served; i++) {
+        const row = rows[i]!;
+        let body = bodies.get(organizationId, row.id, row.updated_at);
+        if (body === undefined) {
+          body = serialize(customerRowToCustomer(row));
+          bodies.set(organizationId, row.id, row.updated_at, body);
+        }
+        parts[i] = body;
+      }
+      bodies.markWarm(pageKey);
+      return { body: joinBodies(parts), next: nextOf(rows) };
     },
 
     async listMemberships(

@@ -4,7 +4,6 @@ import { POINTS_PAGE_SIZE, type PointsBody, type PointsEntry, type SpendBody } f
 import {
   createCustomerReads,
   findCustomerForUpdate,
-  FIRST_PAGE_KEY,
   type CustomerRow,
 } from '../../store/repositories/customer-repository.js';
 import {
@@ -19,7 +18,7 @@ import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { hashRequest } from '../customers/write-preconditions.js';
 import { newId } from '../ids.js';
-import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
+import { fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { formatMillis } from '../time.js';
 import { writeInOrganization } from '../organization-write.js';
 import { parsePastTimestamp, type PaymentInput } from '../payments/payment-input.js';
@@ -99,9 +98,7 @@ export function createLedgerService(store: Store) {
     ): Promise<Page<PointsEntry>> {
       const limit = options.limit ?? POINTS_PAGE_SIZE;
       const queryId = fingerprint('points', organizationId, customerId);
-      const [afterAt, afterReference] = options.after
-        ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
-        : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
+      const [afterAt, afterReference] = timeKeysetAfter(options.after, queryId);
       if (!(await customers.findById(organizationId, customerId))) throw notFound('Customer');
       const rows = await ledger.listPage({ organizationId, customerId, afterAt, afterReference, limit: limit + 1 });
       return toPage(rows, limit, queryId, (row) => [Number(row.occurred_at), row.reference], pointRecordRowToEntry);

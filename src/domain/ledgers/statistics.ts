@@ -5,6 +5,7 @@ import { sumCustomerSpend } from '../../store/repositories/payment-repository.js
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 
 /**
  * Recomputes the customer's statistics from their sources, the points ledger
@@ -33,4 +34,5 @@ export async function refreshStatistics(
     updated_at: now,
   });
   await recordEvents(trx, store, organizationId, now, [customerStatisticsUpdated(updated!)]);
+  await reevaluateSegments(trx, store, organizationId, [customerId], now);
 }

@@ -26,6 +26,7 @@ import type { ImportRecord, ImportRejection, ImportTotals } from '../customers/c
 import { customerStatisticsUpdated, paymentChanged, type DomainEvent, recordEvents } from '../events/event-log.js';
 import { parsePastTimestamp, parseRecordPayment, paymentInputHash, type PaymentInput } from './payment-input.js';
 import { paymentRowToPayment } from './payment-mapper.js';
+import { reevaluateSegments } from '../segments/segment-membership.js';
 
 export interface PaymentImportOptions {
   /** Payments per transaction (default 1000). */
@@ -224,6 +225,7 @@ export function createPaymentImportService(store: Store) {
         events.push(customerStatisticsUpdated(updated));
       }
       await recordEvents(trx, store, organizationId, now, events);
+      await reevaluateSegments(trx, store, organizationId, paidFor, now);
     });
     return { ...counts, rejections };
   }

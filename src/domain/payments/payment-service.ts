@@ -6,7 +6,6 @@ import {
   type RefundPaymentBody,
 } from '../../contract/payments.js';
 import { conflict, notFound } from '../../errors.js';
-import { FIRST_PAGE_KEY } from '../../store/repositories/customer-repository.js';
 import {
   createPaymentReads,
   findPayment,
@@ -16,7 +15,7 @@ import {
 } from '../../store/repositories/payment-repository.js';
 import type { Store } from '../../store/store.js';
 import { writeInOrganization } from '../organization-write.js';
-import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
+import { fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { parseRecordPayment, paymentInputHash } from './payment-input.js';
 import { paymentRowToPayment } from './payment-mapper.js';
 import { insertCompletedPayment, organizationCurrency, refundPaymentRow } from './payment-writes.js';
@@ -64,9 +63,7 @@ export function createPaymentService(store: Store) {
       const sort = options.sort ?? 'created';
       const limit = options.limit ?? PAYMENT_PAGE_SIZE;
       const queryId = fingerprint('payments', organizationId, sort, options.locationId, options.customerId);
-      const [afterAt, afterId] = options.after
-        ? (decodeCursor(options.after, queryId, ['number', 'string']) as [number, string])
-        : [FIRST_PAGE_KEY.at, FIRST_PAGE_KEY.id];
+      const [afterAt, afterId] = timeKeysetAfter(options.after, queryId);
       const column = sort === 'updated' ? 'updated_at' : 'created_at';
       const rows = await reads.listPage({
         organizationId,

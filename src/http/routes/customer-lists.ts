@@ -59,6 +59,8 @@ export const customerListRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         operationId: 'createCustomerList',
         summary: 'Create a customer list',
+        description:
+          'Extension: with a `filter`, the list is a segment: its members are the customers matching the filter, kept exact in the transaction of every write. A new segment is filled in the background; its `status` is `building` until then, `ready` after.',
         tags: ['Customer lists'],
         params: OrganizationParams,
         body: CustomerListBodySchema,
@@ -90,11 +92,13 @@ export const customerListRoutes: FastifyPluginAsyncTypebox<{
       config: { scope: 'customers:write' },
       schema: {
         operationId: 'updateCustomerList',
-        summary: 'Rename a customer list',
+        summary: 'Rename a customer list (or change the filter of a segment)',
+        description:
+          'Renames the list. Extension: on a segment, a `filter` replaces its filter and the segment is built again in the background (`status` is `building` until then); a manual list cannot take a filter (409).',
         tags: ['Customer lists'],
         params: ListParams,
         body: CustomerListBodySchema,
-        response: { 200: Type.Ref(CustomerListSchema), ...errorResponses(400, 401, 403, 404, 413, 415, 503) },
+        response: { 200: Type.Ref(CustomerListSchema), ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
       },
     },
     async (request) => lists.renameCustomerList(request.params.organizationId, request.params.listId, request.body),
@@ -151,10 +155,10 @@ export const customerListRoutes: FastifyPluginAsyncTypebox<{
       config: { scope: 'customers:write' },
       schema: {
         operationId: 'addCustomerListMember',
-        summary: 'Add a customer to a list (idempotent)',
+        summary: "Add a customer to a list (idempotent); a segment's members follow its filter (409)",
         tags: ['Customer lists'],
         params: MemberParams,
-        response: { 204: NoContent, ...errorResponses(401, 403, 404, 503) },
+        response: { 204: NoContent, ...errorResponses(401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -170,10 +174,10 @@ export const customerListRoutes: FastifyPluginAsyncTypebox<{
       config: { scope: 'customers:write' },
       schema: {
         operationId: 'removeCustomerListMember',
-        summary: 'Remove a customer from a list',
+        summary: "Remove a customer from a list; a segment's members follow its filter (409)",
         tags: ['Customer lists'],
         params: MemberParams,
-        response: { 204: NoContent, ...errorResponses(401, 403, 404, 503) },
+        response: { 204: NoContent, ...errorResponses(401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { CustomerListsTable, Database } from '../schema.js';
 import { param, type Store } from '../store.js';
+import type { CustomerScope } from './customer-query-repository.js';
 
 export type CustomerListRow = Selectable<CustomerListsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -156,3 +157,165 @@ export function createCustomerListReads(store: Store) {
   };
 }
 export type CustomerListReads = ReturnType<typeof createCustomerListReads>;
+
+/** The organization's segments (lists with a filter), in the write's transaction. */
+export async function findSegments(trx: Db, organizationId: string): Promise<CustomerListRow[]> {
+  return trx
+    .selectFrom('customer_lists')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('filter', 'is not', null)
+    .orderBy('id')
+    .execute();
+}
+
+/** The memberships of these lists among the scope's customers. */
+export async function findMembershipsInScope(
+  trx: Db,
+  organizationId: string,
+  listIds: readonly string[],
+  scope: CustomerScope,
+): Promise<{ list_id: string; customer_id: string }[]> {
+  if (listIds.length === 0) return [];
+  return trx
+    .selectFrom('customer_list_members')
+    .select(['list_id', 'customer_id'])
+    .where('organization_id', '=', organizationId)
+    .where('list_id', 'in', listIds)
+    .where((eb) =>
+      'ids' in scope
+        ? eb('customer_id', 'in', scope.ids)
+        : eb.and([eb('customer_id', '>', scope.after), eb('customer_id', '<=', scope.through)]),
+    )
+    .execute();
+}
+
+/** Removes these customers' memberships of a list. */
+export async function deleteMemberships(
+  trx: Db,
+  organizationId: string,
+  listId: string,
+  customerIds: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < customerIds.length; i += 500) {
+    await trx
+      .deleteFrom('customer_list_members')
+      .where('organization_id', '=', organizationId)
+      .where('list_id', '=', listId)
+      .where('customer_id', 'in', customerIds.slice(i, i + 500))
+      .execute();
+  }
+}
+
+/** The ids of the organization's customers after `afterId`, ascending: the next batch of a segment's build. */
+export async function findCustomerIdsAfter(
+  trx: Db,
+  organizationId: string,
+  afterId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('customers')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** Sets a segment's filter and starts its build over (from the first customer). */
+export async function restartSegmentBuild(
+  trx: Db,
+  organizationId: string,
+  id: string,
+  patch: { name?: string; filter?: string },
+): Promise<CustomerListRow | undefined> {
+  return trx
+    .updateTable('customer_lists')
+    .set({ ...patch, segment_status: 'building', build_after: '', build_owner: null, build_lease_until: null })
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Segments whose filter names one of these lists (`listId`): their membership follows that list's. */
+export async function findSegmentsNamingLists(
+  trx: Db,
+  organizationId: string,
+  listIds: readonly string[],
+): Promise<CustomerListRow[]> {
+  const segments = await findSegments(trx, organizationId);
+  return segments.filter((segment) => {
+    const listId = (JSON.parse(segment.filter!) as { listId?: unknown }).listId;
+    return typeof listId === 'string' && listIds.includes(listId);
+  });
+}
+
+/**
+ * Takes (or renews) the lease of a segment's build for `owner` until `until`, unless another owner holds an
+ * unexpired one; the segment row when taken.
+ */
+export async function leaseSegmentBuild(
+  db: Db,
+  organizationId: string,
+  id: string,
+  owner: string,
+  now: number,
+  until: number,
+): Promise<CustomerListRow | undefined> {
+  return db
+    .updateTable('customer_lists')
+    .set({ build_owner: owner, build_lease_until: until })
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .where('segment_status', '=', 'building')
+    .where((eb) =>
+      eb.or([eb('build_owner', 'is', null), eb('build_owner', '=', owner), eb('build_lease_until', '<', now)]),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Records a build batch: the cursor moves on, and the segment is ready when nothing is left. */
+export async function advanceSegmentBuild(
+  trx: Db,
+  organizationId: string,
+  id: string,
+  through: string | undefined,
+): Promise<void> {
+  await trx
+    .updateTable('customer_lists')
+    .set(
+      through === undefined
+        ? { segment_status: 'ready', build_after: null, build_owner: null, build_lease_until: null }
+        : { build_after: through },
+    )
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Gives up the leases `owner` holds, so another process can take those builds over at once. */
+export async function releaseSegmentBuilds(db: Db, owner: string): Promise<void> {
+  await db
+    .updateTable('customer_lists')
+    .set({ build_owner: null, build_lease_until: null })
+    .where('build_owner', '=', owner)
+    .execute();
+}
+
+/** Segments being built whose lease is free or expired: builds to take over (after a restart, or a crash). */
+export async function findUnleasedSegmentBuilds(
+  db: Db,
+  now: number,
+): Promise<{ organization_id: string; id: string }[]> {
+  return db
+    .selectFrom('customer_lists')
+    .select(['organization_id', 'id'])
+    .where('segment_status', '=', 'building')
+    .where((eb) => eb.or([eb('build_lease_until', 'is', null), eb('build_lease_until', '<', now)]))
+    .execute();
+}

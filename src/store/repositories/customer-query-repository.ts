@@ -1,4 +1,12 @@
-import { sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Compilable,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
 import { containsPattern } from '../like.js';
 import { prefixUpperBound } from '../customer-search-text.js';
 import type { Database } from '../schema.js';
@@ -62,12 +70,20 @@ type CustomersEb = ExpressionBuilder<
 
 const length = (text: string) => [...text].length;
 
+/**
+ * How a condition is written: `index` to find the matching customers among all of the organization's (through the
+ * search and membership indexes), `row` to test given customers (a segment's evaluation at a write), where a
+ * correlated lookup of the row's own entries is far cheaper than the set of every match. Same semantics either way.
+ */
+export type ConditionMode = 'index' | 'row';
+
 /** Customers whose search form matches, through the index of the store's dialect. */
 function matches(
   store: Store,
   eb: CustomersEb,
   organizationId: string,
   search: CustomerTextSearch,
+  mode: ConditionMode,
 ): Expression<SqlBool> {
   const needles = [
     search.text,
@@ -75,21 +91,31 @@ function matches(
   ];
   if (length(search.text) < SHORT_QUERY) {
     return eb.or(
-      needles.map((needle) =>
-        eb(
-          'c.id',
-          'in',
-          eb
-            .selectFrom('customer_search_terms')
-            .select('customer_search_terms.customer_id')
-            .where('customer_search_terms.organization_id', '=', organizationId)
-            .where('customer_search_terms.term', '>=', needle)
-            .where('customer_search_terms.term', '<', prefixUpperBound(needle)),
-        ),
-      ),
+      needles.map((needle) => {
+        const terms = eb
+          .selectFrom('customer_search_terms')
+          .select('customer_search_terms.customer_id')
+          .where('customer_search_terms.organization_id', '=', organizationId)
+          .where('customer_search_terms.term', '>=', needle)
+          .where('customer_search_terms.term', '<', prefixUpperBound(needle));
+        return mode === 'row'
+          ? eb.exists(terms.whereRef('customer_search_terms.customer_id', '=', 'c.id'))
+          : eb('c.id', 'in', terms);
+      }),
     );
   }
   const indexed = needles.filter((needle) => length(needle) >= SHORT_QUERY);
+  if (store.kind === 'sqlite' && mode === 'row') {
+    // What the trigram phrase matches: the folded text contains the needle.
+    const contains = (column: 's.full_name' | 's.email' | 's.phone', needle: string) =>
+      sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`;
+    return eb.or([
+      contains('s.full_name', search.text),
+      contains('s.email', search.text),
+      contains('s.phone', search.text),
+      ...(indexed[1] === undefined ? [] : [contains('s.phone', indexed[1])]),
+    ]);
+  }
   if (store.kind === 'sqlite') {
     // FTS5 trigram phrases: each needle is a substring the indexed text must contain.
     const phrases = indexed.map((needle) => `"${needle.replaceAll('"', '""')}"`).join(' OR ');
@@ -120,7 +146,13 @@ function rank(search: CustomerTextSearch) {
 
 type FilterEb = ExpressionBuilder<Database & { c: Database['customers'] }, 'c'>;
 
-function filterConditions(store: Store, eb: FilterEb, organizationId: string, f: CustomerFilters) {
+function filterConditions(
+  store: Store,
+  eb: FilterEb,
+  organizationId: string,
+  f: CustomerFilters,
+  mode: ConditionMode = 'index',
+) {
   const conditions: Expression<SqlBool>[] = [];
   if (f.hasAgreedToMarketing !== undefined)
     conditions.push(eb('c.has_agreed_to_marketing', '=', f.hasAgreedToMarketing ? 1 : 0));
@@ -136,16 +168,13 @@ function filterConditions(store: Store, eb: FilterEb, organizationId: string, f:
   if (f.email !== undefined) conditions.push(eb('c.email_normalized', '=', f.email));
   if (f.phoneNumber !== undefined) conditions.push(eb('c.phone_number', '=', f.phoneNumber));
   if (f.listId !== undefined) {
+    const members = eb
+      .selectFrom('customer_list_members as m')
+      .select('m.customer_id')
+      .where('m.organization_id', '=', organizationId)
+      .where('m.list_id', '=', f.listId);
     conditions.push(
-      eb(
-        'c.id',
-        'in',
-        eb
-          .selectFrom('customer_list_members as m')
-          .select('m.customer_id')
-          .where('m.organization_id', '=', organizationId)
-          .where('m.list_id', '=', f.listId),
-      ),
+      mode === 'row' ? eb.exists(members.whereRef('m.customer_id', '=', 'c.id')) : eb('c.id', 'in', members),
     );
   }
   for (const [key, value] of f.metadata ?? []) {
@@ -183,7 +212,7 @@ export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<un
         join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
       )
       .select(rank(search).as('search_rank'))
-      .where((eb) => matches(store, eb as unknown as CustomersEb, q.organizationId, search));
+      .where((eb) => matches(store, eb as unknown as CustomersEb, q.organizationId, search, 'index'));
   }
   if (q.order === 'relevance') {
     let outer = store.db.selectFrom(inner.as('ranked')).selectAll();
@@ -193,4 +222,57 @@ export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<un
   const column = q.order;
   if (q.after) inner = inner.where(sql<SqlBool>`(${sql.ref(`c.${column}`)}, c.id) < (${q.after[0]}, ${q.after[1]})`);
   return inner.orderBy(`c.${column}`, 'desc').orderBy('c.id', 'desc').limit(q.limit);
+}
+
+// Each arm binds the scope's ids (at most 500 a call) and its filter values: well below SQLite's 32766 parameters.
+const RULES_PER_STATEMENT = 20;
+
+/** A segment's rule: the filters and the `q` of its stored filter, parsed as the list endpoint parses them. */
+export interface SegmentRule {
+  listId: string;
+  search: CustomerTextSearch | undefined;
+  filters: CustomerFilters;
+}
+
+/** Which customers to evaluate: these ids, or the ids in (after, through] (a build batch). */
+export type CustomerScope = { ids: readonly string[] } | { after: string; through: string };
+
+/**
+ * The (segment, customer) pairs among the scope's customers that match each rule, with the same conditions as
+ * the customer list's query (written for given rows). One statement for up to `RULES_PER_STATEMENT` rules.
+ */
+export async function findSegmentMatches(
+  db: Kysely<Database> | Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  rules: readonly SegmentRule[],
+  scope: CustomerScope,
+): Promise<{ list_id: string; customer_id: string }[]> {
+  const matched: { list_id: string; customer_id: string }[] = [];
+  for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
+    const arms = rules.slice(i, i + RULES_PER_STATEMENT).map((rule) => {
+      let arm = db
+        .selectFrom('customers as c')
+        .select([sql<string>`cast(${rule.listId} as text)`.as('list_id'), 'c.id as customer_id'])
+        .where('c.organization_id', '=', organizationId)
+        .where((eb) =>
+          'ids' in scope
+            ? eb('c.id', 'in', scope.ids)
+            : eb.and([eb('c.id', '>', scope.after), eb('c.id', '<=', scope.through)]),
+        )
+        .where((eb) => eb.and(filterConditions(store, eb as unknown as FilterEb, organizationId, rule.filters, 'row')));
+      const search = rule.search;
+      if (search !== undefined) {
+        arm = arm
+          .innerJoin('customer_search as s', (join) =>
+            join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
+          )
+          .where((eb) => matches(store, eb as unknown as CustomersEb, organizationId, search, 'row'));
+      }
+      return arm;
+    });
+    const query = arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!);
+    matched.push(...(await query.execute()));
+  }
+  return matched;
 }

@@ -79,6 +79,8 @@ export interface CustomerPageQuery {
   limit: number;
 }
 
+export type CustomerVersionRow = Pick<CustomerRow, 'id' | 'created_at' | 'updated_at'>;
+
 /** The hot read paths, compiled once per store. */
 export function createCustomerReads(store: Store) {
   const byId = store.prepare<CustomerRow>(
@@ -108,8 +110,32 @@ export function createCustomerReads(store: Store) {
     }
   }
 
+  // The same unfiltered pages, only the columns that say which version of which customer each row is.
+  const keys = new Map<CustomerSortColumn, PreparedQuery<CustomerVersionRow>>();
+  for (const sort of ['created_at', 'updated_at'] as const) {
+    keys.set(
+      sort,
+      store.prepare<CustomerVersionRow>(
+        store.db
+          .selectFrom('customers')
+          .select(['id', 'created_at', 'updated_at'])
+          .where('organization_id', '=', param<string>('org'))
+          .where(
+            sql<boolean>`(${sql.ref(sort)}, ${sql.ref('id')}) < (${param<number>('afterAt')}, ${param<string>('afterId')})`,
+          )
+          .orderBy(sort, 'desc')
+          .orderBy('id', 'desc')
+          .limit(param<number>('limit')),
+      ),
+    );
+  }
+
   return {
     findById: (organizationId: string, id: string) => byId.first({ org: organizationId, id }),
+    /** The id and version of each customer `listPage` would return without a filter. */
+    listPageVersions(q: Omit<CustomerPageQuery, 'filter' | 'value'>): Promise<CustomerVersionRow[]> {
+      return keys.get(q.sort)!.all({ org: q.organizationId, afterAt: q.afterAt, afterId: q.afterId, limit: q.limit });
+    },
     /** Up to `limit` customers after the given key, most recent first. */
     listPage(q: CustomerPageQuery): Promise<CustomerRow[]> {
       const query = pages.get(`${q.sort}:${q.filter}`)!;
