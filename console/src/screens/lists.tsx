@@ -192,7 +192,9 @@ export function ListPage({ id }: { id: string }) {
         {current.status && (
           <div>
             <dt>Status</dt>
-            <dd role="status">{current.status === 'building' ? 'Building…' : 'Ready'}</dd>
+            <dd>
+              <span role="status">{current.status === 'building' ? 'Building…' : 'Ready'}</span>
+            </dd>
           </div>
         )}
         {current.filter && (
