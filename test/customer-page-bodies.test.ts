@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 // Pages of the plain listing are made of bodies kept per customer version (src/domain/customers/customer-bodies.ts).
 // The reference is the same listing through the filtered path (a filter every customer passes), which serializes
-// the page's objects with the route's response schema as before: the bytes must be the same, cold and warm, and
+// the page's objects with the route's response schema as before: the bytes must be the same on every read, and
 // after every kind of change of a customer.
 
 /** Matches every customer; sends the listing through the filtered query and the schema serializer. */
@@ -72,10 +72,8 @@ await describeEachBackend('pages of the plain listing from kept bodies', (backen
   async function expectSameAsReference() {
     for (const sort of ['created', 'updated']) {
       const reference = await pages(`sort=${sort}&limit=7&${EVERYONE}`);
-      const cold = await pages(`sort=${sort}&limit=7`);
-      const warm = await pages(`sort=${sort}&limit=7`);
-      expect(cold).toEqual(reference);
-      expect(warm).toEqual(reference);
+      // Read once (nothing kept), twice (bodies kept), three times (versions, then the kept bodies).
+      for (let read = 0; read < 3; read++) expect(await pages(`sort=${sort}&limit=7`)).toEqual(reference);
       expect(reference.length).toBeGreaterThan(1);
     }
     const whole = (await pages(''))[0]!;
@@ -83,7 +81,7 @@ await describeEachBackend('pages of the plain listing from kept bodies', (backen
     return JSON.parse(whole) as Customer[];
   }
 
-  it('serves the same bytes as the schema serializer, cold and warm, for both sorts', async () => {
+  it('serves the same bytes as the schema serializer, on every read, for both sorts', async () => {
     const all = await expectSameAsReference();
     expect(all).toHaveLength(40);
     expect(all.map((c) => c.firstName)).toContain('line\nbreak');
@@ -133,7 +131,7 @@ await describeEachBackend('pages of the plain listing from kept bodies', (backen
     it('still gives the listing of listCustomers, page after page', async () => {
       const service = createCustomerService(server.store, { defaultPhoneRegion: 'AU', customerBodies: 5 });
       for (const sort of ['created', 'updated'] as const) {
-        for (let round = 0; round < 2; round++) {
+        for (let round = 0; round < 3; round++) {
           let after: string | undefined;
           do {
             const expected = await service.listCustomers(org, { sort, after, limit: 9 });

@@ -295,4 +295,40 @@ await describeEachBackend('import and export CLI', (backend) => {
       'customer.updated-statistics',
     ]);
   });
+
+  it('takes imported points statistics as the opening figures that later adjustments and reversals move', async () => {
+    const org = (await server.createOrganization('Opening')).id;
+    const customer = await server.createCustomer(org, { firstName: 'Open', lastName: 'Ing' });
+    const file = path.join(dir, 'opening.ndjson');
+    const lastEarned = '2021-08-23T02:06:24.000Z';
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        id: customer.id,
+        firstName: 'Open',
+        lastName: 'Ing',
+        statistics: {
+          pointsBalance: 400,
+          totalPointsEarned: 500,
+          totalPointsRedeemed: 100,
+          lastPointsEarnedAt: lastEarned,
+        },
+      }),
+    );
+    await runCli(['import', '--org', org, file, '--json'], env);
+    const token = await server.createToken([org], ['customers:read', 'customers:write']);
+    const points = (reference: string) => `/organizations/${org}/customers/${customer.id}/points/${reference}`;
+    expect((await server.request('PUT', points('earn'), { token, body: { amount: 25 } })).status).toBe(204);
+    expect((await server.request('PUT', points('redeem'), { token, body: { amount: -5 } })).status).toBe(204);
+    const moved = (await server.services.customers.getCustomer(org, customer.id)).statistics!;
+    expect(moved).toMatchObject({ pointsBalance: 420, totalPointsEarned: 525, totalPointsRedeemed: 105 });
+    expect(Date.parse(moved.lastPointsEarnedAt!)).toBeGreaterThan(Date.parse(lastEarned));
+    // Reversing the only ledger entries leaves the imported counts; the latest earning is then what the ledger holds
+    // (nothing: an imported time has no entry behind it).
+    expect((await server.request('DELETE', points('earn'), { token })).status).toBe(204);
+    expect((await server.request('DELETE', points('redeem'), { token })).status).toBe(204);
+    const back = (await server.services.customers.getCustomer(org, customer.id)).statistics!;
+    expect(back).toMatchObject({ pointsBalance: 400, totalPointsEarned: 500, totalPointsRedeemed: 100 });
+    expect(back.lastPointsEarnedAt).toBeUndefined();
+  });
 });

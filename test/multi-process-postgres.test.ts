@@ -1,12 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../src/config.js';
+import { describe, expect, it } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
-import { createServices, type Services } from '../src/services.js';
-import { openStore } from '../src/store/open-store.js';
-import type { Store } from '../src/store/store.js';
 import { availableBackends } from './helpers/backends.js';
-import { startServerProcess, type ServerProcess } from './helpers/processes.js';
+import { useTwoServerProcesses } from './helpers/two-processes.js';
 
 // Two real `customers-api serve` processes on one PostgreSQL database, as behind a load balancer.
 const postgres = (await availableBackends()).find((b) => b.name === 'postgres');
@@ -51,33 +47,18 @@ function createRandom(seed: number) {
 
 describe.runIf(postgres)('many API processes on one PostgreSQL database', () => {
   if (!postgres) return;
-  let database: Awaited<ReturnType<NonNullable<typeof postgres>['createDatabase']>>;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let store: Store;
-  let services: Services;
-
-  beforeAll(async () => {
-    database = await postgres.createDatabase();
-    // Both start (and migrate) at once.
-    const env = { ...database.serverEnv, DATABASE_POOL_SIZE: '4', TOKEN_CACHE_TTL_MS: '1000' };
-    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-    store = await openStore(parseDatabaseUrl(database.url), { poolSize: 2 });
-    services = createServices(store, { defaultPhoneRegion: 'AU', tokenCacheTtlMs: 0 });
-  }, 120_000);
-
-  afterAll(async () => {
-    const results = await Promise.all([a?.stop(), b?.stop()]);
-    await store?.close();
-    await database?.drop();
-    // Both drained and exited cleanly on SIGTERM.
-    for (const result of results) if (result) expect(result, result.stderr).toMatchObject({ code: 0 });
-  });
+  const two = useTwoServerProcesses(
+    () => postgres.createDatabase(),
+    (database) => ({ ...database.serverEnv, DATABASE_POOL_SIZE: '4' }),
+  );
 
   async function newOrganization() {
-    const org = await services.organizations.createOrganization({ name: 'Shared' });
+    const org = await two.services.organizations.createOrganization({ name: 'Shared' });
     const token = (
-      await services.tokens.createToken({ organizationIds: [org.id], scopes: ['customers:read', 'customers:write'] })
+      await two.services.tokens.createToken({
+        organizationIds: [org.id],
+        scopes: ['customers:read', 'customers:write'],
+      })
     ).token;
     return { orgId: org.id, token };
   }
@@ -85,7 +66,7 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
   it('a write through one process is read through the other at once', async () => {
     const { orgId, token } = await newOrganization();
     for (let i = 0; i < 10; i++) {
-      const [writer, reader] = i % 2 === 0 ? [a, b] : [b, a];
+      const [writer, reader] = i % 2 === 0 ? [two.a, two.b] : [two.b, two.a];
       const email = `read.after.write.${i}@example.com`;
       const created = await call<Customer>(writer.baseUrl, token, 'POST', `/organizations/${orgId}/customers`, {
         firstName: `Created${i}`,
@@ -131,7 +112,7 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
   it('concurrent writers through both processes: updatedAt follows commit order and the sort=updated sync recipe misses nothing', async () => {
     const { orgId, token } = await newOrganization();
     const random = createRandom(20261127);
-    const processes = [a, b];
+    const processes = [two.a, two.b];
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
       const created = await call<Customer>(
@@ -201,7 +182,7 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
 
     // Watches commits as they become visible: a row version that appears between two snapshots was
     // committed after the first, so its updated_at must exceed everything the first one held.
-    const monitor = new pg.Client({ connectionString: database.url });
+    const monitor = new pg.Client({ connectionString: two.database.url });
     await monitor.connect();
     const versions = new Map<number, string>();
     const violations: string[] = [];
@@ -261,7 +242,7 @@ describe.runIf(postgres)('many API processes on one PostgreSQL database', () => 
     const stored: Customer[] = [];
     let next: string | null = `/organizations/${orgId}/customers`;
     while (next) {
-      const page: Response<Customer[]> = await call<Customer[]>(a.baseUrl, token, 'GET', next);
+      const page: Response<Customer[]> = await call<Customer[]>(two.a.baseUrl, token, 'GET', next);
       stored.push(...page.body);
       next = page.headers.get('x-next-page');
     }

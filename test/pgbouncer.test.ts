@@ -1,12 +1,9 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../src/config.js';
+import { describe, expect, it } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
-import { createServices, type Services } from '../src/services.js';
-import { openStore } from '../src/store/open-store.js';
-import type { Store } from '../src/store/store.js';
 import { availableBackends, canReachInfra, PGBOUNCER_PORT, urlOnPort, type TestDatabase } from './helpers/backends.js';
-import { runCli, startServerProcess, type ServerProcess } from './helpers/processes.js';
+import { runCli, startServerProcess } from './helpers/processes.js';
+import { useTwoServerProcesses } from './helpers/two-processes.js';
 import { createFeedFollower, createSyncRecipe, missedWrites, type Get } from './helpers/sync-recipe.js';
 
 // PgBouncer from Debian's package in transaction mode (test/helpers/scale-infra.sh, port 6432, forwarding every
@@ -108,37 +105,20 @@ describe.runIf(postgres && pgbouncerUp)('behind PgBouncer in transaction mode [p
   });
 
   describe('two API processes through PgBouncer', () => {
-    let database: TestDatabase;
-    let a: ServerProcess;
-    let b: ServerProcess;
-    let store: Store;
-    let services: Services;
-
-    beforeAll(async () => {
-      database = await postgres!.createDatabase();
-      // Both start (and migrate, through the pooler) at once; small pools so sessions are shared and switched often.
-      const env = { ...pooled(database), DATABASE_POOL_SIZE: '3', TOKEN_CACHE_TTL_MS: '1000' };
-      [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-      store = await openStore(parseDatabaseUrl(database.url), { poolSize: 2 });
-      services = createServices(store, { defaultPhoneRegion: 'AU', tokenCacheTtlMs: 0 });
-    }, 120_000);
-
-    afterAll(async () => {
-      const results = await Promise.all([a?.stop(), b?.stop()]);
-      await store?.close();
-      await database?.drop();
-      for (const result of results) if (result) expect(result, result.stderr).toMatchObject({ code: 0 });
-    });
+    const two = useTwoServerProcesses(
+      () => postgres!.createDatabase(),
+      (database) => ({ ...pooled(database), DATABASE_POOL_SIZE: '3' }),
+    );
 
     it('concurrent writers through both: every write is acknowledged once, the sync recipe and the feed miss nothing', async () => {
-      const org = await services.organizations.createOrganization({ name: 'Pooled' });
+      const org = await two.services.organizations.createOrganization({ name: 'Pooled' });
       const token = (
-        await services.tokens.createToken({
+        await two.services.tokens.createToken({
           organizationIds: [org.id],
           scopes: ['customers:read', 'customers:write'],
         })
       ).token;
-      const processes = [a, b];
+      const processes = [two.a, two.b];
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) {
         const created = await call<Customer>(
@@ -212,7 +192,7 @@ describe.runIf(postgres && pgbouncerUp)('behind PgBouncer in transaction mode [p
       // Each write was seen by a run that started after it was acknowledged, at its state or a later one.
       expect(missedWrites(writes, recipe.runs)).toEqual([]);
 
-      const stored = await store.db
+      const stored = await two.store.db
         .selectFrom('customers')
         .select(['id', 'first_name', 'points_balance'])
         .where('organization_id', '=', org.id)
@@ -225,7 +205,7 @@ describe.runIf(postgres && pgbouncerUp)('behind PgBouncer in transaction mode [p
 
       // The feed: every event once, in sequence, nothing missing.
       expect(feed.gaps).toEqual([]);
-      const { count } = await store.db
+      const { count } = await two.store.db
         .selectFrom('events')
         .select((eb) => eb.fn.countAll<number>().as('count'))
         .where('organization_id', '=', org.id)

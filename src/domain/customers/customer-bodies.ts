@@ -10,16 +10,20 @@
  * A page is written as UTF-8 straight into one buffer of its exact size, which the socket takes as it is: joining
  * the strings first (or keeping a Buffer per body) costs two to three times as much on a page of 1000.
  *
- * Bounded by a number of bodies (first in, first out): a full sync of a large organization passes through it
- * without growing the process, while the pages that are read again and again stay in it.
+ * Bounded by a number of bodies (first in, first out), and only the bodies of a page read a second time are kept: a
+ * full sync of a large organization passes through without filling it (keeping each page's bodies only to evict
+ * them a few pages later cost more than it saved), while the pages that are read again and again stay in it.
  */
 export interface CustomerBodyCache {
   /** The body made from this version of the customer, if kept. */
   get(organizationId: string, id: string, updatedAt: number): string | undefined;
   set(organizationId: string, id: string, updatedAt: number, body: string): void;
-  /** Whether the page starting at this key was made from kept bodies, or has just been made into them. */
-  isWarm(pageKey: string): boolean;
-  markWarm(pageKey: string): void;
+  /**
+   * How many times the page starting at this key was read before (0, 1 or 2, meaning 2 or more), counting this
+   * read. A page read once (a sync passing through) keeps nothing; read twice, its bodies are kept; from then on it
+   * is read as versions first.
+   */
+  visit(pageKey: string): number;
   readonly size: number;
 }
 
@@ -30,11 +34,11 @@ interface Entry {
 
 /** About 450 bytes a customer: 20,000 bodies are ~10 MB. */
 export const DEFAULT_CUSTOMER_BODIES = 20_000;
-const WARM_PAGES = 1024;
+const VISITED_PAGES = 4096;
 
 export function createCustomerBodyCache(maxBodies = DEFAULT_CUSTOMER_BODIES): CustomerBodyCache {
   const bodies = new Map<string, Entry>();
-  const warm = new Set<string>();
+  const visits = new Map<string, number>();
   const keyOf = (organizationId: string, id: string) => `${organizationId}\u0000${id}`;
   return {
     get(organizationId, id, updatedAt) {
@@ -53,11 +57,16 @@ export function createCustomerBodyCache(maxBodies = DEFAULT_CUSTOMER_BODIES): Cu
       bodies.set(key, { at: updatedAt, body });
       if (bodies.size > maxBodies) bodies.delete(bodies.keys().next().value!);
     },
-    isWarm: (pageKey) => warm.has(pageKey),
-    markWarm(pageKey) {
-      if (maxBodies <= 0 || warm.has(pageKey)) return;
-      warm.add(pageKey);
-      if (warm.size > WARM_PAGES) warm.delete(warm.values().next().value!);
+    visit(pageKey) {
+      if (maxBodies <= 0) return 0;
+      const before = visits.get(pageKey);
+      if (before === undefined) {
+        visits.set(pageKey, 1);
+        if (visits.size > VISITED_PAGES) visits.delete(visits.keys().next().value!);
+        return 0;
+      }
+      if (before === 1) visits.set(pageKey, 2);
+      return before;
     },
     get size() {
       return bodies.size;

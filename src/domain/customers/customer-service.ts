@@ -294,7 +294,8 @@ export function createCustomerService(
       const pageKey = `${organizationId}\u0000${page.sort}\u0000${page.afterAt}\u0000${page.afterId}\u0000${limit}`;
       const nextOf = (rows: readonly CustomerVersionRow[]) =>
         rows.length > limit ? encodeCursor(queryId, keyOf(rows[limit - 1]!)) : undefined;
-      if (bodies.isWarm(pageKey)) {
+      const visits = bodies.visit(pageKey);
+      if (visits >= 2) {
         // Read again: only the versions, and the bodies kept for them if every one is current.
         const versions = await reads.listPageVersions(page);
         const served = Math.min(versions.length, limit);
@@ -313,14 +314,13 @@ export function createCustomerService(
       const parts = new Array<string>(served);
       for (let i = 0; i < served; i++) {
         const row = rows[i]!;
-        let body = bodies.get(organizationId, row.id, row.updated_at);
+        let body = visits === 0 ? undefined : bodies.get(organizationId, row.id, row.updated_at);
         if (body === undefined) {
           body = serialize(customerRowToCustomer(row));
-          bodies.set(organizationId, row.id, row.updated_at, body);
+          if (visits > 0) bodies.set(organizationId, row.id, row.updated_at, body);
         }
         parts[i] = body;
       }
-      bodies.markWarm(pageKey);
       return { body: joinBodies(parts), next: nextOf(rows) };
     },
 

@@ -8,9 +8,9 @@ import {
 } from '../../store/repositories/customer-repository.js';
 import {
   createLedgerReads,
-  deleteLedgerRecord,
   findLedgerRecord,
-  insertPointRecords,
+  insertPointRecordUnlessTaken,
+  takeLedgerRecord,
   type PointRecordRow,
 } from '../../store/repositories/ledger-repository.js';
 import { findPayment, findPaymentIdBySpendReference } from '../../store/repositories/payment-repository.js';
@@ -28,7 +28,7 @@ import {
   refundable,
   refundPaymentRow,
 } from '../payments/payment-writes.js';
-import { refreshStatistics } from './statistics.js';
+import { updateStatistics } from './statistics.js';
 
 /** billingType of payments the spend alias records (and of the spend records migrated into payments). */
 export const SPEND_BILLING_TYPE = 'external';
@@ -108,24 +108,33 @@ export function createLedgerService(store: Store) {
       if (body.amount === 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must not be 0' }]);
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
-        if (await findLedgerRecord(trx, 'point_records', organizationId, customerId, reference)) {
-          throw new AppError(
+        const duplicate = () =>
+          new AppError(
             'duplicate_point_record',
             `A points adjustment with reference "${reference}" exists for this customer`,
           );
+        if (customer.points_balance + body.amount < 0) {
+          // A taken reference is the answer before the balance, as it would be for any amount.
+          if (await findLedgerRecord(trx, organizationId, customerId, reference)) throw duplicate();
+          throw insufficientPoints(customer.points_balance);
         }
-        if (customer.points_balance + body.amount < 0) throw insufficientPoints(customer.points_balance);
-        await insertPointRecords(trx, [
-          {
-            organization_id: organizationId,
-            customer_id: customerId,
-            reference,
-            amount: body.amount,
-            notes: body.notes ?? null,
-            occurred_at: now,
-          },
-        ]);
-        await refreshStatistics(trx, store, organizationId, customerId, now);
+        const inserted = await insertPointRecordUnlessTaken(trx, {
+          organization_id: organizationId,
+          customer_id: customerId,
+          reference,
+          amount: body.amount,
+          notes: body.notes ?? null,
+          occurred_at: now,
+        });
+        if (!inserted) throw duplicate();
+        await updateStatistics(
+          trx,
+          store,
+          organizationId,
+          customerId,
+          { kind: 'points-recorded', amount: body.amount, at: now },
+          now,
+        );
       });
     },
 
@@ -133,11 +142,19 @@ export function createLedgerService(store: Store) {
     async reversePoints(organizationId: string, customerId: string, reference: string): Promise<void> {
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
-        const record = await findLedgerRecord(trx, 'point_records', organizationId, customerId, reference);
+        // Deleted first, refused after: a refusal rolls the deletion back with the rest of the transaction.
+        const record = await takeLedgerRecord(trx, organizationId, customerId, reference);
         if (!record) throw notFound('Points adjustment');
-        if (customer.points_balance - record.amount < 0) throw insufficientPoints(customer.points_balance);
-        await deleteLedgerRecord(trx, 'point_records', organizationId, customerId, reference);
-        await refreshStatistics(trx, store, organizationId, customerId, now);
+        const amount = Number(record.amount);
+        if (customer.points_balance - amount < 0) throw insufficientPoints(customer.points_balance);
+        await updateStatistics(
+          trx,
+          store,
+          organizationId,
+          customerId,
+          { kind: 'points-reversed', amount, at: Number(record.occurred_at) },
+          now,
+        );
       });
     },
 

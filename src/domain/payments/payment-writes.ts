@@ -15,7 +15,7 @@ import {
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { paymentChanged, recordEvents } from '../events/event-log.js';
-import { refreshStatistics } from '../ledgers/statistics.js';
+import { updateStatistics } from '../ledgers/statistics.js';
 import type { PaymentInput } from './payment-input.js';
 import { paidAmount, paymentRowToPayment } from './payment-mapper.js';
 
@@ -92,7 +92,10 @@ export async function insertCompletedPayment(
   await recordEvents(trx, store, organizationId, extra.now, [
     paymentChanged('payment.completed', paymentRowToPayment(written.row, items), location),
   ]);
-  if (customer) await refreshStatistics(trx, store, organizationId, customer.id, extra.now);
+  if (customer) {
+    const change = { kind: 'paid', paid: paidAmount(row), completedAt } as const;
+    await updateStatistics(trx, store, organizationId, customer.id, change, extra.now);
+  }
   return written;
 }
 
@@ -130,6 +133,15 @@ export async function refundPaymentRow(
   await recordEvents(trx, store, organizationId, now, [
     paymentChanged('payment.refunded', paymentRowToPayment(row, items), location),
   ]);
-  if (row.customer_id !== null) await refreshStatistics(trx, store, organizationId, row.customer_id, now);
+  if (row.customer_id !== null) {
+    const completedAt = Number(row.completed_at);
+    const change = {
+      kind: 'refunded',
+      amount: amount ?? remaining,
+      completedAt,
+      whollyRefunded: refundable(row) <= 0,
+    } as const;
+    await updateStatistics(trx, store, organizationId, row.customer_id, change, now);
+  }
   return { row, items };
 }

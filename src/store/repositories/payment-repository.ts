@@ -26,11 +26,6 @@ export type PaymentRow = PaymentRecordRow & {
 export type PaymentSortColumn = 'created_at' | 'updated_at';
 export type PaymentFilter = 'none' | 'location' | 'customer' | 'both';
 
-export interface SpendTotals {
-  total: number;
-  lastSpentAt: number | null;
-}
-
 const SELECT_WITH_CUSTOMER = [
   'p.organization_id',
   'p.id',
@@ -173,23 +168,6 @@ function spendSelections(eb: ExpressionBuilder<Database, 'payments'>) {
   ] as const;
 }
 
-/**
- * The spend statistics the customer's payments imply: what was paid (chargedAmount + externalAmount) less
- * refunds, and the latest completion of a payment not wholly refunded.
- */
-export async function sumCustomerSpend(db: Db, organizationId: string, customerId: string): Promise<SpendTotals> {
-  const row = await db
-    .selectFrom('payments')
-    .select(spendSelections)
-    .where('organization_id', '=', organizationId)
-    .where('customer_id', '=', customerId)
-    .executeTakeFirstOrThrow();
-  return {
-    total: Number(row.total ?? 0),
-    lastSpentAt: row.last_spent_at === null ? null : Number(row.last_spent_at),
-  };
-}
-
 export async function findLocationsByIds(db: Db, organizationId: string, ids: readonly string[]) {
   if (ids.length === 0) return [];
   return db
@@ -202,7 +180,7 @@ export async function findLocationsByIds(db: Db, organizationId: string, ids: re
 
 /**
  * Bulk writers (imports): sets the spend statistics of each customer to what all their payments imply (the rule of
- * `sumCustomerSpend`), with a new updatedAt; returns the customers as updated.
+ * `spendSelections`: paid less refunded, the latest completion not wholly refunded), with a new updatedAt; returns the customers as updated.
  */
 export async function updateSpendStatistics(
   trx: Transaction<Database>,
