@@ -1,4 +1,4 @@
-import type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+import type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
 import type { FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
 import type { PointsBody, SpendBody } from '../contract/ledgers.js';
@@ -26,7 +26,7 @@ export type {
   UpdateCustomerBody,
 } from '../contract/customers.js';
 export type { Organization, OrganizationTiny } from '../contract/organizations.js';
-export type { CustomerList, CustomerListBody, CustomerListMember } from '../contract/customer-lists.js';
+export type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
 export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
 export type { PointsBody, SpendBody } from '../contract/ledgers.js';
@@ -409,6 +409,24 @@ export class CustomersClient {
           ...options,
         })
       ).body,
+
+    /**
+     * Creates a segment (extension): a list whose members are the customers matching `filter` (the customer list's
+     * filter parameters and `q`), kept exact at every write. It starts `building` and turns `ready` once the
+     * background build has evaluated every customer. Not retried (a POST without an idempotency key).
+     *
+     * @example
+     * const gold = await client.customerLists.createSegment(orgId, {
+     *   name: 'Gold, opted in',
+     *   filter: { pointsBalanceMin: 1000, hasAgreedToMarketing: true, 'metadata.tier': 'gold' },
+     * });
+     * while ((await client.customerLists.get(orgId, gold.id)).status === 'building') await sleep(1000);
+     */
+    createSegment: async (
+      organizationId: string,
+      body: { name: string; filter: SegmentFilter },
+      options: CallOptions = {},
+    ): Promise<CustomerList> => this.customerLists.create(organizationId, body, options),
 
     /**
      * One list.

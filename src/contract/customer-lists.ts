@@ -48,7 +48,8 @@ export const SegmentFilterSchema = Type.Object(
     'x-extension': true,
   },
 );
-export type SegmentFilter = Static<typeof SegmentFilterSchema>;
+/** The filter with its `metadata.KEY` properties, which the schema admits by pattern. */
+export type SegmentFilter = Static<typeof SegmentFilterSchema> & { [key: `metadata.${string}`]: string };
 
 export const SEGMENT_STATUSES = ['building', 'ready'] as const;
 

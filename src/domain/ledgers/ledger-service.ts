@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
-import { AppError, badRequest, conflict, notFound } from '../../errors.js';
+import type { AppError } from '../../errors.js';
+import { badRequest, conflict, duplicatePointRecord, insufficientPoints, notFound } from '../../errors.js';
 import { POINTS_PAGE_SIZE, type PointsBody, type PointsEntry, type SpendBody } from '../../contract/ledgers.js';
 import {
   createCustomerReads,
@@ -71,9 +72,6 @@ export function isFractionalAmount(body: unknown): boolean {
   return typeof amount === 'number' && Number.isFinite(amount) && !Number.isInteger(amount);
 }
 
-const insufficientPoints = (balance: number) =>
-  new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
-
 /** A stored points adjustment as the API shows it: the body it was recorded with, under its reference. */
 export function pointRecordRowToEntry(row: PointRecordRow): PointsEntry {
   const entry: PointsEntry = {
@@ -108,11 +106,7 @@ export function createLedgerService(store: Store) {
       if (body.amount === 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must not be 0' }]);
       await writeInOrganization(store, organizationId, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
-        const duplicate = () =>
-          new AppError(
-            'duplicate_point_record',
-            `A points adjustment with reference "${reference}" exists for this customer`,
-          );
+        const duplicate = () => duplicatePointRecord(reference);
         if (customer.points_balance + body.amount < 0) {
           // A taken reference is the answer before the balance, as it would be for any amount.
           if (await findLedgerRecord(trx, organizationId, customerId, reference)) throw duplicate();
