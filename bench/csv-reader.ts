@@ -1,5 +1,5 @@
 /**
- * The CSV import's reader: our streaming RFC 4180 reader (src/cli/csv.ts) against csv-parse, the ecosystem's
+ * The CSV import's reader: our streaming RFC 4180 reader (src/domain/csv.ts) against csv-parse, the ecosystem's
  * maintained parser, on the same file, alternating rounds in one process. Run: `npm run build && tsc -p
  * bench/tsconfig.json && node bench/.build/bench/csv-reader.js [rows]`.
  */
@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse';
-import { readCsvRecords } from '../src/cli/csv.js';
+import { readCsvRecords } from '../src/domain/csv.js';
 
 const rows = Number(process.argv[2] ?? '200000');
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-csv-')), 'customers.csv');

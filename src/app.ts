@@ -22,6 +22,8 @@ import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { insightRoutes } from './http/routes/insights.js';
+import { importRoutes } from './http/routes/imports.js';
+import { exportRoutes } from './http/routes/exports.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { authorizeRoutes } from './http/routes/authorize.js';
 import { locationRoutes } from './http/routes/locations.js';
@@ -52,6 +54,7 @@ import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { PointsEntrySchema } from './contract/ledgers.js';
 import { InsightsSchema } from './contract/insights.js';
+import { ImportJobSchema } from './contract/imports.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 import {
   PaymentEventSchema,
@@ -156,7 +159,7 @@ export async function buildApp({
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
   // The operator console's extensions.
-  for (const schema of [PointsEntrySchema, InsightsSchema]) app.addSchema(schema);
+  for (const schema of [PointsEntrySchema, InsightsSchema, ImportJobSchema]) app.addSchema(schema);
   // PaymentEvent documents the payload of payment.completed / payment.refunded webhooks.
   for (const schema of [
     PaymentItemChoiceSchema,
@@ -211,6 +214,8 @@ export async function buildApp({
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });
   await app.register(ledgerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(insightRoutes, { services });
+  await app.register(importRoutes, { services, publicUrl: config.publicUrl, maxBytes: config.importMaxBytes });
+  await app.register(exportRoutes, { services });
   await app.register(locationRoutes, { services, publicUrl: config.publicUrl });
   await app.register(paymentRoutes, { services, publicUrl: config.publicUrl });
   await app.register(webhookRoutes, { services, publicUrl: config.publicUrl });

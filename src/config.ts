@@ -45,6 +45,8 @@ export interface Config {
   /** Requests a minute per token and process; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
+  /** Largest file POST /organizations/{org}/imports accepts (IMPORT_MAX_BYTES). */
+  readonly importMaxBytes: number;
   /** Longest time a client may take to send a whole request, headers and body (REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
   /** Longest silence on a connection, in any phase, before it is closed (CONNECTION_IDLE_TIMEOUT_MS). */
@@ -213,6 +215,9 @@ function parseAllowedHosts(raw: string | undefined): readonly string[] | undefin
   return Object.freeze(hosts);
 }
 
+/** 1 GiB: a few million customers of CSV. */
+export const DEFAULT_IMPORT_MAX_BYTES = 1024 ** 3;
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -291,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     rateLimitPerMinute: parseInteger('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 0, 0, 100_000_000),
     bodyLimitBytes: 1024 * 1024,
+    importMaxBytes: parseInteger('IMPORT_MAX_BYTES', env.IMPORT_MAX_BYTES, DEFAULT_IMPORT_MAX_BYTES, 1, 2 ** 40),
     requestTimeoutMs: parseInteger('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
     // Above the 72 s keep-alive timeout, so idle keep-alive connections still close the usual way.
     connectionIdleTimeoutMs: parseInteger(

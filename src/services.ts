@@ -1,10 +1,12 @@
-import type { Config } from './config.js';
+import { DEFAULT_IMPORT_MAX_BYTES, type Config } from './config.js';
 import { createTokenService } from './domain/auth/token-service.js';
 import { createCustomerListService } from './domain/customer-lists/customer-list-service.js';
 import { createCustomerImportService } from './domain/customers/customer-import.js';
 import { createCustomerService } from './domain/customers/customer-service.js';
 import { createEventService } from './domain/events/event-service.js';
 import { createInsightService } from './domain/insights/insight-service.js';
+import { createExportService } from './domain/imports/export-service.js';
+import { createImportJobService } from './domain/imports/import-job-service.js';
 import { createLedgerService } from './domain/ledgers/ledger-service.js';
 import { createLocationService } from './domain/locations/location-service.js';
 import { createPaymentImportService } from './domain/payments/payment-import.js';
@@ -23,6 +25,8 @@ export interface ServiceOverrides {
   resolve?: HostResolver;
   /** Wraps the token lookups by hash; tests count them. */
   wrapTokenReads?: (reads: TokenReads) => TokenReads;
+  /** Errors of background work that has no request to answer (an HTTP import's progress writes); the server logs them. */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 /** Everything the transports (HTTP, CLI) call into; built once per store. */
@@ -37,6 +41,7 @@ export function createServices(
         | 'refreshTokenTtlSeconds'
         | 'signInMaxFailuresPerAccount'
         | 'signInMaxFailuresPerAddress'
+        | 'importMaxBytes'
         | 'segmentBuildBatchSize'
         | 'segmentBuildLeaseMs'
         | 'segmentBuildPollIntervalMs'
@@ -45,6 +50,7 @@ export function createServices(
   overrides: ServiceOverrides = {},
 ) {
   const writeSignal = writeSignalOf(store);
+  const customerImport = createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion });
   const segmentBuilds = createSegmentBuilder(store, {
     batchSize: config.segmentBuildBatchSize ?? 1000,
     leaseMs: config.segmentBuildLeaseMs ?? 30_000,
@@ -71,7 +77,12 @@ export function createServices(
       signInMaxFailuresPerAccount: config.signInMaxFailuresPerAccount ?? 5,
       signInMaxFailuresPerAddress: config.signInMaxFailuresPerAddress ?? 50,
     }),
-    customerImport: createCustomerImportService(store, { defaultPhoneRegion: config.defaultPhoneRegion }),
+    customerImport,
+    importJobs: createImportJobService(store, customerImport, {
+      maxBytes: config.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES,
+      onError: overrides.onBackgroundError,
+    }),
+    exports: createExportService(store, customerImport),
     paymentImport: createPaymentImportService(store),
     webhooks: createWebhookService(store, {
       allowPrivateUrls: config.webhooksAllowPrivateUrls ?? false,

@@ -2,7 +2,7 @@ import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { DatabaseConnectError } from '../store/open-store.js';
 import { UsageError } from './command.js';
-import { CsvError } from './csv.js';
+import { CsvError } from '../domain/csv.js';
 import { ImportFileError } from './import-export.js';
 
 /** How the CLI reports a failure: the exit status, and whether the usage text helps. */

@@ -380,6 +380,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{organizationId}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import customers from a CSV or NDJSON file (extension)
+         * @description The file is the raw request body (text/csv or application/x-ndjson, UTF-8), streamed to the server up to IMPORT_MAX_BYTES. Rows upsert as in `customers-api import`: by id, else by email, else a new customer; each is validated like POST /customers and a bad one is a reject with its line and reason, never an error of the request. Once the file is in, the import runs in the background: 202 with the job and its Location, whose GET reports live progress from any server process.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of an import (extension)
+         * @description Rows read, imported and rejected so far, and the first rejects. A running import whose server went away shows as failed.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/imports/{importId}/rejects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every rejected row of an import, as NDJSON (extension)
+         * @description One `{"line": N, "reason": "..."}` object per line, in the order rejected, streamed.
+         */
+        get: operations["listImportRejects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{organizationId}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download every customer as CSV or NDJSON (extension)
+         * @description Streams every customer of the organization, most recently created first, as `customers-api export` writes them: NDJSON (default) one customer JSON a line, or CSV with the import columns (statistics.x, then a metadata.KEY column per metadata key). Sent as an attachment, in constant memory; a file an import reads back as it was.
+         */
+        get: operations["exportCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{organizationId}/locations": {
         parameters: {
             query?: never;
@@ -1420,6 +1500,45 @@ export interface components {
                 memberCount: number;
                 name: string;
             }[];
+        };
+        /** ImportJob */
+        ImportJob: {
+            /**
+             * Format: date-time
+             * @description When the import completed or failed; absent while running.
+             * @example 2026-12-03T02:00:00.000Z
+             */
+            completedAt?: string;
+            /** @description Why a failed import stopped (a malformed file, the server going away). */
+            error?: string;
+            /** @enum {string} */
+            format: "ndjson" | "csv";
+            /** @description ID of the import */
+            id: string;
+            /** @description The first 1000 rejected rows, in the order rejected; GET .../imports/{id}/rejects has all. */
+            rejects: {
+                /** @description Line of the file the row starts on (1 is the first line, a CSV header too). */
+                line: number;
+                /** @description Why the row was not imported, for people. */
+                reason: string;
+            }[];
+            /** @description Rows written (created or updated customers) or already current. */
+            rowsImported: number;
+            /** @description Rows read from the file so far (a CSV header is not a row). */
+            rowsRead: number;
+            /** @description Rows not imported so far, each with its line and reason. */
+            rowsRejected: number;
+            /**
+             * Format: date-time
+             * @description When the import started (once the whole file was received).
+             * @example 2026-12-03T02:00:00.000Z
+             */
+            startedAt: string;
+            /**
+             * @description running until every row is read and written; completed (rows may still have been rejected) or failed.
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed";
         };
         /** PaymentItemChoice */
         PaymentItemChoice: {
@@ -4239,6 +4358,449 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Insights"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: {
+                /** @description csv or ndjson; when given, it must agree with the Content-Type. */
+                format?: "ndjson" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file: a CSV with a header row, or one JSON customer per line. */
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "application/ndjson": string;
+                "application/jsonl": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description Absolute URL of the import */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `payload_too_large`: The request body exceeds 1 MiB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unsupported_media_type`: The request body is not application/json.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Import ID */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listImportRejects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+                /** @description Import ID */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rejects, one JSON object a line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `bad_request`: The request is malformed or a field is invalid.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `forbidden`: The token lacks the scope this operation needs.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `not_found`: No such resource, or one the token does not grant.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportCustomers: {
+        parameters: {
+            query?: {
+                /** @description ndjson (default) or csv */
+                format?: "ndjson" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Organization ID */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, streamed */
+            200: {
+                headers: {
+                    /** @description attachment; filename="..." */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /**

@@ -65,6 +65,27 @@ export interface ValidRecord {
 
 class Rejected extends Error {}
 
+// As the HTTP body check (http/plugins/control-characters.ts) refuses for POST /customers: PostgreSQL cannot store
+// NUL in text, and a stored lone surrogate reads back as U+FFFD, so a file's row holding one is a reject, not a
+// failed batch (it was: the whole import failed on PostgreSQL).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\p{Cs}/u;
+
+function checkText(field: string, value: unknown): void {
+  if (typeof value === 'string') {
+    const char = CONTROL_IN_TEXT.exec(value)?.[0];
+    if (char !== undefined) {
+      const code = char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      throw new Rejected(`${field}: must not contain the control character U+${code}`);
+    }
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      checkText(`${field}.${key}`, key);
+      checkText(`${field}.${key}`, item);
+    }
+  }
+}
+
 function describeAppError(error: AppError): string {
   return error.details?.length ? error.details.map((d) => `${d.field}: ${d.message}`).join('; ') : error.message;
 }
@@ -106,6 +127,7 @@ export function validateImportRecord(value: unknown, line: number, region: Count
   for (const [key, field] of Object.entries(record)) {
     if (!RECORD_FIELDS.has(key)) throw new Rejected(`${key}: is not a field of a customer`);
     if (field === null || field === undefined || key === 'statistics' || ASSIGNED_FIELDS.has(key)) continue;
+    checkText(key, field);
     body[key] = field;
   }
   const id = record.id ?? undefined;

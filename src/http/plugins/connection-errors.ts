@@ -96,7 +96,10 @@ export function registerConnectionGuards(app: FastifyInstance, publicUrl: string
   // Bytes read from the socket when its last response finished: more since then means a request is partly in.
   const readAtLastResponse = new WeakMap<Socket, number>();
   app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    response.once('finish', () => readAtLastResponse.set(request.socket, request.socket.bytesRead));
+    // The socket is gone (null) when the response finished by destroying it, as after a refused streamed upload.
+    response.once('finish', () => {
+      if (request.socket) readAtLastResponse.set(request.socket, request.socket.bytesRead);
+    });
   });
   app.server.on('timeout', (socket: HttpSocket) => {
     const midRequest =
