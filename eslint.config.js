@@ -98,6 +98,20 @@ export default tseslint.config(
       packages: ['kysely', 'pg', 'better-sqlite3'],
     },
   ]),
+  // One error model, closed: every catalog code has its factory in src/errors.ts, and only there is an AppError made.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/errors.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='AppError']",
+          message: 'Make errors with a factory of src/errors.ts (add one next to its catalog code if none fits)',
+        },
+      ],
+    },
+  },
   // The console (console/, its own tsconfig) runs in the browser and reaches the server only through the SDK.
   {
     files: ['console/**/*.{ts,tsx}'],

@@ -3,7 +3,7 @@ import type { ServerProcess } from './processes.js';
 import type { Figure } from './report.js';
 
 /** The run's parts, selectable with `--only`. */
-export const PARTS = ['get', 'list', 'sync', 'search', 'writes', 'import', 'postgres', 'replicas'] as const;
+export const PARTS = ['get', 'list', 'sync', 'search', 'peer', 'writes', 'import', 'postgres', 'replicas'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchSettings {

@@ -42,12 +42,18 @@ export function readCpuSeconds(pid: number): number {
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+  readyPath = '/healthz',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
     try {
-      const response = await fetch(`${url}/healthz`);
+      const response = await fetch(`${url}${readyPath}`);
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -65,6 +71,8 @@ export interface SpawnOptions {
   port: number;
   /** Where stdout goes; the server's request log is thrown away by default, as a log shipper would take it. */
   stdoutFile?: string;
+  /** What answers 200 once the server is ready; /healthz by default. */
+  readyPath?: string;
 }
 
 /** Starts a server process and resolves once /healthz answers. */
@@ -82,7 +90,7 @@ export async function startProcess(options: SpawnOptions): Promise<ServerProcess
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${options.port}`;
   try {
-    await waitReady(url, child, () => stderr, 60_000);
+    await waitReady(url, child, () => stderr, 60_000, options.readyPath);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -4,6 +4,8 @@ export type Target =
   | { kind: 'ratio'; min: number }
   | { kind: 'absolute'; min: number }
   | { kind: 'max'; max: number }
+  /** ours / baseline at most this (memory). */
+  | { kind: 'ratioMax'; max: number }
   | { kind: 'info' };
 
 export interface Figure {
@@ -77,6 +79,8 @@ export function targetText(target: Target, unit: string): string {
       return `≥ ${formatNumber(target.min)} ${unit}`;
     case 'max':
       return `< ${formatNumber(target.max)} ${unit}`;
+    case 'ratioMax':
+      return `≤ ${target.max}×`;
     case 'info':
       return '';
   }
@@ -98,6 +102,8 @@ export function verdict(figure: Figure): 'met' | 'MISSED' | '' | 'pending' {
       return figure.ours === undefined ? '' : figure.ours >= figure.target.min ? 'met' : 'MISSED';
     case 'max':
       return figure.ours === undefined ? '' : figure.ours < figure.target.max ? 'met' : 'MISSED';
+    case 'ratioMax':
+      return ratio === undefined ? '' : ratio <= figure.target.max ? 'met' : 'MISSED';
     case 'info':
       return '';
   }

@@ -28,6 +28,7 @@ import { formatProfile, summarizeProfile } from './profile.js';
 import { freePort, startBaseline, startOurServer, type ServerProcess } from './processes.js';
 import { renderMarkdown, renderTable, type Figure, type Report } from './report.js';
 import { runImportBenchmark } from './scenarios/import.js';
+import { runPeerBenchmarks } from './scenarios/peer.js';
 import { checkSameAnswers, runReadBenchmarks } from './scenarios/reads.js';
 import { replicaIsAvailable, REPLICA_PORT, runReplicaBenchmarks } from './scenarios/replicas.js';
 import { runSearchBenchmarks, searchScalingFigures } from './scenarios/search.js';
@@ -134,6 +135,7 @@ async function main() {
     async (pair) => {
       await checkSameAnswers(pair, big.organizationId, bigSamples);
       figures.push(...(await runReadBenchmarks(context, big, pair, bigSamples, `sqlite ${N}`)));
+      if (wants('peer')) figures.push(...(await runPeerBenchmarks(context, big, pair.ours, tokens.read, bigSamples)));
       const search = wants('search')
         ? await runSearchBenchmarks(context, big, pair, bigSamples, `sqlite ${N}`)
         : undefined;

@@ -67,6 +67,10 @@ export const segmentMembership = (listId: string) =>
     'segment_membership',
     `Customer list ${listId} is a segment: its members are the customers matching its filter; change the filter (PUT) or the customer instead`,
   );
+export const insufficientPoints = (balance: number) =>
+  new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
+export const duplicatePointRecord = (reference: string) =>
+  new AppError('duplicate_point_record', `A points adjustment with reference "${reference}" exists for this customer`);
 export const preconditionFailed = (message = 'If-Match does not match the current ETag') =>
   new AppError('precondition_failed', message);
 export const rateLimited = (perMinute: number, retryAfterSeconds: number) =>

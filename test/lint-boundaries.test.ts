@@ -83,4 +83,19 @@ describe('layer boundaries (eslint no-restricted-imports per layer)', () => {
     );
     expect(violations).toEqual([]);
   });
+  it('an AppError is made only by the factories of src/errors.ts', async () => {
+    const code = [
+      "import { AppError } from '../../errors.js';",
+      "export const oops = () => new AppError('conflict', 'made by hand');",
+      '',
+    ].join('\n');
+    const [outside] = await eslint.lintText(code, { filePath: 'src/domain/ledgers/ledger-service.ts' });
+    expect(outside!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message)).toEqual([
+      'Make errors with a factory of src/errors.ts (add one next to its catalog code if none fits)',
+    ]);
+    const [inside] = await eslint.lintText(code.replace('../../errors.js', './errors.js'), {
+      filePath: 'src/errors.ts',
+    });
+    expect(inside!.messages.filter((m) => m.ruleId === 'no-restricted-syntax')).toEqual([]);
+  });
 });

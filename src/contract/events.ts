@@ -2,28 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './customers.js';
 import { OrganizationTinySchema } from './organizations.js';
+import { EVENT_TYPES, type EventType } from './event-types.js';
 
-/**
- * Every event type the log holds. The `customer-list.created|updated|deleted`
- * types are our extension: a list deletion also ends all of its memberships
- * (no per-member events are written for it), and `customer.deleted` ends all
- * of that customer's memberships. `payment.completed|refunded` carry LOKE's
- * `{event, payment, location, organization}` (contract/payments.ts).
- */
-export const EVENT_TYPES = [
-  'customer.created',
-  'customer.updated',
-  'customer.updated-statistics',
-  'customer.deleted',
-  'customer-list.created',
-  'customer-list.updated',
-  'customer-list.deleted',
-  'customer-list.member-added',
-  'customer-list.member-removed',
-  'payment.completed',
-  'payment.refunded',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType };
 
 export const FeedEventSchema = Type.Object(
   {

@@ -1,20 +1,12 @@
 import { CustomersApiError, CustomersClient, PagedList, type Page } from '../../../src/client/index.js';
 import { Transport, type ApiRequest } from '../../../src/client/transport.js';
+import type { Insights } from '../../../src/contract/insights.js';
+import type { PointsEntry } from '../../../src/contract/ledgers.js';
 import type { Webhook, WebhookDelivery } from '../../../src/contract/webhooks.js';
 
-export type { Webhook, WebhookDelivery };
+export type { Insights, PointsEntry, Webhook, WebhookDelivery };
 
 const enc = encodeURIComponent;
-
-/** A points ledger entry (GET .../customers/{id}/points). */
-export interface PointsEntry {
-  reference: string;
-  amount: number;
-  notes?: string;
-  createdAt?: string;
-  reversedAt?: string;
-  [key: string]: unknown;
-}
 
 export interface ImportJob {
   id: string;
@@ -27,26 +19,6 @@ export interface ImportJob {
   startedAt: string;
   completedAt?: string;
   error?: string;
-}
-
-export interface InsightPoint {
-  start: string;
-  value: number;
-}
-
-export interface Insights {
-  from: string;
-  to: string;
-  interval: 'day' | 'week' | 'month';
-  timezone: string;
-  series: {
-    newCustomers: InsightPoint[];
-    pointsEarned: InsightPoint[];
-    pointsRedeemed: InsightPoint[];
-    spend: InsightPoint[];
-  };
-  marketingOptIn: { agreed: number; total: number };
-  topLists: { id: string; name: string; memberCount: number }[];
 }
 
 /**

@@ -104,10 +104,15 @@ describe('filter chips <-> query parameters', () => {
   });
 
   it('turns the filters into a segment definition without the sort', () => {
-    expect(segmentFilter({ q: 'ann', sort: 'created', pointsBalanceMin: 5, metadata: { tier: 'gold' } })).toEqual({
-      q: 'ann',
-      pointsBalanceMin: '5',
-      'metadata.tier': 'gold',
-    });
+    expect(
+      segmentFilter({
+        q: 'ann',
+        sort: 'created',
+        pointsBalanceMin: 5,
+        hasAgreedToMarketing: false,
+        metadata: { tier: 'gold' },
+      }),
+    ).toEqual({ q: 'ann', pointsBalanceMin: 5, hasAgreedToMarketing: false, 'metadata.tier': 'gold' });
+    expect(segmentFilter({ q: 'a', listId: 'L1' })).toEqual({ listId: 'L1' });
   });
 });

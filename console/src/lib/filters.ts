@@ -148,9 +148,14 @@ export function searchOptions(filters: CustomerFilters): SearchCustomersOptions 
   return { ...rest, ...(q === undefined ? {} : { q }), ...(metadata ? { metadata } : {}) };
 }
 
-/** The filters of a segment as its definition: the same names as the customers query (the server's filter). */
-export function segmentFilter(filters: CustomerFilters): Record<string, string> {
-  const params = filtersToParams(filters);
-  params.delete('sort');
-  return Object.fromEntries(params);
+/**
+ * The filters as a segment's definition (POST .../customer-lists `filter`): the customer query's parameter names with
+ * typed values, `metadata.KEY` for metadata; the sort is not part of a segment.
+ */
+export function segmentFilter(filters: CustomerFilters): Record<string, string | number | boolean> {
+  const { sort: _sort, q, metadata, ...rest } = filters;
+  const filter: Record<string, string | number | boolean> = { ...rest };
+  if (q !== undefined && q.length >= MIN_QUERY_LENGTH) filter.q = q;
+  for (const [key, value] of Object.entries(metadata ?? {})) filter[`${METADATA_PREFIX}${key}`] = value;
+  return filter;
 }

@@ -98,7 +98,10 @@ export function Customers() {
     <main id="main" class="customers">
       <div class="screen-head">
         <h1>Customers</h1>
-        <SaveAsList filters={filters} />
+        <SaveAsList
+          filters={filters}
+          preview={page.pages > 0 ? `${page.items.length}${page.status === 'done' ? '' : '+'}` : undefined}
+        />
       </div>
       <div class="toolbar" role="search">
         <label class="search-box">

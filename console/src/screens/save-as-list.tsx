@@ -5,7 +5,7 @@ import { hasFilters, segmentFilter, type CustomerFilters } from '../lib/filters.
 import { ErrorPanel } from '../components/status.js';
 
 /** Creates a manual list, or a segment defined by the customers screen's current search and filters. */
-export function SaveAsList({ filters }: { filters: CustomerFilters }) {
+export function SaveAsList({ filters, preview }: { filters: CustomerFilters; preview?: string }) {
   const { api, organization, canWrite } = useConsole();
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
@@ -67,6 +67,11 @@ export function SaveAsList({ filters }: { filters: CustomerFilters }) {
               />
               Segment: everyone matching the current search and filters, kept up to date
             </label>
+            {segmentable && preview !== undefined && (
+              <p class="help" data-testid="segment-preview">
+                {preview} customers match now.
+              </p>
+            )}
             <label class="inline">
               <input
                 type="radio"

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
-import { AppError, badRequest, conflict, notFound } from '../../errors.js';
+import type { AppError } from '../../errors.js';
+import { badRequest, conflict, duplicatePointRecord, insufficientPoints, notFound } from '../../errors.js';
 import { POINTS_PAGE_SIZE, type PointsBody, type PointsEntry, type SpendBody } from '../../contract/ledgers.js';
 import {
   createCustomerReads,
@@ -71,9 +72,6 @@ export function isFractionalAmount(body: unknown): boolean {
   return typeof amount === 'number' && Number.isFinite(amount) && !Number.isInteger(amount);
 }
 
-const insufficientPoints = (balance: number) =>
-  new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
-
 /** A stored points adjustment as the API shows it: the body it was recorded with, under its reference. */
 export function pointRecordRowToEntry(row: PointRecordRow): PointsEntry {
   const entry: PointsEntry = {
@@ -106,13 +104,9 @@ export function createLedgerService(store: Store) {
 
     async recordPoints(organizationId: string, customerId: string, reference: string, body: PointsBody): Promise<void> {
       if (body.amount === 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must not be 0' }]);
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
-        const duplicate = () =>
-          new AppError(
-            'duplicate_point_record',
-            `A points adjustment with reference "${reference}" exists for this customer`,
-          );
+        const duplicate = () => duplicatePointRecord(reference);
         if (customer.points_balance + body.amount < 0) {
           // A taken reference is the answer before the balance, as it would be for any amount.
           if (await findLedgerRecord(trx, organizationId, customerId, reference)) throw duplicate();
@@ -140,7 +134,7 @@ export function createLedgerService(store: Store) {
 
     /** Reverses an adjustment; reversing an earning the customer has since spent is `insufficient_points`. */
     async reversePoints(organizationId: string, customerId: string, reference: string): Promise<void> {
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
         // Deleted first, refused after: a refusal rolls the deletion back with the rest of the transaction.
         const record = await takeLedgerRecord(trx, organizationId, customerId, reference);
@@ -164,7 +158,7 @@ export function createLedgerService(store: Store) {
      */
     async recordSpend(organizationId: string, customerId: string, reference: string, body: SpendBody): Promise<void> {
       const completedAt = body.occurredAt === undefined ? undefined : parsePastTimestamp('occurredAt', body.occurredAt);
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
         if (await findPaymentIdBySpendReference(trx, organizationId, customerId, reference)) {
           throw conflict(`A spend record with reference "${reference}" exists for this customer`);
@@ -190,7 +184,7 @@ export function createLedgerService(store: Store) {
 
     /** Reverses a spend: refunds what remains of its payment. One already reversed is gone (404), as before. */
     async reverseSpend(organizationId: string, customerId: string, reference: string): Promise<void> {
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
         const id = await findPaymentIdBySpendReference(trx, organizationId, customerId, reference);
         const payment = id === undefined ? undefined : await findPayment(trx, organizationId, id);

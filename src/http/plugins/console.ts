@@ -4,7 +4,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, notFound } from '../../errors.js';
+import { notFound, unavailable } from '../../errors.js';
 
 /** Where `npm run build:console` (part of `npm run build` and so of `npm ci`) writes the console; same depth from src/ and dist/. */
 export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
@@ -101,8 +101,7 @@ export async function consoleRoutes(app: FastifyInstance, options: { dir?: strin
 
   const serve = (request: FastifyRequest, reply: FastifyReply, path: string) => {
     if (files === undefined || index === undefined)
-      throw new AppError(
-        'unavailable',
+      throw unavailable(
         'The console is not built: run `npm run build:console` (or `npm run build`), then restart the server',
       );
     const file = files.get(path);
