@@ -518,6 +518,33 @@ await describeEachBackend('points and spend ledgers', (backend) => {
     );
   });
 
+  it('keeps the feed gapless when a write records more or fewer events than it reserved with the clock', async () => {
+    const { orgId, read, write } = await createTenant(server);
+    const customer = await server.createCustomer(orgId, {}, write);
+    const body = { billingType: 'order/pickup', chargedAmount: 500, customerId: customer.id, items: [] };
+    const payment = `/organizations/${orgId}/payments/gapless-1`;
+    // Reserves two, records two; then the same body again records none; a refused adjustment none either.
+    expect((await server.request('PUT', payment, { token: write, body })).status).toBe(201);
+    expect((await server.request('PUT', payment, { token: write, body })).status).toBe(200);
+    const overdraft = await server.request('PUT', points(orgId, customer.id, 'r'), {
+      token: write,
+      body: { amount: -1 },
+    });
+    expectError(overdraft, 409, 'insufficient_points');
+    expect(
+      (await server.request('PUT', points(orgId, customer.id, 'r'), { token: write, body: { amount: 3 } })).status,
+    ).toBe(204);
+    const events = await readEvents(server, orgId, read);
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.event)).toEqual([
+      'customer.created',
+      'payment.completed',
+      'customer.updated-statistics',
+      'customer.updated-statistics',
+    ]);
+    expect(await lastSequence(server, orgId, read)).toBe(events.length);
+  });
+
   it('keeps statistics exact under many parallel adjustments of one customer', async () => {
     const { orgId, read, write } = await createTenant(server);
     const customer = await server.createCustomer(orgId, {}, write);

@@ -3,6 +3,7 @@ import { notFound } from '../errors.js';
 import { advanceOrganizationClock } from '../store/repositories/organization-repository.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
+import { collectEvents } from './events/event-log.js';
 import { createWriteSignal, type WriteSignal } from '../webhooks/write-signal.js';
 
 // One signal per store: every service writing through it shares it, and so does the process's dispatcher.
@@ -18,21 +19,45 @@ export function writeSignalOf(store: Store): WriteSignal {
   return signal;
 }
 
+type WriteWork<T> = (trx: Transaction<Database>, now: number) => Promise<T>;
+
+export interface WriteOptions {
+  /**
+   * How many events the write usually records: their sequences are reserved with the clock, in the same statement.
+   * Any other number is still right (the difference costs one statement); 0 by default.
+   */
+  events?: number;
+}
+
 /**
  * Runs one write of an organization as a transaction that first takes the
  * organization's place in commit order. `now` is the write's timestamp
- * (updatedAt, occurredAt); events recorded with it get the next sequences.
+ * (updatedAt, occurredAt); events recorded with it get the next sequences,
+ * and are appended together when `work` is done (`collectEvents`).
  * After the commit it notifies the store's write signal (`writeSignalOf`).
  */
 export async function writeInOrganization<T>(
   store: Store,
   organizationId: string,
   work: (trx: Transaction<Database>, now: number) => Promise<T>,
+): Promise<T>;
+export async function writeInOrganization<T>(
+  store: Store,
+  organizationId: string,
+  options: WriteOptions,
+  work: (trx: Transaction<Database>, now: number) => Promise<T>,
+): Promise<T>;
+export async function writeInOrganization<T>(
+  store: Store,
+  organizationId: string,
+  ...rest: [WriteWork<T>] | [WriteOptions, WriteWork<T>]
 ): Promise<T> {
+  const [options, work] = rest.length === 1 ? [{}, rest[0]] : rest;
+  const events = options.events ?? 0;
   const result = await store.db.transaction().execute(async (trx) => {
-    const tick = await advanceOrganizationClock(trx, store, organizationId, 0);
+    const tick = await advanceOrganizationClock(trx, store, organizationId, events);
     if (!tick) throw notFound('Organization');
-    return work(trx, tick.now);
+    return collectEvents(trx, store, organizationId, tick, events, () => work(trx, tick.now));
   });
   // Committed: this process's dispatcher delivers its events now rather than at its next poll.
   writeSignalOf(store).notify();

@@ -8,7 +8,9 @@ import {
 import { notFound } from '../../errors.js';
 import type { Customer } from '../../contract/customers.js';
 import {
+  analyzeTables,
   findCustomersByEmails,
+  IMPORTED_TABLES,
   findCustomersByIds,
   findMetadataKeys,
   upsertCustomerRows,
@@ -237,6 +239,8 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         }
         while (inFlight.length > 0) await consume(await inFlight.shift()!);
         await flush();
+        // Searches right after a large import must not plan with the sizes from before it (issue 16).
+        if (totals.inserted + totals.updated > 0) await analyzeTables(store.db, store, IMPORTED_TABLES);
       } finally {
         // Settle what is still running before the pool goes, so no rejection is left unhandled.
         await Promise.allSettled(inFlight);

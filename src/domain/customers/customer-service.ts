@@ -141,7 +141,7 @@ export function createCustomerService(
     const { fields, createdAt } = parseCreateCustomer(body, region);
     const key = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
     const requestHash = key === undefined ? '' : hashRequest(body);
-    return writeInOrganization(store, organizationId, async (trx, now) => {
+    return writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
       if (key !== undefined) {
         // The organization lock makes this check-then-insert safe against a concurrent retry.
         await purgeExpiredIdempotencyKeys(trx, organizationId, now);
@@ -191,7 +191,7 @@ export function createCustomerService(
     options: UpdateOptions,
   ): Promise<VersionedCustomer> {
     const { fields: given, metadataPatch } = parseUpdateCustomer(body, region);
-    const row = await writeInOrganization(store, organizationId, async (trx, now) => {
+    const row = await writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
       const current = await findCustomerForUpdate(trx, organizationId, id);
       if (!current) throw notFound('Customer');
       if (options.ifMatch !== undefined && !ifMatchAllows(options.ifMatch, customerRowToETag(current))) {

@@ -1,7 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
-import { appendEvents } from '../../store/repositories/event-repository.js';
-import { reserveEventSequences } from '../../store/repositories/organization-repository.js';
+import { appendEvents, type EventToAppend } from '../../store/repositories/event-repository.js';
+import {
+  moveEventSequence,
+  reserveEventSequences,
+  type OrganizationTick,
+} from '../../store/repositories/organization-repository.js';
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { customerRowToCustomer, customerRowToStatistics, customerRowToTiny } from '../customers/customer-mapper.js';
@@ -98,11 +102,49 @@ function toAppend(organization: Parameters<typeof eventPayload>[0], now: number,
   }));
 }
 
+/** The events a write recorded so far, appended when its work is done (`collectEvents`). */
+interface CollectedEvents {
+  organizationId: string;
+  tick: OrganizationTick;
+  /** Sequences the clock advance already reserved. */
+  reserved: number;
+  rows: EventToAppend[];
+}
+const collected = new WeakMap<Transaction<Database>, CollectedEvents>();
+
+/**
+ * Runs `work` with the events it records in `trx` for the organization collected, then appends them all at once
+ * with consecutive sequences from `tick.firstSequence`: one insert, and no statement to reserve sequences when the
+ * write recorded the `reserved` number the clock advance took (otherwise one moves the sequence by the
+ * difference, so the log stays gapless). For `writeInOrganization`; a failed `work` appends nothing.
+ */
+export async function collectEvents<T>(
+  trx: Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  tick: OrganizationTick,
+  reserved: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const events: CollectedEvents = { organizationId, tick, reserved, rows: [] };
+  collected.set(trx, events);
+  try {
+    const result = await work();
+    const unreserved = events.rows.length - reserved;
+    if (unreserved !== 0) await moveEventSequence(trx, organizationId, unreserved);
+    await appendEvents(trx, store, organizationId, tick.firstSequence, events.rows);
+    return result;
+  } finally {
+    collected.delete(trx);
+  }
+}
+
 /**
  * Appends the events of a write to the organization's log, in the write's
  * transaction. The caller must have called `advanceOrganizationClock` first:
  * sequences are reserved here, under that lock, only for events actually
- * written, so the log has no gaps.
+ * written, so the log has no gaps. Inside `writeInOrganization` they are
+ * collected and appended when the write's work is done.
  */
 export async function recordEvents(
   trx: Transaction<Database>,
@@ -112,6 +154,11 @@ export async function recordEvents(
   events: readonly DomainEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const collecting = collected.get(trx);
+  if (collecting?.organizationId === organizationId) {
+    collecting.rows.push(...toAppend({ id: organizationId, name: collecting.tick.name }, now, events));
+    return;
+  }
   const { firstSequence, organization } = await reserveEventSequences(trx, organizationId, events.length);
   await appendEvents(trx, store, organizationId, firstSequence, toAppend(organization, now, events));
 }

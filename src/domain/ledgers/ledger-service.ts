@@ -104,7 +104,7 @@ export function createLedgerService(store: Store) {
 
     async recordPoints(organizationId: string, customerId: string, reference: string, body: PointsBody): Promise<void> {
       if (body.amount === 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must not be 0' }]);
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
         const duplicate = () => duplicatePointRecord(reference);
         if (customer.points_balance + body.amount < 0) {
@@ -134,7 +134,7 @@ export function createLedgerService(store: Store) {
 
     /** Reverses an adjustment; reversing an earning the customer has since spent is `insufficient_points`. */
     async reversePoints(organizationId: string, customerId: string, reference: string): Promise<void> {
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 1 }, async (trx, now) => {
         const customer = await lockedCustomer(trx, organizationId, customerId);
         // Deleted first, refused after: a refusal rolls the deletion back with the rest of the transaction.
         const record = await takeLedgerRecord(trx, organizationId, customerId, reference);
@@ -158,7 +158,7 @@ export function createLedgerService(store: Store) {
      */
     async recordSpend(organizationId: string, customerId: string, reference: string, body: SpendBody): Promise<void> {
       const completedAt = body.occurredAt === undefined ? undefined : parsePastTimestamp('occurredAt', body.occurredAt);
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
         if (await findPaymentIdBySpendReference(trx, organizationId, customerId, reference)) {
           throw conflict(`A spend record with reference "${reference}" exists for this customer`);
@@ -184,7 +184,7 @@ export function createLedgerService(store: Store) {
 
     /** Reverses a spend: refunds what remains of its payment. One already reversed is gone (404), as before. */
     async reverseSpend(organizationId: string, customerId: string, reference: string): Promise<void> {
-      await writeInOrganization(store, organizationId, async (trx, now) => {
+      await writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         await lockedCustomer(trx, organizationId, customerId);
         const id = await findPaymentIdBySpendReference(trx, organizationId, customerId, reference);
         const payment = id === undefined ? undefined : await findPayment(trx, organizationId, id);

@@ -95,7 +95,7 @@ export function createPaymentService(store: Store) {
      * another body for that id is a 409.
      */
     async recordPayment(organizationId: string, id: string, body: RecordPaymentBody): Promise<RecordedPayment> {
-      return writeInOrganization(store, organizationId, async (trx, now) => {
+      return writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         const currency = await organizationCurrency(trx, organizationId);
         const input = parseRecordPayment(body, currency);
         const requestHash = paymentInputHash(input, { amount: 0, at: undefined });
@@ -119,7 +119,7 @@ export function createPaymentService(store: Store) {
 
     /** Refunds part (`amount`) or all of what remains of a payment. */
     async refundPayment(organizationId: string, id: string, body: RefundPaymentBody): Promise<Payment> {
-      return writeInOrganization(store, organizationId, async (trx, now) => {
+      return writeInOrganization(store, organizationId, { events: 2 }, async (trx, now) => {
         const payment = await findPayment(trx, organizationId, id);
         if (!payment) throw notFound('Payment');
         const refunded = await refundPaymentRow(trx, store, payment, body.amount, now);

@@ -72,3 +72,25 @@ export async function findMetadataKeys(db: Kysely<Database>, store: Store, organ
           where customers.organization_id = ${organizationId} and customers.metadata is not null`.execute(db);
   return rows.map((row) => row.key).sort();
 }
+
+/** The tables a customer import writes to. */
+export const IMPORTED_TABLES = [
+  'customers',
+  'customer_search',
+  'customer_search_terms',
+  'events',
+  'event_customers',
+] as const;
+
+/**
+ * Refreshes the planner's statistics of the given tables (PostgreSQL `ANALYZE`, a sample of each table; SQLite
+ * `ANALYZE`, bounded by the connection's analysis_limit), so that queries right after a bulk load plan with the
+ * tables' new sizes instead of waiting for autovacuum or the periodic `PRAGMA optimize`.
+ */
+export async function analyzeTables(db: Kysely<Database>, store: Store, tables: readonly string[]): Promise<void> {
+  if (store.kind === 'postgres') {
+    await sql`analyze ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db);
+    return;
+  }
+  for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
+}

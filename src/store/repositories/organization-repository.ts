@@ -57,6 +57,8 @@ export interface OrganizationTick {
   readonly now: number;
   /** First of the event sequence numbers reserved for this write. */
   readonly firstSequence: number;
+  /** The organization's name, read under the lock: as events of this write name it. */
+  readonly name: string;
 }
 
 /**
@@ -78,10 +80,10 @@ export async function advanceOrganizationClock(
       event_sequence: eb('event_sequence', '+', events),
     }))
     .where('id', '=', organizationId)
-    .returning(['clock', 'event_sequence'])
+    .returning(['clock', 'event_sequence', 'name'])
     .executeTakeFirst();
   if (!row) return undefined;
-  return { now: Number(row.clock), firstSequence: Number(row.event_sequence) - events + 1 };
+  return { now: Number(row.clock), firstSequence: Number(row.event_sequence) - events + 1, name: row.name };
 }
 
 /** Moves the organization's clock to at least `atLeast`, so later writes sort after imported history. */
@@ -127,4 +129,16 @@ export async function reserveEventSequences(
     firstSequence: Number(row.event_sequence) - count + 1,
     organization: { id: organizationId, name: row.name },
   };
+}
+
+/**
+ * Moves the organization's last event sequence by `change` (negative gives back sequences reserved and not used).
+ * Only under the organization lock, i.e. after `advanceOrganizationClock` in the same transaction.
+ */
+export async function moveEventSequence(trx: Transaction<Database>, organizationId: string, change: number) {
+  await trx
+    .updateTable('organizations')
+    .set((eb) => ({ event_sequence: eb('event_sequence', '+', change) }))
+    .where('id', '=', organizationId)
+    .execute();
 }
