@@ -7,6 +7,7 @@ import {
 } from '../src/store/repositories/payment-repository.js';
 import { compileStatement, type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
+import { paymentRow } from './helpers/factories.js';
 import { explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
 
 const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
@@ -14,27 +15,13 @@ const PER_ORG = 3000;
 const START = Date.UTC(2024, 0, 1);
 
 function paymentRows(organizationId: string): PaymentRecordRow[] {
-  return Array.from({ length: PER_ORG }, (_, i) => ({
-    organization_id: organizationId,
-    id: `pay-${organizationId.slice(-1)}-${String(i).padStart(6, '0')}`,
-    location_id: `LOC${i % 10}`,
-    customer_id: `CUST${i % 300}`,
-    spend_reference: null,
-    billing_type: 'tab',
-    currency: 'AUD',
-    charged_amount: 100,
-    credit_amount: 0,
-    discount_amount: 0,
-    external_amount: 0,
-    fee_amount: 0,
-    tip_amount: 0,
-    refunded_amount: 0,
-    completed_at: START + i * 60_000,
-    refunded_at: null,
-    created_at: START + i * 60_000,
-    updated_at: START + ((i * 7919) % PER_ORG) * 60_000,
-    request_hash: '',
-  }));
+  return Array.from({ length: PER_ORG }, (_, i) =>
+    paymentRow(organizationId, `pay-${organizationId.slice(-1)}-${String(i).padStart(6, '0')}`, START + i * 60_000, {
+      location_id: `LOC${i % 10}`,
+      customer_id: `CUST${i % 300}`,
+      updated_at: START + ((i * 7919) % PER_ORG) * 60_000,
+    }),
+  );
 }
 
 /** The SQL of every prepared statement the payment reads build, as the store compiles them. */

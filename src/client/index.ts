@@ -1,7 +1,9 @@
 import type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
 import type { FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
-import type { PointsBody, SpendBody } from '../contract/ledgers.js';
+import type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
+import type { InsightInterval, Insights } from '../contract/insights.js';
+import type { ImportJob, ImportReject } from '../contract/imports.js';
 import type { Payment, PaymentSort, RecordPaymentBody, RefundPaymentBody } from '../contract/payments.js';
 import type { Organization } from '../contract/organizations.js';
 import type {
@@ -29,7 +31,16 @@ export type { Organization, OrganizationTiny } from '../contract/organizations.j
 export type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
 export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
-export type { PointsBody, SpendBody } from '../contract/ledgers.js';
+export type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
+export type { InsightInterval, Insights } from '../contract/insights.js';
+export type { ImportJob, ImportReject } from '../contract/imports.js';
+
+/** A customer file's format: one JSON customer a line, or CSV with the import columns. */
+export type CustomerFileFormat = 'ndjson' | 'csv';
+const FILE_CONTENT_TYPES: Record<CustomerFileFormat, string> = {
+  ndjson: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8',
+};
 export type { Payment, PaymentItem, PaymentSort, RecordPaymentBody, RefundPaymentBody } from '../contract/payments.js';
 
 export interface CustomersClientOptions {
@@ -539,6 +550,25 @@ export class CustomersClient {
   /** Points of a customer: adjustments keyed by your own reference. */
   readonly points = {
     /**
+     * The customer's points adjustments, most recent first, across pages (extension); reversed ones are gone.
+     *
+     * @example
+     * for await (const entry of client.points.history(orgId, customerId)) console.log(entry.reference, entry.amount);
+     */
+    history: (
+      organizationId: string,
+      customerId: string,
+      options: CallOptions & { limit?: number } = {},
+    ): PagedList<PointsEntry> =>
+      new PagedList(this.#transport, {
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/customers/${enc(customerId)}/points`,
+        query: { limit: options.limit },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      }),
+
+    /**
      * Earns (positive amount) or redeems (negative) points. A reference is used once: if a retried call
      * fails with 409 `duplicate_point_record` (see `error.attempts`), an earlier attempt was applied.
      * `amount` is whole points: round `total * pointsPerDollar` yourself; a fraction is a 400 and stores nothing.
@@ -899,4 +929,133 @@ export class CustomersClient {
       };
     },
   };
+
+  /** Imports of customer files over HTTP (extension): the CLI's import, run by the server in the background. */
+  readonly imports = {
+    /**
+     * Uploads a CSV or NDJSON file (a Blob/File, a string, bytes or a stream); resolves with the job once the
+     * server has the whole file. Not retried: a failed upload may be sent again (rows upsert by id, else email).
+     *
+     * @example
+     * let job = await client.imports.create(orgId, file, { format: 'csv' });
+     * while (job.status === 'running') job = await client.imports.get(orgId, job.id);
+     */
+    create: async (
+      organizationId: string,
+      file: Blob | string | Uint8Array | ReadableStream<Uint8Array>,
+      options: CallOptions & { format: CustomerFileFormat },
+    ): Promise<ImportJob> => {
+      const response = await this.#transport.requestRaw({
+        method: 'POST',
+        path: `/organizations/${enc(organizationId)}/imports`,
+        query: { format: options.format },
+        body: file as BodyInit,
+        contentType: FILE_CONTENT_TYPES[options.format],
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+      return (await response.json()) as ImportJob;
+    },
+
+    /**
+     * An import's progress: rows read, imported and rejected so far, and the first rejects.
+     *
+     * @example
+     * const { status, rowsRead, rowsRejected } = await client.imports.get(orgId, importId);
+     */
+    get: async (organizationId: string, importId: string, options: CallOptions = {}): Promise<ImportJob> =>
+      (
+        await this.#transport.request<ImportJob>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/imports/${enc(importId)}`,
+          ...options,
+        })
+      ).body,
+
+    /**
+     * Every rejected row of an import, streamed.
+     *
+     * @example
+     * for await (const { line, reason } of client.imports.rejects(orgId, importId)) console.log(line, reason);
+     */
+    rejects: (organizationId: string, importId: string, options: CallOptions = {}): AsyncIterable<ImportReject> => {
+      const transport = this.#transport;
+      return {
+        async *[Symbol.asyncIterator]() {
+          const response = await transport.requestRaw({
+            method: 'GET',
+            path: `/organizations/${enc(organizationId)}/imports/${enc(importId)}/rejects`,
+            accept: 'application/x-ndjson',
+            ...options,
+          });
+          for await (const line of ndjsonLines(response)) yield JSON.parse(line) as ImportReject;
+        },
+      };
+    },
+  };
+
+  /** Exports of every customer as a file (extension), streamed at the reader's pace. */
+  readonly exports = {
+    /**
+     * The file as a stream of bytes (NDJSON by default, or CSV); pipe it to a file or a download.
+     *
+     * @example
+     * const body = await client.exports.stream(orgId, { format: 'csv' });
+     * await pipeline(Readable.fromWeb(body), fs.createWriteStream('customers.csv'));
+     */
+    stream: async (
+      organizationId: string,
+      options: CallOptions & { format?: CustomerFileFormat } = {},
+    ): Promise<ReadableStream<Uint8Array>> => {
+      const response = await this.#transport.requestRaw({
+        method: 'GET',
+        path: `/organizations/${enc(organizationId)}/exports`,
+        query: { format: options.format },
+        accept: FILE_CONTENT_TYPES[options.format ?? 'ndjson'].split(';')[0],
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+      return response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    },
+  };
+
+  /** The console's overview figures (extension). */
+  readonly insights = {
+    /**
+     * New customers, points earned and redeemed and spend per bucket of the organization's time zone, with the
+     * marketing opt-in share and the largest lists. Defaults: weekly, the last 12 weeks.
+     *
+     * @example
+     * const { series } = await client.insights.get(orgId, { interval: 'month', from: '2026-01-01T00:00:00Z' });
+     */
+    get: async (
+      organizationId: string,
+      options: CallOptions & { from?: string; to?: string; interval?: InsightInterval } = {},
+    ): Promise<Insights> =>
+      (
+        await this.#transport.request<Insights>({
+          method: 'GET',
+          path: `/organizations/${enc(organizationId)}/insights`,
+          query: { from: options.from, to: options.to, interval: options.interval },
+          signal: options.signal,
+          timeoutMs: options.timeoutMs,
+        })
+      ).body,
+  };
+}
+
+/** The non-empty lines of an NDJSON response body, decoded as they arrive. */
+async function* ndjsonLines(response: Response): AsyncGenerator<string, void, undefined> {
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  let rest = '';
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    rest += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    const lines = rest.split('\n');
+    rest = done ? '' : lines.pop()!;
+    for (const line of lines) if (line.trim() !== '') yield line;
+    if (done) return;
+  }
 }

@@ -131,6 +131,63 @@ export class Transport {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
+  /**
+   * One attempt, the body sent as given (a file) and the response returned unread (a download): for uploads and
+   * streams, which cannot be replayed. The timeout covers the wait for the response's headers only.
+   */
+  async requestRaw(
+    request: CallOptions & {
+      method: 'GET' | 'POST';
+      path: string;
+      query?: ApiRequest['query'];
+      body?: BodyInit | undefined;
+      contentType?: string | undefined;
+      accept?: string | undefined;
+    },
+  ): Promise<Response> {
+    const url = this.url(request.path, request.query);
+    const headers: Record<string, string> = {
+      accept: request.accept ?? 'application/json',
+      authorization: `Bearer ${this.#options.token}`,
+    };
+    if (this.#options.userAgent !== undefined) headers['user-agent'] = this.#options.userAgent;
+    if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+    if (request.method === 'GET' && this.#consistencyToken !== undefined) {
+      headers[CONSISTENCY_TOKEN] = this.#consistencyToken;
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal!.reason);
+    if (request.signal?.aborted) throw request.signal.reason;
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = request.timeoutMs ?? this.#options.timeoutMs;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let response: Response;
+    try {
+      // duplex: a ReadableStream body is streamed (Node's fetch requires saying so; browsers ignore it).
+      response = await this.#options.fetch(url, {
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: controller.signal,
+        ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      throw new CustomersApiError({
+        status: 0,
+        type: controller.signal.aborted ? 'timeout' : 'network_error',
+        message: `${request.method} ${url} failed: ${(error as Error).message}`,
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+    this.#consistencyToken = laterToken(this.#consistencyToken, response.headers.get(CONSISTENCY_TOKEN));
+    if (!response.ok) throw await errorFromResponse(response, parseRetryAfter(response.headers.get('retry-after')));
+    return response;
+  }
+
   async request<T>(request: ApiRequest): Promise<ApiResponse<T>> {
     const url = this.url(request.path, request.query);
     const headers: Record<string, string> = {

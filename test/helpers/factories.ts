@@ -1,5 +1,6 @@
 import { newId } from '../../src/domain/ids.js';
 import { insertCustomers, type NewCustomerRow } from '../../src/store/repositories/customer-repository.js';
+import type { PaymentRecordRow } from '../../src/store/repositories/payment-repository.js';
 import type { Store } from '../../src/store/store.js';
 
 /**
@@ -46,4 +47,35 @@ export async function insertCustomerRows(
     await trx.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', organizationId).execute();
   });
   return rows;
+}
+
+/** A completed payment row of `chargedAmount` cents at `at` (created, completed and updated), for planner tests. */
+export function paymentRow(
+  organizationId: string,
+  id: string,
+  at: number,
+  overrides: Partial<PaymentRecordRow> = {},
+): PaymentRecordRow {
+  return {
+    organization_id: organizationId,
+    id,
+    location_id: null,
+    customer_id: null,
+    spend_reference: null,
+    billing_type: 'tab',
+    currency: 'AUD',
+    charged_amount: 100,
+    credit_amount: 0,
+    discount_amount: 0,
+    external_amount: 0,
+    fee_amount: 0,
+    tip_amount: 0,
+    refunded_amount: 0,
+    completed_at: at,
+    refunded_at: null,
+    created_at: at,
+    updated_at: at,
+    request_hash: '',
+    ...overrides,
+  };
 }

@@ -24,11 +24,22 @@ export async function sumBuckets(
   buckets: readonly BucketRange[],
 ): Promise<BucketTotals[]> {
   if (buckets.length === 0) return [];
+  const result = await bucketTotalsQuery(organizationId, buckets).execute(db);
+  return result.rows.map((row) => ({
+    newCustomers: Number(row.new_customers),
+    pointsEarned: Number(row.points_earned),
+    pointsRedeemed: Number(row.points_redeemed),
+    spend: Number(row.spend),
+  }));
+}
+
+/** The statement of `sumBuckets` (exported for the planner tests). */
+export function bucketTotalsQuery(organizationId: string, buckets: readonly BucketRange[]) {
   // Casts: PostgreSQL types VALUES parameters as text otherwise.
   const values = sql.join(
     buckets.map((b, i) => sql`(${sql.lit(i)}, cast(${b.start} as bigint), cast(${b.end} as bigint))`),
   );
-  const result = await sql<{
+  return sql<{
     i: number;
     new_customers: number | string;
     points_earned: number | string;
@@ -48,13 +59,7 @@ export async function sumBuckets(
       (select coalesce(sum(y.charged_amount + y.external_amount - y.refunded_amount), 0) from payments y
         where y.organization_id = ${organizationId} and y.completed_at >= b.s and y.completed_at < b.e) as spend
     from b
-    order by b.i`.execute(db);
-  return result.rows.map((row) => ({
-    newCustomers: Number(row.new_customers),
-    pointsEarned: Number(row.points_earned),
-    pointsRedeemed: Number(row.points_redeemed),
-    spend: Number(row.spend),
-  }));
+    order by b.i`;
 }
 
 /** Customers who agreed to marketing, and all of them: one range of customers_marketing_idx per value. */
