@@ -86,6 +86,57 @@ await browserSuite(
       expect(tab.problems).toEqual([]);
     });
 
+    it('imports a CSV with two bad rows, shows the progress and the rejects, and exports a CSV', async () => {
+      await tab.page.getByRole('link', { name: 'Import & export' }).click();
+      await tab.page.getByRole('heading', { name: 'Import customers' }).waitFor();
+      await expectAccessible(tab.page, 'import & export');
+      const csv = [
+        'firstName,lastName,email',
+        'Ivy,Imported,ivy.imported@example.com',
+        ',NoFirstName,nofirst@example.com',
+        'Jon,Imported,jon.imported@example.com',
+        'Bad,Email,not-an-email',
+        '',
+      ].join('\n');
+      await tab.page.getByLabel('CSV or NDJSON file').setInputFiles({
+        name: 'customers.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv),
+      });
+      await tab.page.getByRole('button', { name: 'Import', exact: true }).click();
+      await expect
+        .poll(() => tab.page.getByTestId('import-status').textContent(), { timeout: 20_000 })
+        .toBe('Import complete.');
+      expect(await tab.page.getByTestId('rows-read').textContent()).toBe('4');
+      expect(await tab.page.getByTestId('rows-imported').textContent()).toBe('2');
+      expect(await tab.page.getByTestId('rows-rejected').textContent()).toBe('2');
+      const lines = await tab.page
+        .getByRole('table', { name: 'Rejected rows' })
+        .locator('tbody td:first-child')
+        .allTextContents();
+      expect(lines).toEqual(['3', '5']);
+      const found = await tab.app.server.request<unknown[]>(
+        'GET',
+        `/organizations/${tab.app.org}/customers?email=ivy.imported@example.com`,
+        { token },
+      );
+      expect(found.body).toHaveLength(1);
+      await screenshot(tab.page, `${backend.name}-import`);
+
+      const [download] = await Promise.all([
+        tab.page.waitForEvent('download'),
+        tab.page.getByRole('button', { name: 'Export CSV' }).click(),
+      ]);
+      const file = await download.path();
+      const exported = (await import('node:fs')).readFileSync(file, 'utf8').trim().split('\n');
+      expect(exported[0]).toMatch(/firstName/);
+      // The 300 demo customers, the webhook test's one and the two imported.
+      expect(exported.length - 1).toBe(303);
+      expect(exported.some((line) => line.includes('ivy.imported@example.com'))).toBe(true);
+      await tab.page.getByText(/Saved .*\.csv/).waitFor();
+      expect(tab.problems).toEqual([]);
+    });
+
     it('explains to a token without webhooks:manage why there is nothing to manage', async () => {
       const other = await tab.browser.newContext({ viewport: { width: 1280, height: 800 } });
       try {
