@@ -71,6 +71,8 @@ export const insufficientPoints = (balance: number) =>
   new AppError('insufficient_points', `The points balance (${balance}) is too low for this adjustment`);
 export const duplicatePointRecord = (reference: string) =>
   new AppError('duplicate_point_record', `A points adjustment with reference "${reference}" exists for this customer`);
+export const fileTooLarge = (maxBytes: number) =>
+  new AppError('payload_too_large', `The file exceeds the import limit of ${maxBytes} bytes (IMPORT_MAX_BYTES)`);
 export const preconditionFailed = (message = 'If-Match does not match the current ETag') =>
   new AppError('precondition_failed', message);
 export const rateLimited = (perMinute: number, retryAfterSeconds: number) =>

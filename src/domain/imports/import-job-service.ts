@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IMPORT_REJECTS_SHOWN, type ImportJob } from '../../contract/imports.js';
-import { AppError, notFound } from '../../errors.js';
+import { fileTooLarge, notFound } from '../../errors.js';
 import {
   findImportJob,
   insertImportJob,
@@ -41,9 +41,6 @@ export interface ImportJobOptions {
   /** Reports a running import's failure to write its progress (the database gone); the import goes on. */
   onError?: ((error: unknown) => void) | undefined;
 }
-
-export const fileTooLarge = (maxBytes: number) =>
-  new AppError('payload_too_large', `The file exceeds the import limit of ${maxBytes} bytes (IMPORT_MAX_BYTES)`);
 
 function importJobRowToJob(row: ImportJobRow, rejects: ImportJob['rejects'], now: number): ImportJob {
   const stalled = row.status === 'running' && now - Number(row.updated_at) > STALLED_AFTER_MS;

@@ -5,8 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../contract/common.js';
 import { FILE_FORMATS, FILE_MEDIA_TYPES, FileFormatQuery, ImportJobSchema } from '../../contract/imports.js';
 import type { FileFormat } from '../../domain/customers/customer-files.js';
-import { fileTooLarge } from '../../domain/imports/import-job-service.js';
-import { invalidField, unsupportedMediaType } from '../../errors.js';
+import { fileTooLarge, invalidField, unsupportedMediaType } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { requestOrigin } from '../next-page.js';
 
