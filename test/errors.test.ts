@@ -19,6 +19,17 @@ await describeEachBackend('errors', (backend) => {
   });
   afterAll(async () => server?.close());
 
+  it('keeps the connection open after a request without a body is refused at once (a cached token, a bad query)', async () => {
+    const org = await server.createOrganization();
+    const token = await server.createToken([org.id], ['customers:read']);
+    // The first request caches the token, so the later refusals are made without waiting for the database.
+    for (let i = 0; i < 5; i++) {
+      const res = await server.request('GET', `/organizations/${org.id}/customers?limit=0`, { token });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('connection'), `request ${i}`).not.toBe('close');
+    }
+  });
+
   it('answers unknown routes and methods with a JSON 404', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],

@@ -33,6 +33,12 @@ function discardBody(raw: IncomingMessage, maxBytes: number, maxMs: number): Pro
   });
 }
 
+/** Whether the request announces a body (HTTP/1.1 framing: a chunked transfer or a non-zero Content-Length). */
+function hasBody(raw: IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /**
  * An answer given before the request body is all in (413 from its Content-Length, 401, 415, ...) waits until the
  * client has finished sending, within bounds, and then closes the connection. Answering at once and closing would
@@ -42,7 +48,9 @@ export function registerUnreadBodyDiscard(app: FastifyInstance): void {
   // A callback hook: a request read to its end (nearly all) passes without a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
-    if (raw.complete || raw.destroyed) return done(null, payload);
+    // A request without a body (most GETs) has nothing left to read, even when the answer is made before Node
+    // marks the message complete: a rejection made synchronously inside the request event comes that early.
+    if (raw.complete || raw.destroyed || !hasBody(raw)) return done(null, payload);
     void reply.header('connection', 'close');
     void discardBody(raw, DISCARD_LIMIT_BYTES, DISCARD_LIMIT_MS).then(() => done(null, payload));
   });
