@@ -229,9 +229,13 @@ export async function postgresVersion(): Promise<string> {
   );
 }
 
-/** A PostgreSQL database of its own (customers_bench_<count>), reused across runs while its meta matches. */
+/**
+ * A PostgreSQL database of its own (customers_bench_<count>, with `_<BENCH_PG_SUFFIX>` when that is set, so that
+ * checkouts benchmarking side by side on one server keep apart), reused across runs while its meta matches.
+ */
 export async function ensurePostgresDataset(count: number, log: (message: string) => void): Promise<Dataset> {
-  const name = `customers_bench_${count}`;
+  const suffix = process.env.BENCH_PG_SUFFIX?.replace(/[^a-z0-9_]/gi, '').toLowerCase();
+  const name = `customers_bench_${count}${suffix ? `_${suffix}` : ''}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${name}`;
   const metaFile = path.join(DATA_DIR, `postgres-${count}.json`);
   const meta = readMeta(metaFile);

@@ -12,9 +12,9 @@ import { parseCustomerFilters, parseTextSearch } from '../src/domain/customers/c
 import { newId } from '../src/domain/ids.js';
 import { insertCustomers, type NewCustomerRow } from '../src/store/repositories/customer-repository.js';
 import { customerQueryPage, type CustomerQuery } from '../src/store/repositories/customer-query-repository.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { insertOrganizationDirectly } from '../test/helpers/bulk.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const ROUNDS = 400;
@@ -92,15 +92,7 @@ async function measure(run: (i: number) => Promise<unknown>) {
 }
 
 async function bench(label: string, store: Store) {
-  await insertOrganization(store.db, {
-    id: ORG,
-    name: 'Bench',
-    currency: 'AUD',
-    timezone: 'UTC',
-    created_at: 0,
-    clock: 0,
-    event_sequence: 0,
-  });
+  await insertOrganizationDirectly(store, ORG, 'Bench');
   const all = rows();
   for (let i = 0; i < all.length; i += 5000) {
     await store.db.transaction().execute((trx) => insertCustomers(trx, all.slice(i, i + 5000)));

@@ -8,10 +8,9 @@ import pg from 'pg';
 import { parseDatabaseUrl } from '../src/config.js';
 import type { SegmentFilter } from '../src/contract/customer-lists.js';
 import { createServices } from '../src/services.js';
-import { insertOrganization } from '../src/store/repositories/organization-repository.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
-import { insertCustomersDirectly } from '../test/helpers/bulk.js';
+import { insertCustomersDirectly, insertOrganizationDirectly } from '../test/helpers/bulk.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const ROUNDS = Number(process.argv[3] ?? 600);
@@ -41,15 +40,7 @@ function percentile(sorted: number[], p: number) {
 async function bench(label: string, store: Store, mode: 'churn' | 'stable') {
   const services = createServices(store, { defaultPhoneRegion: 'AU', tokenCacheTtlMs: 1000 });
   const organization = async (id: string) => {
-    await insertOrganization(store.db, {
-      id,
-      name: id,
-      currency: 'AUD',
-      timezone: 'UTC',
-      created_at: 0,
-      clock: 0,
-      event_sequence: 0,
-    });
+    await insertOrganizationDirectly(store, id);
     return (await insertCustomersDirectly(store, id, N)).map((row) => row.id);
   };
   const plainOrg = `01JBENCHPLAIN${mode.toUpperCase().padEnd(13, '0')}`;

@@ -3,6 +3,7 @@ import { statementSizes } from '../src/store/multi-row-insert.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { describeEachBackend, type TestDatabase } from './helpers/backends.js';
+import { insertOrganizationDirectly } from './helpers/bulk.js';
 
 describe('statementSizes', () => {
   it('splits a row count into full chunks and a remainder of powers of two that add up to it', () => {
@@ -28,18 +29,7 @@ await describeEachBackend('store.insertMany', (backend) => {
     database = await backend.createDatabase();
     store = await openStore(database.target);
     await migrateToLatest(store);
-    await store.db
-      .insertInto('organizations')
-      .values({
-        id: 'org-insert-many',
-        name: 'Insert many',
-        currency: 'AUD',
-        timezone: 'UTC',
-        created_at: 1,
-        clock: 1,
-        event_sequence: 0,
-      })
-      .execute();
+    await insertOrganizationDirectly(store, 'org-insert-many', 'Insert many');
   });
   afterAll(async () => {
     await store.close();

@@ -1,5 +1,6 @@
 import { newId } from '../../src/domain/ids.js';
 import { insertCustomers, type NewCustomerRow } from '../../src/store/repositories/customer-repository.js';
+import { insertOrganization } from '../../src/store/repositories/organization-repository.js';
 import type { Store } from '../../src/store/store.js';
 
 /**
@@ -62,4 +63,17 @@ export async function insertMemberships(
     }
   });
   return ids;
+}
+
+/** Inserts an organization straight through the repository (AUD, UTC, its clocks at zero), for direct-row setups. */
+export async function insertOrganizationDirectly(store: Store, id: string, name = id): Promise<void> {
+  await insertOrganization(store.db, {
+    id,
+    name,
+    currency: 'AUD',
+    timezone: 'UTC',
+    created_at: 0,
+    clock: 0,
+    event_sequence: 0,
+  });
 }

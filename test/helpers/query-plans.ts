@@ -1,9 +1,9 @@
 import { CompiledQuery } from 'kysely';
 import { parseDatabaseUrl } from '../../src/config.js';
-import { insertOrganization } from '../../src/store/repositories/organization-repository.js';
 import { migrateToLatest, openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { Backend, TestDatabase } from './backends.js';
+import { insertOrganizationDirectly } from './bulk.js';
 
 /** The plan the database would use for `sql` with these parameters, as text (EXPLAIN on either dialect). */
 export async function explainSql(store: Store, sql: string, parameters: readonly unknown[]): Promise<string> {
@@ -21,15 +21,7 @@ export async function openStoreWithOrganizations(
   const store = await openStore(parseDatabaseUrl(database.url));
   await migrateToLatest(store);
   for (const id of organizationIds) {
-    await insertOrganization(store.db, {
-      id,
-      name: id,
-      currency: 'AUD',
-      timezone: 'UTC',
-      created_at: 0,
-      clock: 0,
-      event_sequence: 0,
-    });
+    await insertOrganizationDirectly(store, id);
   }
   return { store, database };
 }

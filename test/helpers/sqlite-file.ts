@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateToLatest } from '../../src/store/open-store.js';
 import { insertCustomers, type NewCustomerRow } from '../../src/store/repositories/customer-repository.js';
-import { insertOrganization } from '../../src/store/repositories/organization-repository.js';
 import { createSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/store.js';
+import { insertOrganizationDirectly } from './bulk.js';
 
 /**
  * A migrated SQLite store in a fresh folder (added to `dirs`, for the caller to remove) holding organization
@@ -22,15 +22,7 @@ export async function createFilledSqliteStore(
   const file = path.join(dir, 'test.db');
   const store = createSqliteStore(file);
   await migrateToLatest(store);
-  await insertOrganization(store.db, {
-    id: organizationId,
-    name: 'Direct rows',
-    currency: 'AUD',
-    timezone: 'UTC',
-    created_at: 0,
-    clock: 0,
-    event_sequence: 0,
-  });
+  await insertOrganizationDirectly(store, organizationId, 'Direct rows');
   await store.db.transaction().execute((trx) =>
     insertCustomers(
       trx,

@@ -6,14 +6,14 @@ import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
 import { CustomerListBodySchema, CustomerListMemberSchema, CustomerListSchema } from '../../contract/customer-lists.js';
+import { OrganizationParams, organizationIdParam } from '../route-params.js';
 
-const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const ListParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   listId: Type.String({ description: 'Customer list ID' }),
 });
 const MemberParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   listId: Type.String({ description: 'Customer list ID' }),
   customerId: Type.String({ description: 'Customer ID' }),
 });

@@ -14,14 +14,7 @@ import {
   type Customer,
   UpdateCustomerBodySchema,
 } from '../../contract/customers.js';
-
-const OrganizationParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
-});
-const CustomerParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
-  customerId: Type.String({ description: 'Customer ID' }),
-});
+import { CustomerParams, OrganizationParams } from '../route-params.js';
 
 /** One customer as a page's item: what the list response's array schema serializes each element with. */
 const CustomerItem = Type.Ref(CustomerSchema);

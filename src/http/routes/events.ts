@@ -6,6 +6,7 @@ import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
 import { FeedEventSchema } from '../../contract/events.js';
+import { OrganizationParams } from '../route-params.js';
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
   app,
@@ -26,7 +27,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
           'then poll with afterSequence set to the last sequence seen: every change is seen once, in commit order.',
         tags: ['Events'],
         'x-extension': true,
-        params: Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) }),
+        params: OrganizationParams,
         querystring: Type.Object({
           after: AfterQuery,
           afterSequence: Type.Optional(

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../contract/common.js';
 import { FILE_MEDIA_TYPES, FileFormatQuery } from '../../contract/imports.js';
 import type { Services } from '../../services.js';
+import { OrganizationParams } from '../route-params.js';
 
 export const exportRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -20,7 +21,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           'import reads back as it was.',
         tags: ['Imports'],
         'x-extension': true,
-        params: Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) }),
+        params: OrganizationParams,
         querystring: Type.Object({ format: FileFormatQuery('ndjson (default) or csv') }),
         response: {
           200: {

@@ -8,10 +8,10 @@ import type { FileFormat } from '../../domain/customers/customer-files.js';
 import { fileTooLarge, invalidField, unsupportedMediaType } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { requestOrigin } from '../next-page.js';
+import { OrganizationParams, organizationIdParam } from '../route-params.js';
 
-const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const ImportParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   importId: Type.String({ maxLength: 64, description: 'Import ID' }),
 });
 const MEDIA_TYPES = FILE_FORMATS.flatMap((format) => FILE_MEDIA_TYPES[format]);

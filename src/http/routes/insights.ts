@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../contract/common.js';
 import { InsightsQuerySchema, InsightsSchema, MAX_INSIGHT_BUCKETS } from '../../contract/insights.js';
 import type { Services } from '../../services.js';
+import { OrganizationParams } from '../route-params.js';
 
 export const insightRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -18,7 +19,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           `largest customer lists. At most ${MAX_INSIGHT_BUCKETS} buckets; from must be before to (else 400).`,
         tags: ['Insights'],
         'x-extension': true,
-        params: Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) }),
+        params: OrganizationParams,
         querystring: InsightsQuerySchema,
         response: { 200: Type.Ref(InsightsSchema), ...errorResponses(400, 401, 403, 404, 503) },
       },

@@ -12,9 +12,10 @@ import {
 import { fractionalPointsError, isFractionalAmount } from '../../domain/ledgers/ledger-service.js';
 import { parseLimit } from '../../domain/paging.js';
 import { setNextPage } from '../next-page.js';
+import { CustomerParams, organizationIdParam } from '../route-params.js';
 
 const LedgerParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   customerId: Type.String({ description: 'Customer ID' }),
   reference: ReferenceSchema,
 });
@@ -39,10 +40,7 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox<{ services: Services; publi
           'reversed adjustment is gone from the history. Use X-Next-Page to retrieve the next page of results.',
         tags: ['Points'],
         'x-extension': true,
-        params: Type.Object({
-          organizationId: Type.String({ description: 'Organization ID' }),
-          customerId: Type.String({ description: 'Customer ID' }),
-        }),
+        params: CustomerParams,
         querystring: Type.Object({ after: AfterQuery, limit: limitQuery(POINTS_PAGE_SIZE) }),
         response: {
           200: { ...Type.Array(Type.Ref(PointsEntrySchema)), headers: Type.Object(NextPageHeaders) },

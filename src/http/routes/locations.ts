@@ -6,10 +6,10 @@ import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
+import { OrganizationParams, organizationIdParam } from '../route-params.js';
 
-const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const LocationParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   locationId: Type.String({ description: 'Location ID' }),
 });
 

@@ -7,6 +7,7 @@ import { requirePrincipal } from '../plugins/auth.js';
 import { setNextPage } from '../next-page.js';
 import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
 import { OrganizationSchema } from '../../contract/organizations.js';
+import { OrganizationParams } from '../route-params.js';
 
 export const organizationRoutes: FastifyPluginAsyncTypebox<{
   services: Services;
@@ -54,7 +55,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'getOrganization',
         summary: 'Get an organization',
         tags: ['Organizations'],
-        params: Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) }),
+        params: OrganizationParams,
         response: { 200: Type.Ref(OrganizationSchema), ...errorResponses(401, 403, 404, 503) },
       },
     },

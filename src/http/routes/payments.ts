@@ -12,10 +12,10 @@ import {
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
+import { OrganizationParams, organizationIdParam } from '../route-params.js';
 
-const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const PaymentParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   paymentId: PaymentIdSchema,
 });
 

@@ -12,14 +12,14 @@ import {
   WebhookReplaySchema,
   WebhookSchema,
 } from '../../contract/webhooks.js';
+import { OrganizationParams, organizationIdParam } from '../route-params.js';
 
-const OrganizationParams = Type.Object({ organizationId: Type.String({ description: 'Organization ID' }) });
 const WebhookParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   ref: WebhookRefSchema,
 });
 const DeliveryParams = Type.Object({
-  organizationId: Type.String({ description: 'Organization ID' }),
+  organizationId: organizationIdParam,
   ref: WebhookRefSchema,
   deliveryId: Type.String({ minLength: 1, maxLength: 64, description: 'ID of a delivery attempt' }),
 });
