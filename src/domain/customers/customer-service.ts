@@ -201,12 +201,12 @@ export function createCustomerService(
       // Merged here, against the row locked for this write, so concurrent PATCHes of different keys both count.
       const fields =
         metadataPatch === undefined ? given : { ...given, metadata: mergeMetadata(current.metadata, metadataPatch) };
-      const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
+      const changed = (Object.keys(fields) as (keyof typeof fields)[]).filter((key) => fields[key] !== current[key]);
       // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
-      if (!changed) return current;
+      if (changed.length === 0) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
-      await reevaluateSegments(trx, store, organizationId, [id], now);
+      await reevaluateSegments(trx, store, organizationId, [id], now, new Set([...changed, 'updated_at']));
       return updated;
     });
     return toVersioned(row);
