@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { findCustomersByIds } from '../../store/repositories/customer-import-repository.js';
 import {
-  adjustMemberCount,
+  adjustMemberCounts,
   deleteMemberships,
   findSegments,
   type CustomerListRow,
@@ -142,14 +142,11 @@ export async function applySegmentRules(
   );
   const lists = new Map(segments.map((s) => [s.row.id, s.row]));
   const delta = new Map<string, number>();
-  const removedByList = new Map<string, string[]>();
   for (const pair of added) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) + 1);
-  for (const pair of removed) {
-    delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) - 1);
-    (removedByList.get(pair.list_id) ?? removedByList.set(pair.list_id, []).get(pair.list_id)!).push(pair.customer_id);
-  }
-  for (const [listId, customerIds] of removedByList) await deleteMemberships(trx, organizationId, listId, customerIds);
-  for (const [listId, count] of delta) if (count !== 0) await adjustMemberCount(trx, organizationId, listId, count);
+  for (const pair of removed) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) - 1);
+  // One statement each, whatever the number of segments a write moves the customer in or out of.
+  await deleteMemberships(trx, organizationId, removed);
+  await adjustMemberCounts(trx, organizationId, delta);
 
   for (const pair of [...added, ...removed]) changed.add(pair.customer_id);
   const customers = new Map((await findCustomersByIds(trx, organizationId, [...changed])).map((row) => [row.id, row]));
