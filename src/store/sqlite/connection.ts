@@ -87,10 +87,7 @@ const NORMAL_PRAGMAS = { cache_size: WRITER_CACHE_SIZE, wal_autocheckpoint: 1000
  * moves what the WAL gathered into the main file without waiting for readers. `between` runs its callback
  * between the connection's transactions (the store's single writer), never inside another request's.
  */
-export function bulkLoadSizing(
-  connection: BetterSqlite3.Database,
-  between: (change: () => void) => Promise<void>,
-) {
+export function bulkLoadSizing(connection: BetterSqlite3.Database, between: (change: () => void) => Promise<void>) {
   let running = 0;
   const apply = (pragmas: typeof BULK_LOAD_PRAGMAS | typeof NORMAL_PRAGMAS) => {
     for (const [name, value] of Object.entries(pragmas)) connection.pragma(`${name} = ${value}`);
