@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Customer } from '../src/contract/customers.js';
 import { createCustomerService } from '../src/domain/customers/customer-service.js';
 import { describeEachBackend } from './helpers/backends.js';
+import { serializeCustomers } from './helpers/customer-serializer.js';
 import { insertCustomerRows } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -48,7 +49,7 @@ await describeEachBackend('pages of the plain listing from kept bodies', (backen
         total_points_redeemed: i * 2,
         total_spend: i * 1000,
         last_points_earned_at: i % 2 === 0 ? Date.UTC(2021, 5, 1, 2, 3, 4, i) : null,
-        metadata: i % 6 === 0 ? JSON.stringify({ tier: `gold "${i}"`, z: 'ü' }) : null,
+        metadata: i % 6 === 0 ? JSON.stringify({ 10: 'ten', 9: 'nine', tier: `gold "${i}"`, z: 'ü' }) : null,
       }),
     });
   });
@@ -138,14 +139,14 @@ await describeEachBackend('pages of the plain listing from kept bodies', (backen
           let after: string | undefined;
           do {
             const expected = await service.listCustomers(org, { sort, after, limit: 9 });
-            const prepared = await service.listCustomerBodies(org, { sort, after, limit: 9 }, (c) => JSON.stringify(c));
-            expect(prepared?.body.toString()).toBe(JSON.stringify(expected.items));
+            const prepared = await service.listCustomerBodies(org, { sort, after, limit: 9 });
+            expect(prepared?.body.toString()).toBe(serializeCustomers(expected.items));
             expect(prepared?.next).toBe(expected.next);
             after = expected.next;
           } while (after !== undefined);
         }
       }
-      expect(await service.listCustomerBodies(org, { q: 'Last' }, JSON.stringify)).toBeUndefined();
+      expect(await service.listCustomerBodies(org, { q: 'Last' })).toBeUndefined();
     });
   });
 });

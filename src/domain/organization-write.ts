@@ -19,6 +19,24 @@ export function writeSignalOf(store: Store): WriteSignal {
   return signal;
 }
 
+// The segment version each open write read with its clock (see `segmentVersionOf`).
+const segmentVersions = new WeakMap<Transaction<Database>, number>();
+
+/**
+ * The organization's segment version as this write read it with its clock (under the organization lock), so the
+ * segments it evaluates can come from memory when they were loaded at the same version. Undefined outside
+ * `writeInOrganization`, and after `forgetSegmentVersion` (the write changed segments itself: the version it read
+ * no longer describes them).
+ */
+export function segmentVersionOf(trx: Transaction<Database>): number | undefined {
+  return segmentVersions.get(trx);
+}
+
+/** Call when the write creates, renames, refilters or deletes a segment (the triggers bump the stored version). */
+export function forgetSegmentVersion(trx: Transaction<Database>): void {
+  segmentVersions.delete(trx);
+}
+
 type WriteWork<T> = (trx: Transaction<Database>, now: number) => Promise<T>;
 
 export interface WriteOptions {
@@ -57,6 +75,7 @@ export async function writeInOrganization<T>(
   const result = await store.db.transaction().execute(async (trx) => {
     const tick = await advanceOrganizationClock(trx, store, organizationId, events);
     if (!tick) throw notFound('Organization');
+    segmentVersions.set(trx, tick.segmentVersion);
     return collectEvents(trx, store, organizationId, tick, events, () => work(trx, tick.now));
   });
   // Committed: this process's dispatcher delivers its events now rather than at its next poll.

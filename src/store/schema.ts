@@ -15,6 +15,8 @@ export interface OrganizationsTable {
   clock: number;
   /** Last event sequence handed out in this organization. */
   event_sequence: number;
+  /** Bumped (by triggers) whenever one of the organization's segments is created, renamed, refiltered or deleted. */
+  segment_version: Generated<number>;
 }
 
 export interface ApiTokensTable {

@@ -109,6 +109,13 @@ export interface Store {
   readonly sql: DialectSql;
   prepare<R>(query: Compilable<R>): PreparedQuery<R>;
   /**
+   * Runs this statement text, wherever it runs from then on (inside transactions too), as a named server-side
+   * prepared statement on PostgreSQL, parsed and planned once per connection; not behind a transaction pooler,
+   * where a session's statements are not the next transaction's. For the few big statements a write runs again and
+   * again. A no-op on SQLite, whose connection keeps every statement prepared already.
+   */
+  nameStatement(sqlText: string): void;
+  /**
    * Inserts many rows (all with the same columns) inside `trx`, the fastest
    * way the dialect allows: cached single-row statements on SQLite,
    * multi-row statements on PostgreSQL. For bulk paths such as imports.

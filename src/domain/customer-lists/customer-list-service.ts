@@ -18,7 +18,7 @@ import {
 import type { Store } from '../../store/store.js';
 import { listChanged, membershipChanged, recordEvents } from '../events/event-log.js';
 import { newId } from '../ids.js';
-import { writeInOrganization } from '../organization-write.js';
+import { forgetSegmentVersion, writeInOrganization } from '../organization-write.js';
 import { decodeCursor, fingerprint, toPage, type Page } from '../paging.js';
 import { formatSeconds } from '../time.js';
 import { parseSegmentFilter, storedSegmentFilter } from '../segments/segment-filter.js';
@@ -140,6 +140,7 @@ export function createCustomerListService(store: Store, segments: SegmentBuilder
       const name = parseName(body);
       const segment = body.filter === undefined ? undefined : parseSegmentFilter(body.filter);
       const row = await writeInOrganization(store, organizationId, async (trx, now) => {
+        forgetSegmentVersion(trx);
         const id = newId(now);
         if (segment) await checkNamedList(trx, organizationId, id, segment.rule.filters);
         const created: CustomerListRow = {
@@ -167,6 +168,7 @@ export function createCustomerListService(store: Store, segments: SegmentBuilder
       const name = parseName(body);
       const segment = body.filter === undefined ? undefined : parseSegmentFilter(body.filter);
       const row = await writeInOrganization(store, organizationId, async (trx, now) => {
+        forgetSegmentVersion(trx);
         const current = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!current) throw notFound('Customer list');
         if (segment && current.filter === null) {
@@ -187,6 +189,7 @@ export function createCustomerListService(store: Store, segments: SegmentBuilder
 
     async deleteCustomerList(organizationId: string, listId: string): Promise<void> {
       const dependents = await writeInOrganization(store, organizationId, async (trx, now) => {
+        forgetSegmentVersion(trx);
         const current = await findCustomerListForUpdate(trx, organizationId, listId);
         if (!current) throw notFound('Customer list');
         await deleteCustomerList(trx, organizationId, listId);

@@ -45,6 +45,7 @@ import { reevaluateSegments } from '../segments/segment-membership.js';
 import { writeInOrganization } from '../organization-write.js';
 import { decodeCursor, encodeCursor, fingerprint, timeKeysetAfter, toPage, type Page } from '../paging.js';
 import { createCustomerBodyCache, joinBodies } from './customer-bodies.js';
+import { customerRowToJson } from './customer-json.js';
 import { customerRowToCustomer, customerRowToETag, EMPTY_STATISTICS } from './customer-mapper.js';
 import {
   mergeMetadata,
@@ -200,12 +201,12 @@ export function createCustomerService(
       // Merged here, against the row locked for this write, so concurrent PATCHes of different keys both count.
       const fields =
         metadataPatch === undefined ? given : { ...given, metadata: mergeMetadata(current.metadata, metadataPatch) };
-      const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => fields[key] !== current[key]);
+      const changed = (Object.keys(fields) as (keyof typeof fields)[]).filter((key) => fields[key] !== current[key]);
       // A PATCH that changes nothing leaves updatedAt alone, so it does not wake up every syncing client.
-      if (!changed) return current;
+      if (changed.length === 0) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
-      await reevaluateSegments(trx, store, organizationId, [id], now);
+      await reevaluateSegments(trx, store, organizationId, [id], now, new Set([...changed, 'updated_at']));
       return updated;
     });
     return toVersioned(row);
@@ -280,13 +281,12 @@ export function createCustomerService(
 
     /**
      * The unfiltered listing (no q, filters, email or phoneNumber) as the JSON of its page (UTF-8), each customer
-     * serialized by `serialize` once per version (customer-bodies.ts); undefined for any other listing, which
-     * `listCustomers` answers. The text is what serializing `listCustomers(...).items` would give.
+     * written straight from its row (customer-json.ts) once per version (customer-bodies.ts); undefined for any
+     * other listing, which `listCustomers` answers. The text is what serializing `listCustomers(...).items` would give.
      */
     async listCustomerBodies(
       organizationId: string,
       options: ListCustomersOptions,
-      serialize: (customer: Customer) => string,
     ): Promise<{ body: Buffer; next: string | undefined } | undefined> {
       if (options.q !== undefined || options.email !== undefined || options.phoneNumber !== undefined) return undefined;
       if (Object.keys(parseCustomerFilters(options.filters ?? {})).length > 0) return undefined;
@@ -316,7 +316,7 @@ export function createCustomerService(
         const row = rows[i]!;
         let body = visits === 0 ? undefined : bodies.get(organizationId, row.id, row.updated_at);
         if (body === undefined) {
-          body = serialize(customerRowToCustomer(row));
+          body = customerRowToJson(row);
           if (visits > 0) bodies.set(organizationId, row.id, row.updated_at, body);
         }
         parts[i] = body;

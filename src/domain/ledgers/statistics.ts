@@ -1,10 +1,17 @@
 import type { Transaction } from 'kysely';
+import { CUSTOMER_STATISTICS, entriesOf } from '../../contract/customer-fields.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import { applyStatisticsDelta, type StatisticsDelta } from '../../store/repositories/ledger-repository.js';
 import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { customerStatisticsUpdated, recordEvents } from '../events/event-log.js';
-import { reevaluateSegments } from '../segments/segment-membership.js';
+import { reevaluateSegments, type CustomerColumn } from '../segments/segment-membership.js';
+
+// What a ledger change can move on the customer row: segments reading none of these are not re-evaluated.
+const STATISTICS_COLUMNS: ReadonlySet<CustomerColumn> = new Set([
+  ...entriesOf(CUSTOMER_STATISTICS).map(([, statistic]) => statistic.column),
+  'updated_at',
+]);
 
 /** What one write did to a customer's ledgers (the points ledger and their payments). */
 export type LedgerChange =
@@ -71,6 +78,6 @@ export async function updateStatistics(
 ): Promise<CustomerRow> {
   const updated = await applyStatisticsDelta(trx, organizationId, customerId, statisticsDelta(change), now);
   await recordEvents(trx, store, organizationId, now, [customerStatisticsUpdated(updated!)]);
-  await reevaluateSegments(trx, store, organizationId, [customerId], now);
+  await reevaluateSegments(trx, store, organizationId, [customerId], now, STATISTICS_COLUMNS);
   return updated!;
 }

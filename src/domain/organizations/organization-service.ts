@@ -57,7 +57,14 @@ export function createOrganizationService(store: Store) {
     async createOrganization(input: NewOrganization): Promise<Organization> {
       const valid = validateNewOrganization(input);
       const now = Date.now();
-      const row: OrganizationRow = { id: newId(now), ...valid, created_at: now, clock: 0, event_sequence: 0 };
+      const row: OrganizationRow = {
+        id: newId(now),
+        ...valid,
+        created_at: now,
+        clock: 0,
+        event_sequence: 0,
+        segment_version: 0,
+      };
       await insertOrganization(store.db, row);
       return organizationRowToOrganization(row);
     },

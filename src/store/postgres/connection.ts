@@ -45,7 +45,7 @@ export function poolClientQuery(
   return query;
 }
 
-export function guardPool(pool: pg.Pool): PostgresPool {
+export function guardPool(pool: pg.Pool, named?: ReadonlyMap<string, string>): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
@@ -58,12 +58,16 @@ export function guardPool(pool: pg.Pool): PostgresPool {
         (cursor) => client.query(cursor as unknown as pg.Submittable) as unknown as typeof cursor,
         (sqlText, parameters) => {
           if (broken) return Promise.reject(broken);
-          return (client.query(sqlText, parameters as unknown[]) as unknown as Promise<never>).catch(
-            (error: unknown) => {
-              if (isUnavailable(error)) broken ??= error as Error;
-              throw error;
-            },
-          );
+          const name = named?.get(sqlText);
+          const values = parameters as unknown[];
+          return (
+            (name === undefined
+              ? client.query(sqlText, values)
+              : client.query({ name, text: sqlText, values })) as unknown as Promise<never>
+          ).catch((error: unknown) => {
+            if (isUnavailable(error)) broken ??= error as Error;
+            throw error;
+          });
         },
       );
       return {

@@ -4,6 +4,11 @@ import type { Compilable } from 'kysely';
 import { compileStatement, type PreparedQuery } from '../store.js';
 import type { ReadRouter } from './read-routing.js';
 
+/** The name a statement text is prepared under: the same text has the same name in every process. */
+export function statementName(sqlText: string): string {
+  return `q_${createHash('sha1').update(sqlText).digest('hex').slice(0, 16)}`;
+}
+
 /**
  * A query compiled once and run as a named (server-side prepared) statement, on the backend the read scope
  * chose; a read that fails because that replica is unreachable is repeated on the primary.
@@ -11,7 +16,7 @@ import type { ReadRouter } from './read-routing.js';
 export function prepareOn<R>(router: ReadRouter, pooler: boolean, query: Compilable<R>): PreparedQuery<R> {
   const compiled = compileStatement(query);
   // Named statements live in one server session; behind a transaction pooler the next run may be in another.
-  const name = pooler ? undefined : `q_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`;
+  const name = pooler ? undefined : statementName(compiled.sql);
   const run = async (on: pg.Pool, values: unknown[]) =>
     (await on.query(name ? { name, text: compiled.sql, values } : { text: compiled.sql, values })).rows as R[];
   // pool.query releases its client with the error, so a failed connection is never reused.

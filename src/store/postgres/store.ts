@@ -8,7 +8,7 @@ import { postgresMultiRowInsert } from './bulk-insert.js';
 import { guardPool, types } from './connection.js';
 import { poolerMigrationDialect, withTransactionPrologue } from './dialect.js';
 import { isUnavailable, postgresErrors } from './errors.js';
-import { prepareOn } from './prepared.js';
+import { prepareOn, statementName } from './prepared.js';
 import { createReadRouter, parseWalPosition, routedPool, type PgBackend } from './read-routing.js';
 import { postgresSql } from './sql.js';
 
@@ -17,6 +17,9 @@ export const POSTGRES_DEFAULTS = {
   connectTimeoutMs: 5000,
   queryTimeoutMs: 15_000,
 } as const;
+
+// Each is prepared once per connection that runs it; a process names a few (segment evaluations, one per rule set).
+const MAX_NAMED_STATEMENTS = 500;
 
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
   const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs;
@@ -63,7 +66,9 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     isUnavailable,
     onReplicaDown: options.onReplicaDown,
   });
-  const guarded = new Map([primary, ...replicas].map((backend) => [backend, guardPool(backend.pool)] as const));
+  // Statement texts run as named statements (`nameStatement`), by text; their names, like prepared reads', hash it.
+  const named = new Map<string, string>();
+  const guarded = new Map([primary, ...replicas].map((backend) => [backend, guardPool(backend.pool, named)] as const));
   const kyselyPool = replicas.length > 0 ? routedPool(router, guarded) : guarded.get(primary)!;
   const dialect = new PostgresDialect({ pool: kyselyPool });
   const db = new Kysely<Database>({
@@ -81,6 +86,11 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     sql: postgresSql,
     insertMany: (trx, table, rows, upsert) => insertRows(postgresMultiRowInsert, trx, table, rows, upsert),
     prepare: (query) => prepareOn(router, pooler, query),
+    nameStatement(sqlText) {
+      if (pooler || named.has(sqlText)) return;
+      if (named.size >= MAX_NAMED_STATEMENTS) named.clear();
+      named.set(sqlText, statementName(sqlText));
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping(timeoutMs = 2000) {
       await withTimeout(

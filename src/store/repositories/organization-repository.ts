@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { containsPattern } from '../like.js';
 import type { Database, OrganizationsTable } from '../schema.js';
 import { param, type Store } from '../store.js';
@@ -6,7 +6,7 @@ import { param, type Store } from '../store.js';
 export type OrganizationRow = Selectable<OrganizationsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
 
-export async function insertOrganization(db: Db, row: OrganizationRow): Promise<void> {
+export async function insertOrganization(db: Db, row: Insertable<OrganizationsTable>): Promise<void> {
   await db.insertInto('organizations').values(row).execute();
 }
 
@@ -59,6 +59,8 @@ export interface OrganizationTick {
   readonly firstSequence: number;
   /** The organization's name, read under the lock: as events of this write name it. */
   readonly name: string;
+  /** The organization's segment version, read under the lock: changes whenever one of its segments changes. */
+  readonly segmentVersion: number;
 }
 
 /**
@@ -80,10 +82,15 @@ export async function advanceOrganizationClock(
       event_sequence: eb('event_sequence', '+', events),
     }))
     .where('id', '=', organizationId)
-    .returning(['clock', 'event_sequence', 'name'])
+    .returning(['clock', 'event_sequence', 'name', 'segment_version'])
     .executeTakeFirst();
   if (!row) return undefined;
-  return { now: Number(row.clock), firstSequence: Number(row.event_sequence) - events + 1, name: row.name };
+  return {
+    now: Number(row.clock),
+    firstSequence: Number(row.event_sequence) - events + 1,
+    name: row.name,
+    segmentVersion: Number(row.segment_version),
+  };
 }
 
 /** Moves the organization's clock to at least `atLeast`, so later writes sort after imported history. */

@@ -78,6 +78,7 @@ export function createSqliteStore(file: string): Store {
     db,
     sql: sqliteSql,
     prepare: (query) => prepareOn(reader, query),
+    nameStatement: () => {},
     insertMany: (trx, table, rows, upsert) => insertRows(sqliteMultiRowInsert, trx, table, rows, upsert),
     ...sqliteReadRouting,
     ...sqliteErrors,
