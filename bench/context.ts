@@ -3,7 +3,19 @@ import type { ServerProcess } from './processes.js';
 import type { Figure } from './report.js';
 
 /** The run's parts, selectable with `--only`. */
-export const PARTS = ['get', 'list', 'sync', 'search', 'peer', 'writes', 'import', 'postgres', 'replicas'] as const;
+export const PARTS = [
+  'get',
+  'list',
+  'sync',
+  'search',
+  'searchq',
+  'segments',
+  'peer',
+  'writes',
+  'import',
+  'postgres',
+  'replicas',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchSettings {
@@ -35,6 +47,33 @@ export interface Pair {
   ours: ServerProcess;
   base: ServerProcess;
   token: string;
+}
+
+/** The run's settings: the full run, or `--quick`'s. */
+export function defaultSettings(quick: boolean): BenchSettings {
+  return {
+    quick,
+    customers: quick ? 100_000 : 1_000_000,
+    small: 10_000,
+    seconds: quick ? 1.2 : 10,
+    warmup: quick ? 0.3 : 2,
+    importRows: quick ? 20_000 : 1_000_000,
+    page: 1000,
+    readConnections: 10,
+    listConnections: 4,
+  };
+}
+
+/** A context for running one scenario on its own (bench/search-q.ts, bench/segments-write.ts): the log on stdout. */
+export function standaloneContext(overrides: Partial<BenchSettings>): BenchContext {
+  const started = Date.now();
+  return {
+    settings: { ...defaultSettings(overrides.quick ?? false), ...overrides },
+    log: (message) => console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${message}`),
+    wants: () => true,
+    notes: [],
+    profiles: [],
+  };
 }
 
 export function cpuOf(ours: number | undefined, base: number | undefined, unit: string): Figure['cpu'] {

@@ -213,7 +213,13 @@ export async function isPostgresAvailable(): Promise<boolean> {
   }
 }
 
-async function pgAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A bench PostgreSQL database's name, with this checkout's `BENCH_PG_SUFFIX` (so checkouts side by side keep apart). */
+export function benchPostgresName(base: string): string {
+  const suffix = process.env.BENCH_PG_SUFFIX?.replace(/[^a-z0-9_]/gi, '').toLowerCase();
+  return `${base}${suffix ? `_${suffix}` : ''}`;
+}
+
+export async function pgAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {
@@ -234,8 +240,7 @@ export async function postgresVersion(): Promise<string> {
  * checkouts benchmarking side by side on one server keep apart), reused across runs while its meta matches.
  */
 export async function ensurePostgresDataset(count: number, log: (message: string) => void): Promise<Dataset> {
-  const suffix = process.env.BENCH_PG_SUFFIX?.replace(/[^a-z0-9_]/gi, '').toLowerCase();
-  const name = `customers_bench_${count}${suffix ? `_${suffix}` : ''}`;
+  const name = benchPostgresName(`customers_bench_${count}`);
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${name}`;
   const metaFile = path.join(DATA_DIR, `postgres-${count}.json`);
   const meta = readMeta(metaFile);

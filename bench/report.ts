@@ -60,10 +60,13 @@ function formatNumber(value: number | undefined, unit = ''): string {
   return `${value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit ? ` ${unit}` : ''}`;
 }
 
-/** The reference's CPU per unit of work over ours: like the throughput ratio, above 1 is better for us. */
+/**
+ * The reference's CPU per unit of work over ours: like the throughput ratio, above 1 is better for us. For a cost
+ * compared with a most (`ratioMax`: times, memory) it is ours over the reference's, like the figure's own ratio.
+ */
 export function cpuRatioOf(figure: Figure): number | undefined {
-  if (!figure.cpu || figure.cpu.ours <= 0) return undefined;
-  return figure.cpu.base / figure.cpu.ours;
+  if (!figure.cpu || figure.cpu.ours <= 0 || figure.cpu.base <= 0) return undefined;
+  return figure.target.kind === 'ratioMax' ? figure.cpu.ours / figure.cpu.base : figure.cpu.base / figure.cpu.ours;
 }
 
 function ratioOf(figure: Figure): number | undefined {
@@ -88,8 +91,10 @@ export function targetText(target: Target, unit: string): string {
 
 export function cpuVerdict(figure: Figure): 'met' | 'MISSED' | '' {
   const ratio = cpuRatioOf(figure);
-  if (figure.target.kind !== 'ratio' || ratio === undefined) return '';
-  return ratio >= figure.target.min ? 'met' : 'MISSED';
+  if (ratio === undefined) return '';
+  if (figure.target.kind === 'ratio') return ratio >= figure.target.min ? 'met' : 'MISSED';
+  if (figure.target.kind === 'ratioMax') return ratio <= figure.target.max ? 'met' : 'MISSED';
+  return '';
 }
 
 export function verdict(figure: Figure): 'met' | 'MISSED' | '' | 'pending' {
@@ -122,7 +127,7 @@ interface Row {
   detail: string;
 }
 
-function rows(report: Report): { section: string; rows: Row[] }[] {
+function rows(report: Pick<Report, 'figures'>): { section: string; rows: Row[] }[] {
   const sections: { section: string; rows: Row[] }[] = [];
   for (const figure of report.figures) {
     let section = sections.find((s) => s.section === figure.section);
@@ -145,7 +150,7 @@ function rows(report: Report): { section: string; rows: Row[] }[] {
 }
 
 /** A plain-text table for the terminal. */
-export function renderTable(report: Report): string {
+export function renderTable(report: Pick<Report, 'figures'>): string {
   const lines: string[] = [];
   const widths = [52, 20, 20, 6, 16, 7, 6, 7];
   const cell = (text: string, width: number) =>
@@ -164,6 +169,18 @@ export function renderTable(report: Report): string {
           .join(' '),
       );
     }
+  }
+  return lines.join('\n');
+}
+
+/** The terminal table of some figures, with CPU per unit of work (for a scenario run on its own). */
+export function renderFigures(figures: Figure[]): string {
+  const lines = [renderTable({ figures }), ''];
+  for (const section of rows({ figures })) {
+    for (const row of section.rows)
+      lines.push(
+        `${row.scenario}: ${row.ours} vs ${row.base}; CPU ${row.cpu} ${row.cpuRatio} ${row.cpuVerdict}; ${row.detail}`,
+      );
   }
   return lines.join('\n');
 }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PARTS, type BenchContext, type BenchSettings, type Pair, type Part } from './context.js';
+import { defaultSettings, PARTS, type BenchContext, type BenchSettings, type Pair, type Part } from './context.js';
 import {
   createScratchOrganization,
   createTokens,
@@ -32,6 +32,8 @@ import { runPeerBenchmarks } from './scenarios/peer.js';
 import { checkSameAnswers, runReadBenchmarks } from './scenarios/reads.js';
 import { replicaIsAvailable, REPLICA_PORT, runReplicaBenchmarks } from './scenarios/replicas.js';
 import { runSearchBenchmarks, searchScalingFigures } from './scenarios/search.js';
+import { runSearchQBenchmarks } from './scenarios/search-q.js';
+import { runSegmentWriteBenchmarks } from './scenarios/segments.js';
 import { runWriteBenchmarks } from './scenarios/writes.js';
 
 const { values: flags } = parseArgs({
@@ -54,15 +56,9 @@ for (const part of only)
 
 const quick = flags.quick;
 const settings: BenchSettings = {
-  quick,
-  customers: flags.customers ? Number(flags.customers) : quick ? 100_000 : 1_000_000,
-  small: 10_000,
-  seconds: flags.seconds ? Number(flags.seconds) : quick ? 1.2 : 10,
-  warmup: quick ? 0.3 : 2,
-  importRows: quick ? 20_000 : 1_000_000,
-  page: 1000,
-  readConnections: 10,
-  listConnections: 4,
+  ...defaultSettings(quick),
+  ...(flags.customers ? { customers: Number(flags.customers) } : {}),
+  ...(flags.seconds ? { seconds: Number(flags.seconds) } : {}),
 };
 const RESULTS_FILE = flags.out
   ? path.resolve(flags.out)
@@ -167,6 +163,9 @@ async function main() {
   if (searchBig && searchSmall) {
     figures.push(...searchSmall.figures, ...searchScalingFigures(searchBig, searchSmall, N, SMALL));
   }
+
+  if (wants('searchq')) figures.push(...(await runSearchQBenchmarks(context, postgres)));
+  if (wants('segments')) figures.push(...(await runSegmentWriteBenchmarks(context, postgres)));
 
   if (!flags['no-import'] && wants('import')) {
     log(`import of ${settings.importRows.toLocaleString('en')} NDJSON rows`);

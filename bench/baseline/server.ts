@@ -12,6 +12,7 @@ import http from 'node:http';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { monotonicFactory } from 'ulidx';
+import { customerSearchRow, customerSearchTerms } from '../../src/store/customer-search-text.js';
 
 interface Row {
   organization_id: string;
@@ -87,9 +88,6 @@ function sqliteDriver(file: string): Driver {
     for (const filter of ['none', 'email', 'phone'] as const)
       pages.set(`${sort}:${filter}`, reader.prepare(pageSql(sort, filter, () => '?')));
   }
-  const tick = writer.prepare(
-    'update organizations set clock = max(clock + 1, ?), event_sequence = event_sequence + 1 where id = ? returning clock',
-  );
   const insert = writer.prepare(
     `insert into customers (organization_id, id, first_name, last_name, email, email_normalized, phone_number, dob, gender,
        has_agreed_to_marketing, created_at, updated_at, points_balance, total_points_earned, total_points_redeemed, total_spend,
@@ -217,8 +215,17 @@ function sqliteDriver(file: string): Driver {
     }
     return { status: 201, body };
   });
+  const insertSearch = writer.prepare(
+    `insert into customer_search (organization_id, customer_id, full_name, last_name, email, phone)
+     values (@organization_id, @customer_id, @full_name, @last_name, @email, @phone)`,
+  );
+  const insertSearchTerm = writer.prepare(
+    'insert into customer_search_terms (organization_id, term, customer_id) values (?, ?, ?)',
+  );
+  // The same rows a create writes: the customer, its search row (the FTS5 trigger indexes it) and 2-character
+  // terms (the same folding as ours, so the same number of terms), the customer.created event and its index row.
   const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
-    const clock = tick.get(Date.now(), org) as { clock: number } | undefined;
+    const clock = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
     if (!clock) return undefined;
     const row = {
       ...fields,
@@ -228,6 +235,12 @@ function sqliteDriver(file: string): Driver {
       updated_at: clock.clock,
     };
     insert.run(row);
+    const search = customerSearchRow(row);
+    insertSearch.run(search);
+    for (const term of customerSearchTerms(search)) insertSearchTerm.run(org, term, row.id);
+    const payload = JSON.stringify({ event: 'customer.created', customer: toCustomer(row as Row) });
+    insertEvent.run(org, clock.event_sequence, nextId(clock.clock), 'customer.created', clock.clock, payload);
+    insertEventCustomer.run(org, row.id, clock.event_sequence);
     return row as Row;
   });
   return {

@@ -363,6 +363,25 @@ export interface ImportRejectsTable {
   reason: string;
 }
 
+/** The insights' figures per quarter hour (UTC), kept by triggers in every write's transaction. */
+export interface InsightCountersTable {
+  organization_id: string;
+  /** Epoch ms of the quarter hour. */
+  slot: number;
+  new_customers: number;
+  points_earned: number;
+  points_redeemed: number;
+  /** Cents paid less refunded, of the payments completed in the quarter hour. */
+  spend: number;
+}
+
+/** An organization's customers now and those of them who agreed to marketing, kept by triggers. */
+export interface InsightTotalsTable {
+  organization_id: string;
+  customers: number;
+  agreed: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_tokens: ApiTokensTable;
@@ -391,4 +410,6 @@ export interface Database {
   payment_items: PaymentItemsTable;
   import_jobs: ImportJobsTable;
   import_rejects: ImportRejectsTable;
+  insight_counters: InsightCountersTable;
+  insight_totals: InsightTotalsTable;
 }

@@ -206,7 +206,10 @@ export function createCustomerService(
       if (changed.length === 0) return current;
       const updated = (await updateCustomer(trx, organizationId, id, { ...fields, updated_at: now }))!;
       await recordEvents(trx, store, organizationId, now, [customerUpdated(updated)]);
-      await reevaluateSegments(trx, store, organizationId, [id], now, new Set([...changed, 'updated_at']));
+      await reevaluateSegments(trx, store, organizationId, [id], now, {
+        changed: new Set([...changed, 'updated_at']),
+        row: updated,
+      });
       return updated;
     });
     return toVersioned(row);

@@ -78,6 +78,9 @@ export async function updateStatistics(
 ): Promise<CustomerRow> {
   const updated = await applyStatisticsDelta(trx, organizationId, customerId, statisticsDelta(change), now);
   await recordEvents(trx, store, organizationId, now, [customerStatisticsUpdated(updated!)]);
-  await reevaluateSegments(trx, store, organizationId, [customerId], now, STATISTICS_COLUMNS);
+  await reevaluateSegments(trx, store, organizationId, [customerId], now, {
+    changed: STATISTICS_COLUMNS,
+    row: updated!,
+  });
   return updated!;
 }

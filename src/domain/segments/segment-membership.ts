@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { findCustomersByIds } from '../../store/repositories/customer-import-repository.js';
+import type { CustomerRow } from '../../store/repositories/customer-repository.js';
 import {
-  adjustMemberCount,
+  adjustMemberCounts,
   deleteMemberships,
   findSegments,
   type CustomerListRow,
@@ -117,6 +118,7 @@ export async function applySegmentRules(
   segments: readonly Pick<Segment, 'row' | 'rule'>[],
   scope: CustomerScope,
   now: number,
+  written?: ReadonlyMap<string, CustomerRow>,
 ): Promise<Set<string>> {
   const changed = new Set<string>();
   if (segments.length === 0) return changed;
@@ -142,17 +144,19 @@ export async function applySegmentRules(
   );
   const lists = new Map(segments.map((s) => [s.row.id, s.row]));
   const delta = new Map<string, number>();
-  const removedByList = new Map<string, string[]>();
   for (const pair of added) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) + 1);
-  for (const pair of removed) {
-    delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) - 1);
-    (removedByList.get(pair.list_id) ?? removedByList.set(pair.list_id, []).get(pair.list_id)!).push(pair.customer_id);
-  }
-  for (const [listId, customerIds] of removedByList) await deleteMemberships(trx, organizationId, listId, customerIds);
-  for (const [listId, count] of delta) if (count !== 0) await adjustMemberCount(trx, organizationId, listId, count);
+  for (const pair of removed) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) - 1);
+  // One statement each, whatever the number of segments a write moves the customer in or out of.
+  await deleteMemberships(trx, organizationId, removed);
+  await adjustMemberCounts(trx, organizationId, delta);
 
   for (const pair of [...added, ...removed]) changed.add(pair.customer_id);
-  const customers = new Map((await findCustomersByIds(trx, organizationId, [...changed])).map((row) => [row.id, row]));
+  // The events carry the customers as they are now: the rows the write left (when given), else read back.
+  const customers = new Map<string, CustomerRow>();
+  for (const id of changed) if (written?.has(id)) customers.set(id, written.get(id)!);
+  const unread = [...changed].filter((id) => !customers.has(id));
+  if (unread.length > 0)
+    for (const row of await findCustomersByIds(trx, organizationId, unread)) customers.set(row.id, row);
   const events: DomainEvent[] = [
     ...added.map((pair) =>
       membershipChanged('customer-list.member-added', lists.get(pair.list_id)!, customers.get(pair.customer_id)!),
@@ -165,12 +169,18 @@ export async function applySegmentRules(
   return changed;
 }
 
+/** What a write of one customer knows of it: the columns it changed and the row as it left it. */
+export interface CustomerWritten {
+  changed: ReadonlySet<CustomerColumn>;
+  row: CustomerRow;
+}
+
 /**
  * Re-evaluates the organization's segments for these customers, in the write's transaction (call it after the write
  * changed them): the one hook of customer writes, ledger changes, payments and imports, which keeps segment
- * membership exact at every commit. `changed`, when the caller knows it, names the customer columns the write
- * changed: segments whose rule reads none of them (and names no list whose membership this write moves) are
- * skipped. Without it every segment is evaluated. Inside `writeInOrganization` and with no segment changed since
+ * membership exact at every commit. `written`, when the caller wrote one customer and knows what it changed:
+ * segments whose rule reads none of the changed columns (and names no list whose membership this write moves) are
+ * skipped, and membership events take the row as written. Without it every segment is evaluated. Inside `writeInOrganization` and with no segment changed since
  * this process last looked, costs no query when nothing is due.
  */
 export async function reevaluateSegments(
@@ -179,9 +189,11 @@ export async function reevaluateSegments(
   organizationId: string,
   customerIds: readonly string[],
   now: number,
-  changed?: ReadonlySet<CustomerColumn>,
+  written?: CustomerWritten,
 ): Promise<void> {
   if (customerIds.length === 0) return;
+  const changed = written?.changed;
+  const rows = written ? new Map([[written.row.id, written.row]]) : undefined;
   const levels = await segmentsOf(trx, store, organizationId);
   if (levels.length === 0) return;
   const due: Segment[][] = [];
@@ -201,6 +213,6 @@ export async function reevaluateSegments(
   }
   for (let i = 0; i < customerIds.length; i += CUSTOMERS_PER_CALL) {
     const scope = { ids: customerIds.slice(i, i + CUSTOMERS_PER_CALL) };
-    for (const level of due) await applySegmentRules(trx, store, organizationId, level, scope, now);
+    for (const level of due) await applySegmentRules(trx, store, organizationId, level, scope, now, rows);
   }
 }

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { CustomerListsTable, Database } from '../schema.js';
 import { param, type Store } from '../store.js';
 
@@ -50,6 +50,36 @@ export async function deleteCustomerList(trx: Db, organizationId: string, id: st
     .where('list_id', '=', id)
     .execute();
   await trx.deleteFrom('customer_lists').where('organization_id', '=', organizationId).where('id', '=', id).execute();
+}
+
+/** Moves several lists' member counts at once (one statement): by list id, how many members it gained (or lost). */
+export async function adjustMemberCounts(
+  trx: Db,
+  organizationId: string,
+  deltas: ReadonlyMap<string, number>,
+): Promise<void> {
+  const moved = [...deltas].filter(([, delta]) => delta !== 0);
+  if (moved.length === 0) return;
+  if (moved.length === 1) return adjustMemberCount(trx, organizationId, moved[0]![0], moved[0]![1]);
+  await trx
+    .updateTable('customer_lists')
+    .set((eb) => ({
+      member_count: eb(
+        'member_count',
+        '+',
+        sql<number>`case ${sql.join(
+          moved.map(([listId, delta]) => sql`when id = ${listId} then cast(${delta} as integer)`),
+          sql` `,
+        )} else 0 end`,
+      ),
+    }))
+    .where('organization_id', '=', organizationId)
+    .where(
+      'id',
+      'in',
+      moved.map(([listId]) => listId),
+    )
+    .execute();
 }
 
 export async function adjustMemberCount(trx: Db, organizationId: string, listId: string, delta: number): Promise<void> {
@@ -168,19 +198,22 @@ export async function findSegments(trx: Db, organizationId: string): Promise<Cus
     .execute();
 }
 
-/** Removes these customers' memberships of a list. */
+/** Removes these (list, customer) memberships: one statement per 250 pairs, whatever the lists. */
 export async function deleteMemberships(
   trx: Db,
   organizationId: string,
-  listId: string,
-  customerIds: readonly string[],
+  pairs: readonly { list_id: string; customer_id: string }[],
 ): Promise<void> {
-  for (let i = 0; i < customerIds.length; i += 500) {
+  for (let i = 0; i < pairs.length; i += 250) {
+    const chunk = pairs.slice(i, i + 250);
     await trx
       .deleteFrom('customer_list_members')
       .where('organization_id', '=', organizationId)
-      .where('list_id', '=', listId)
-      .where('customer_id', 'in', customerIds.slice(i, i + 500))
+      .where((eb) =>
+        eb.or(
+          chunk.map((pair) => eb.and([eb('list_id', '=', pair.list_id), eb('customer_id', '=', pair.customer_id)])),
+        ),
+      )
       .execute();
   }
 }

@@ -13,10 +13,15 @@ export interface BucketTotals {
   spend: number;
 }
 
+/** The counters' granularity (migration 2026-12-04T0500-insight-counters): a quarter hour, in UTC. */
+export const INSIGHT_SLOT_MS = 900_000;
+
+const onSlotGrid = (ms: number) => ms % INSIGHT_SLOT_MS === 0;
+
 /**
- * The per-bucket aggregates in one statement: a row per bucket, each figure a correlated subquery over one range of
- * an index that holds every column it reads (customers_created_idx, point_records_occurred_idx,
- * payments_completed_idx), so the work grows with the rows in the range, never with the organization.
+ * The per-bucket aggregates in one statement. From the quarter-hour counters when every bucket edge is on their grid
+ * (every time zone in use today): a range of insight_counters' primary key per bucket, a few thousand rows whatever
+ * the organization's size. Otherwise (a historical offset such as +00:19:32) from the rows themselves.
  */
 export async function sumBuckets(
   db: Kysely<Database>,
@@ -24,7 +29,9 @@ export async function sumBuckets(
   buckets: readonly BucketRange[],
 ): Promise<BucketTotals[]> {
   if (buckets.length === 0) return [];
-  const result = await bucketTotalsQuery(organizationId, buckets).execute(db);
+  const counted = buckets.every((b) => onSlotGrid(b.start) && onSlotGrid(b.end));
+  const query = counted ? bucketCountersQuery : bucketTotalsQuery;
+  const result = await query(organizationId, buckets).execute(db);
   return result.rows.map((row) => ({
     newCustomers: Number(row.new_customers),
     pointsEarned: Number(row.points_earned),
@@ -33,20 +40,41 @@ export async function sumBuckets(
   }));
 }
 
-/** The statement of `sumBuckets` (exported for the planner tests). */
+interface BucketRow {
+  i: number;
+  new_customers: number | string;
+  points_earned: number | string;
+  points_redeemed: number | string;
+  spend: number | string;
+}
+
+// Casts: PostgreSQL types VALUES parameters as text otherwise.
+const bucketValues = (buckets: readonly BucketRange[]) =>
+  sql.join(buckets.map((b, i) => sql`(${sql.lit(i)}, cast(${b.start} as bigint), cast(${b.end} as bigint))`));
+
+/** The statement of `sumBuckets` over the counters (exported for the planner tests). */
+export function bucketCountersQuery(organizationId: string, buckets: readonly BucketRange[]) {
+  return sql<BucketRow>`
+    with b(i, s, e) as (values ${bucketValues(buckets)})
+    select b.i,
+      coalesce(sum(c.new_customers), 0) as new_customers,
+      coalesce(sum(c.points_earned), 0) as points_earned,
+      coalesce(sum(c.points_redeemed), 0) as points_redeemed,
+      coalesce(sum(c.spend), 0) as spend
+    from b left join insight_counters c
+      on c.organization_id = ${organizationId} and c.slot >= b.s and c.slot < b.e
+    group by b.i
+    order by b.i`;
+}
+
+/**
+ * The statement of `sumBuckets` over the stored rows (exported for the planner and equivalence tests): a correlated
+ * subquery per figure over one range of an index that holds every column it reads (customers_created_idx,
+ * point_records_occurred_idx, payments_completed_idx).
+ */
 export function bucketTotalsQuery(organizationId: string, buckets: readonly BucketRange[]) {
-  // Casts: PostgreSQL types VALUES parameters as text otherwise.
-  const values = sql.join(
-    buckets.map((b, i) => sql`(${sql.lit(i)}, cast(${b.start} as bigint), cast(${b.end} as bigint))`),
-  );
-  return sql<{
-    i: number;
-    new_customers: number | string;
-    points_earned: number | string;
-    points_redeemed: number | string;
-    spend: number | string;
-  }>`
-    with b(i, s, e) as (values ${values})
+  return sql<BucketRow>`
+    with b(i, s, e) as (values ${bucketValues(buckets)})
     select b.i,
       (select count(*) from customers c
         where c.organization_id = ${organizationId} and c.created_at >= b.s and c.created_at < b.e) as new_customers,
@@ -62,24 +90,17 @@ export function bucketTotalsQuery(organizationId: string, buckets: readonly Buck
     order by b.i`;
 }
 
-/** Customers who agreed to marketing, and all of them: one range of customers_marketing_idx per value. */
+/** Customers who agreed to marketing, and all of them: the organization's row of insight_totals. */
 export async function countMarketingOptIn(
   db: Kysely<Database>,
   organizationId: string,
 ): Promise<{ agreed: number; total: number }> {
-  const rows = await db
-    .selectFrom('customers')
-    .select((eb) => ['has_agreed_to_marketing', eb.fn.countAll<number | string>().as('count')])
+  const row = await db
+    .selectFrom('insight_totals')
+    .select(['agreed', 'customers'])
     .where('organization_id', '=', organizationId)
-    .groupBy('has_agreed_to_marketing')
-    .execute();
-  let agreed = 0;
-  let total = 0;
-  for (const row of rows) {
-    total += Number(row.count);
-    if (Number(row.has_agreed_to_marketing) === 1) agreed += Number(row.count);
-  }
-  return { agreed, total };
+    .executeTakeFirst();
+  return { agreed: Number(row?.agreed ?? 0), total: Number(row?.customers ?? 0) };
 }
 
 export async function findTopLists(db: Kysely<Database>, organizationId: string, count: number) {
