@@ -419,3 +419,49 @@ export async function customerIdsOf(databaseUrl: string, organizationId: string,
     await store.close();
   }
 }
+
+/** Rows written per created customer whose last name starts with `lastNamePrefix`: search rows, terms, events. */
+export async function rowsPerCreatedCustomer(
+  databaseUrl: string,
+  organizationId: string,
+  lastNamePrefix: string,
+): Promise<{ customers: number; search: number; terms: number; events: number }> {
+  const { store } = await openMigrated(databaseUrl);
+  try {
+    const created = store.db
+      .selectFrom('customers')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('last_name', 'like', `${lastNamePrefix}%`);
+    const count = async (table: 'customer_search' | 'customer_search_terms' | 'event_customers') =>
+      Number(
+        (
+          await store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('organization_id', '=', organizationId)
+            .where('customer_id', 'in', created)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const customers = Number(
+      (
+        await store.db
+          .selectFrom('customers')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('organization_id', '=', organizationId)
+          .where('last_name', 'like', `${lastNamePrefix}%`)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const per = (n: number) => (customers === 0 ? 0 : n / customers);
+    return {
+      customers,
+      search: per(await count('customer_search')),
+      terms: per(await count('customer_search_terms')),
+      events: per(await count('event_customers')),
+    };
+  } finally {
+    await store.close();
+  }
+}

@@ -164,6 +164,12 @@ export interface Store {
    * the dead tuples to VACUUM (see the README).
    */
   purgeErasedData(): Promise<void>;
+  /**
+   * Runs a bulk load (an import) with the writer sized for it: on SQLite a larger page cache for the writer
+   * connection and a WAL checkpointed every 128 MiB instead of every 4 MiB, both given back (and the WAL
+   * checkpointed) when the last bulk load running in this process ends; PostgreSQL runs `load` as it is.
+   */
+  bulkLoad<T>(load: () => Promise<T>): Promise<T>;
   /** Closes the connections; SQLite first checkpoints and truncates its WAL. */
   close(): Promise<void>;
 }

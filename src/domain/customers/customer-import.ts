@@ -227,7 +227,7 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       };
       // In order, with a bounded number of chunks in flight: reading waits for writing (backpressure).
       const inFlight: Promise<ValidatedChunk>[] = [];
-      try {
+      const load = async () => {
         for await (const chunk of chunks) {
           totals.rows += chunk.length;
           if (!pool) {
@@ -241,6 +241,9 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         await flush();
         // Searches right after a large import must not plan with the sizes from before it (issue 16).
         if (totals.inserted + totals.updated > 0) await analyzeTables(store.db, store, IMPORTED_TABLES);
+      };
+      try {
+        await store.bulkLoad(load);
       } finally {
         // Settle what is still running before the pool goes, so no rejection is left unhandled.
         await Promise.allSettled(inFlight);

@@ -140,6 +140,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     // Dead tuples are unreachable through SQL at once and reclaimed by (auto)VACUUM; the WAL is recycled by
     // checkpoints. Neither can be forced per transaction without stalling every other writer.
     purgeErasedData: () => Promise.resolve(),
+    bulkLoad: (load) => load(),
     async close() {
       await router.close();
       await db.destroy();

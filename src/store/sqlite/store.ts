@@ -7,6 +7,7 @@ import type { Store } from '../store.js';
 import { sqliteMultiRowInsert } from './bulk-insert.js';
 import {
   BUSY_TIMEOUT_MS,
+  bulkLoadSizing,
   MIGRATION_BUSY_TIMEOUT_MS,
   OPTIMIZE_EVERY_MS,
   cacheStatements,
@@ -104,6 +105,7 @@ export function createSqliteStore(file: string): Store {
       }
       return { total: connections, idle: connections, waiting: 0, walBytes };
     },
+    bulkLoad: bulkLoadSizing(writer, (change) => db.connection().execute(() => Promise.resolve(change()))),
     async purgeErasedData() {
       if (file === ':memory:') return;
       retries.cancel();
