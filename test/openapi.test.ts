@@ -61,6 +61,7 @@ const OAUTH_PUBLIC_PATHS = [
   '/revoke',
   '/authorize',
   '/authorize/style.css',
+  '/authorize/icon.svg',
 ];
 
 describe('OpenAPI document', () => {

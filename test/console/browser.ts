@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { seedDemo, type DemoResult } from '../../src/demo/demo-data.js';
 import { CONSOLE_DIST } from '../../src/http/plugins/console.js';
@@ -160,4 +160,20 @@ export function openConsole(
     await tab.app?.server.close();
   });
   return tab;
+}
+
+/** Opens the customers screen and waits until its first row is the organization's newest customer; its rows. */
+export async function openCustomersNewestFirst(tab: ConsoleTab): Promise<Locator> {
+  await tab.page.getByRole('link', { name: 'Customers', exact: true }).click();
+  const rows = tab.page.locator('table.data-table tbody tr:not(.spacer)');
+  await rows.first().waitFor();
+  const newest = await tab.app.server.request<{ firstName: string; lastName: string }[]>(
+    'GET',
+    `/organizations/${tab.app.org}/customers?limit=1`,
+    { token: tab.app.demo.readToken },
+  );
+  await expect
+    .poll(() => rows.first().locator('td').first().textContent())
+    .toBe(`${newest.body[0]!.firstName} ${newest.body[0]!.lastName}`);
+  return rows;
 }

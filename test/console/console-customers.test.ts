@@ -1,5 +1,13 @@
 import { expect, it, vi } from 'vitest';
-import { browserSuite, expectAccessible, forgetExpected, openConsole, screenshot, signInWithToken } from './browser.js';
+import {
+  browserSuite,
+  expectAccessible,
+  forgetExpected,
+  openConsole,
+  openCustomersNewestFirst,
+  screenshot,
+  signInWithToken,
+} from './browser.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -31,17 +39,7 @@ await browserSuite('console: sign in and customers (chromium)', (backend) => {
   });
 
   it('lists the customers, newest first, and pages in more as the table scrolls', async () => {
-    await tab.page.getByRole('link', { name: 'Customers', exact: true }).click();
-    const rows = tab.page.locator('table.data-table tbody tr:not(.spacer)');
-    await rows.first().waitFor();
-    const newest = await tab.app.server.request<{ firstName: string; lastName: string }[]>(
-      'GET',
-      `/organizations/${tab.app.org}/customers?limit=1`,
-      { token: tab.app.demo.readToken },
-    );
-    await expect
-      .poll(() => rows.first().locator('td').first().textContent())
-      .toBe(`${newest.body[0]!.firstName} ${newest.body[0]!.lastName}`);
+    const rows = await openCustomersNewestFirst(tab);
     await expect.poll(() => tab.page.locator('.result-count').textContent()).toBe('100+ customers');
     // Virtualized: far fewer rows in the DOM than loaded.
     expect(await rows.count()).toBeLessThan(60);

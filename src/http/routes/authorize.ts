@@ -9,10 +9,11 @@ import type { Services } from '../../services.js';
 import { formBodyOf, FormBodyError, parseQuery, registerFormBody } from '../form-body.js';
 import { requestOrigin } from '../next-page.js';
 import { OAUTH_PATHS } from './oauth.js';
-import { renderConsentPage, renderErrorPage, renderSignInPage, STYLESHEET } from '../pages/authorize-pages.js';
+import { ICON, renderConsentPage, renderErrorPage, renderSignInPage, STYLESHEET } from '../pages/authorize-pages.js';
 
 const AUTHORIZE_PATH = OAUTH_PATHS.authorize;
 export const AUTHORIZE_STYLESHEET_PATH = `${AUTHORIZE_PATH}/style.css`;
+export const AUTHORIZE_ICON_PATH = `${AUTHORIZE_PATH}/icon.svg`;
 
 const CSRF_COOKIE = 'authorize_csrf';
 const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -266,5 +267,18 @@ export const authorizeRoutes: FastifyPluginAsyncTypebox<{ services: Services; pu
     },
     async (_request, reply) =>
       reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+
+  app.get(
+    AUTHORIZE_ICON_PATH,
+    {
+      schema: {
+        operationId: 'getAuthorizeIcon',
+        summary: 'The icon of the sign-in and consent pages',
+        tags: ['OAuth'],
+        response: { 200: { description: 'SVG', content: { 'image/svg+xml': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=3600').send(ICON),
   );
 };
