@@ -22,6 +22,7 @@ import { errorDocsRoutes } from './http/routes/error-docs.js';
 import { eventRoutes } from './http/routes/events.js';
 import { ledgerRoutes } from './http/routes/ledgers.js';
 import { insightRoutes } from './http/routes/insights.js';
+import { tokenInfoRoutes } from './http/routes/token-info.js';
 import { importRoutes } from './http/routes/imports.js';
 import { exportRoutes } from './http/routes/exports.js';
 import { oauthRoutes } from './http/routes/oauth.js';
@@ -54,6 +55,7 @@ import { WebhookDeliverySchema, WebhookSchema } from './contract/webhooks.js';
 import type { Services } from './services.js';
 import { PointsEntrySchema } from './contract/ledgers.js';
 import { InsightsSchema } from './contract/insights.js';
+import { TokenInfoSchema } from './contract/token-info.js';
 import { ImportJobSchema } from './contract/imports.js';
 import { LocationSchema, LocationTinySchema } from './contract/locations.js';
 import {
@@ -159,7 +161,7 @@ export async function buildApp({
   for (const schema of [WebhookSchema, WebhookDeliverySchema, LocationSchema, LocationTinySchema, OAuthErrorSchema])
     app.addSchema(schema);
   // The operator console's extensions.
-  for (const schema of [PointsEntrySchema, InsightsSchema, ImportJobSchema]) app.addSchema(schema);
+  for (const schema of [PointsEntrySchema, InsightsSchema, ImportJobSchema, TokenInfoSchema]) app.addSchema(schema);
   // PaymentEvent documents the payload of payment.completed / payment.refunded webhooks.
   for (const schema of [
     PaymentItemChoiceSchema,
@@ -209,6 +211,7 @@ export async function buildApp({
   await app.register(healthRoutes, { store: services.store, metrics });
   await app.register(errorDocsRoutes);
   await app.register(organizationRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(tokenInfoRoutes);
   await app.register(customerRoutes, { services, publicUrl: config.publicUrl });
   await app.register(eventRoutes, { services, publicUrl: config.publicUrl });
   await app.register(customerListRoutes, { services, publicUrl: config.publicUrl });

@@ -63,12 +63,16 @@ function SignedIn({ session, update }: { session: Session; update: (session: Ses
   const organizations = loaded.status === 'ready' ? loaded.organizations : [];
   const organization = organizations.find((o) => o.id === session.organizationId) ?? organizations[0];
 
-  // A pasted token says nothing about its scopes: find out once per organization, without writing anything.
+  // A pasted token says nothing about its scopes: ask the server once (GET /token-info). Until it answers, or if it
+  // cannot, the console shows no edit buttons.
   useEffect(() => {
     if (organization === undefined || session.scopes !== undefined) return;
     const fromJwt = scopesOfJwt(session.token);
     if (fromJwt) return update({ ...session, scopes: fromJwt });
-    void api.probeScopes(organization.id).then((scopes) => update({ ...session, scopes }));
+    void api.client.tokenInfo().then(
+      ({ scopes }) => update({ ...session, scopes }),
+      () => undefined,
+    );
   }, [organization?.id, session.scopes]);
 
   if (loaded.status === 'loading') return <Loading label="Signing in…" />;

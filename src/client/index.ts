@@ -3,6 +3,7 @@ import type { FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
 import type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
 import type { InsightInterval, Insights } from '../contract/insights.js';
+import type { TokenInfoBody } from '../contract/token-info.js';
 import type { ImportJob, ImportReject } from '../contract/imports.js';
 import type { Payment, PaymentSort, RecordPaymentBody, RefundPaymentBody } from '../contract/payments.js';
 import type { Organization } from '../contract/organizations.js';
@@ -33,6 +34,7 @@ export type { FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
 export type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
 export type { InsightInterval, Insights } from '../contract/insights.js';
+export type { TokenInfoBody as TokenInfo } from '../contract/token-info.js';
 export type { ImportJob, ImportReject } from '../contract/imports.js';
 
 /** A customer file's format: one JSON customer a line, or CSV with the import columns. */
@@ -189,6 +191,17 @@ export class CustomersClient {
    */
   get consistencyToken(): string | undefined {
     return this.#transport.consistencyToken;
+  }
+
+  /**
+   * What this client's token grants: its organizations and scopes (extension), so a UI can hide what it may not do.
+   *
+   * @example
+   * const { scopes } = await client.tokenInfo();
+   * const canEdit = scopes.includes('customers:write');
+   */
+  async tokenInfo(options: CallOptions = {}): Promise<TokenInfoBody> {
+    return (await this.#transport.request<TokenInfoBody>({ method: 'GET', path: '/token-info', ...options })).body;
   }
 
   /** Organizations the token grants. */

@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/token-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the request’s token grants (extension)
+         * @description The organizations and scopes of the bearer token (a static API token or an OAuth access token), so a client can show only what the token may do instead of trying and reading 403s. Any valid token may ask, whatever its scopes; no token, or an unknown, revoked or expired one, is a 401.
+         */
+        get: operations["getTokenInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{organizationId}/customers/{customerId}": {
         parameters: {
             query?: never;
@@ -1560,6 +1580,13 @@ export interface components {
              */
             status: "running" | "completed" | "failed";
         };
+        /** TokenInfo */
+        TokenInfo: {
+            /** @description Every organization the token grants, in the order the token lists them. */
+            organizationIds: string[];
+            /** @description The scopes the token grants, in the catalogue’s order (customers:read, customers:write, webhooks:manage). */
+            scopes: string[];
+        };
         /** PaymentItemChoice */
         PaymentItemChoice: {
             /**
@@ -1946,6 +1973,66 @@ export interface operations {
              *     - `not_found`: No such resource, or one the token does not grant.
              */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `rate_limited`: Too many requests; retry after Retry-After seconds.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unavailable`: The database is unreachable; retry later.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTokenInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenInfo"];
+                };
+            };
+            /**
+             * @description Error. `type` (and its alias `code`) is one of:
+             *     - `unauthorized`: No bearer token, or one that is unknown or revoked.
+             */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-import { CustomersApiError, CustomersClient, PagedList, type Page } from '../../../src/client/index.js';
+import { CustomersClient, PagedList, type Page } from '../../../src/client/index.js';
 import { Transport, type ApiRequest } from '../../../src/client/transport.js';
 import type { Insights } from '../../../src/contract/insights.js';
 import type { PointsEntry } from '../../../src/contract/ledgers.js';
@@ -91,31 +91,6 @@ export class Api {
   /** The URL and headers of an authenticated request the SDK cannot make (a raw upload, a streamed download). */
   rawRequest(path: string, query: Record<string, string> = {}): { url: string; authorization: string } {
     return { url: this.#transport.url(path, query), authorization: `Bearer ${this.#token}` };
-  }
-
-  /**
-   * Which write scopes a token grants, found out without changing anything: a write to a customer that cannot exist
-   * is refused with 403 before anything else when the scope is missing, and answered 404 (or 400) when it is there.
-   */
-  async probeScopes(org: string): Promise<string[]> {
-    const scopes = ['customers:read'];
-    const probe = async (scope: string, request: ApiRequest) => {
-      try {
-        await this.#transport.request(request);
-        scopes.push(scope);
-      } catch (error) {
-        if (!(error instanceof CustomersApiError) || error.status !== 403) scopes.push(scope);
-      }
-    };
-    await Promise.all([
-      probe('customers:write', {
-        method: 'PATCH',
-        path: `/organizations/${enc(org)}/customers/00000000000000000000000000`,
-        body: {},
-      }),
-      probe('webhooks:manage', { method: 'GET', path: `/organizations/${enc(org)}/webhooks`, query: { limit: 1 } }),
-    ]);
-    return scopes;
   }
 }
 

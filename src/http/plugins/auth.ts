@@ -7,8 +7,11 @@ import { requestOrigin } from '../next-page.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope a route needs; routes without one are public (health, docs). */
-    scope?: Scope;
+    /**
+     * The scope a route needs; `any` for a route any valid token may call (token info); routes without one are
+     * public (health, docs).
+     */
+    scope?: Scope | 'any';
   }
   interface FastifyRequest {
     principal: Principal | undefined;
@@ -36,12 +39,12 @@ export function registerAuth(
   publicUrl: string | undefined,
 ) {
   app.decorateRequest('principal', undefined);
-  const admit = (request: FastifyRequest, scope: Scope, principal: Principal | null): Error | undefined => {
+  const admit = (request: FastifyRequest, scope: Scope | 'any', principal: Principal | null): Error | undefined => {
     if (!principal) return unauthorized('The bearer token is unknown or revoked');
     request.principal = principal;
     const organizationId = (request.params as { organizationId?: string }).organizationId;
     if (organizationId !== undefined && !principal.organizations.has(organizationId)) return notFound('Organization');
-    if (!principal.scopes.has(scope)) return forbidden(scope);
+    if (scope !== 'any' && !principal.scopes.has(scope)) return forbidden(scope);
     return undefined;
   };
   // A callback hook, so that a static token the cache holds (nearly every request) costs no promise.

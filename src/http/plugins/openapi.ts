@@ -225,6 +225,7 @@ export async function registerOpenApi(
       const transformed: RouteSchema = { ...source };
       const scope = (route.config as { scope?: string } | undefined)?.scope;
       if (scope === undefined) transformed.security = [];
+      else if (scope === 'any') transformed.security = [{ bearerAuth: [] }, { oauth2: [] }];
       else {
         transformed['x-scope'] = scope;
         transformed.security = [{ bearerAuth: [] }, { oauth2: [scope] }];
