@@ -5,7 +5,7 @@ import { createServices, type Services } from '../src/services.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { describeEachBackend, type TestDatabase } from './helpers/backends.js';
-import { startServerProcess, type ServerProcess } from './helpers/processes.js';
+import { requestJson, startServerProcess, type ServerProcess } from './helpers/processes.js';
 
 /**
  * `kill -9` in the middle of concurrent writes, a few times over: whatever the server acknowledged (a 2xx reached the
@@ -67,22 +67,8 @@ await describeEachBackend('durability under kill -9', (backend) => {
     await database?.drop();
   });
 
-  async function call(server: ServerProcess, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (text === '' ? undefined : JSON.parse(text)) as unknown,
-    };
-  }
+  const call = (server: ServerProcess, method: string, path: string, body?: unknown) =>
+    requestJson(server, token, method, path, body);
 
   /** One writer: creates customers and earns or redeems points on the ones it saw created, until the server dies. */
   async function write(server: ServerProcess, writer: number, trial: number, acked: Acknowledged) {

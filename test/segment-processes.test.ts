@@ -7,46 +7,19 @@ import { openStore } from '../src/store/open-store.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { insertCustomersDirectly } from './helpers/bulk.js';
 import type { FeedEvent } from './helpers/fixtures.js';
-import { startServerProcess, type ServerProcess } from './helpers/processes.js';
+import { requestJson, startServerProcess, type JsonResponse, type ServerProcess } from './helpers/processes.js';
 import { useTwoServerProcesses } from './helpers/two-processes.js';
 
 // Segments across `customers-api serve` processes on one database: a process keeps the organization's segments in
 // memory (under the segment version on the organization row), so a segment created, renamed, refiltered or deleted
 // by another process must reach its very next write; and a build whose process dies is finished by another.
 
-interface Response<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-async function call<T>(
-  server: ServerProcess,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Response<T>> {
-  const response = await fetch(new URL(path, server.baseUrl), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (text === '' ? undefined : JSON.parse(text)) as T,
-  };
-}
+const call = requestJson;
 
 async function readAll<T>(server: ServerProcess, token: string, path: string): Promise<T[]> {
   const items: T[] = [];
   for (let next: string | null = path; next !== null; ) {
-    const page: Response<T[]> = await call<T[]>(server, token, 'GET', next);
+    const page: JsonResponse<T[]> = await call<T[]>(server, token, 'GET', next);
     expect(page.status).toBe(200);
     items.push(...page.body);
     next = page.headers.get('x-next-page');

@@ -101,17 +101,22 @@ async function measure(store: Store, mode: Mode, rounds: number): Promise<Segmen
   return { mode, twenty: line('twenty'), none: line('none') };
 }
 
+/** A fresh store at `databaseUrl`, migrated, handed to `run` and closed after it. */
+async function withMigratedStore(databaseUrl: string, run: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openStore(parseDatabaseUrl(databaseUrl));
+  await migrateToLatest(store);
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
 async function onBackend(backend: 'sqlite' | 'postgres', run: (store: Store) => Promise<void>): Promise<void> {
   if (backend === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'segments-bench-'));
     try {
-      const store = await openStore(parseDatabaseUrl(`sqlite:${path.join(dir, 'bench.db')}`));
-      await migrateToLatest(store);
-      try {
-        await run(store);
-      } finally {
-        await store.close();
-      }
+      await withMigratedStore(`sqlite:${path.join(dir, 'bench.db')}`, run);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -120,13 +125,7 @@ async function onBackend(backend: 'sqlite' | 'postgres', run: (store: Store) => 
   const name = benchPostgresName(`segments_bench_${process.pid}`);
   await pgAdmin((client) => client.query(`create database ${name}`));
   try {
-    const store = await openStore(parseDatabaseUrl(`postgres://postgres@127.0.0.1:5432/${name}`));
-    await migrateToLatest(store);
-    try {
-      await run(store);
-    } finally {
-      await store.close();
-    }
+    await withMigratedStore(`postgres://postgres@127.0.0.1:5432/${name}`, run);
   } finally {
     await pgAdmin((client) => client.query(`drop database if exists ${name} with (force)`));
   }

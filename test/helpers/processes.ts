@@ -103,3 +103,33 @@ export async function startServerProcess(env: Record<string, string>, args: stri
     },
   });
 }
+
+export interface JsonResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A request with a bearer token and an optional JSON body to a server process; the body parsed (undefined if empty). */
+export async function requestJson<T = unknown>(
+  server: { baseUrl: string },
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonResponse<T>> {
+  const response = await fetch(new URL(path, server.baseUrl), {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text === '' ? undefined : JSON.parse(text)) as T,
+  };
+}
