@@ -1,5 +1,5 @@
 import type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
-import type { FeedEvent } from '../contract/events.js';
+import type { EventOrder, FeedEvent } from '../contract/events.js';
 import type { CreateLocationBody, Location, UpdateLocationBody } from '../contract/locations.js';
 import type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
 import type { InsightInterval, Insights } from '../contract/insights.js';
@@ -30,7 +30,7 @@ export type {
 } from '../contract/customers.js';
 export type { Organization, OrganizationTiny } from '../contract/organizations.js';
 export type { CustomerList, CustomerListBody, CustomerListMember, SegmentFilter } from '../contract/customer-lists.js';
-export type { FeedEvent } from '../contract/events.js';
+export type { EventOrder, FeedEvent } from '../contract/events.js';
 export type { CreateLocationBody, Location, LocationTiny, UpdateLocationBody } from '../contract/locations.js';
 export type { PointsBody, PointsEntry, SpendBody } from '../contract/ledgers.js';
 export type { InsightInterval, Insights } from '../contract/insights.js';
@@ -889,18 +889,26 @@ export class CustomersClient {
   readonly events = {
     /**
      * The events after `afterSequence` (default: from the start), oldest first, across pages, up to the current end.
+     * Extensions: `customerId` keeps the events about one customer; `order: 'newest'` reads newest first (not with
+     * `afterSequence`), so a customer's timeline is `list(orgId, { customerId, order: 'newest', limit: 20 })`.
      *
      * @example
      * for await (const event of client.events.list(orgId, { afterSequence: 120 })) console.log(event.sequence, event.event);
+     * const { items, next } = await client.events.list(orgId, { customerId, order: 'newest', limit: 20 }).page();
      */
     list: (
       organizationId: string,
-      options: CallOptions & { afterSequence?: number; limit?: number } = {},
+      options: CallOptions & { afterSequence?: number; customerId?: string; order?: EventOrder; limit?: number } = {},
     ): PagedList<FeedEvent> =>
       new PagedList(this.#transport, {
         method: 'GET',
         path: `/organizations/${enc(organizationId)}/events`,
-        query: { afterSequence: options.afterSequence, limit: options.limit },
+        query: {
+          afterSequence: options.afterSequence,
+          customerId: options.customerId,
+          order: options.order,
+          limit: options.limit,
+        },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
       }),

@@ -83,6 +83,9 @@ const metadataOptions = {
   propertyNames: { minLength: 1, maxLength: METADATA_LIMITS.keyLength },
 };
 
+/** The ids a customer can have: ours are ULIDs; an import may bring its own (letters, digits, _ and -, up to 64). */
+export const CUSTOMER_ID_PATTERN = '^[0-9A-Za-z_-]{1,64}$';
+
 export const CUSTOMER_FIELDS = defineFields({
   id: {
     column: 'id',

@@ -21,3 +21,7 @@ export const EVENT_TYPES = [
   'payment.refunded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The orders the feed is read in (`order`, extension): `oldest` first (the default, for consumers) or `newest`. */
+export const EVENT_ORDERS = ['oldest', 'newest'] as const;
+export type EventOrder = (typeof EVENT_ORDERS)[number];

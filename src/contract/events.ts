@@ -2,9 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './common.js';
 import { CustomerListTinySchema, CustomerSchema, CustomerStatisticsSchema, CustomerTinySchema } from './customers.js';
 import { OrganizationTinySchema } from './organizations.js';
-import { EVENT_TYPES, type EventType } from './event-types.js';
+import { EVENT_ORDERS, EVENT_TYPES, type EventOrder, type EventType } from './event-types.js';
 
-export { EVENT_TYPES, type EventType };
+export { EVENT_ORDERS, EVENT_TYPES, type EventOrder, type EventType };
 
 export const FeedEventSchema = Type.Object(
   {

@@ -205,7 +205,7 @@ export interface paths {
         };
         /**
          * The change feed (extension)
-         * @description Every change of the organization, oldest first, paged by 100. Follow X-Next-Page to the end, then poll with afterSequence set to the last sequence seen: every change is seen once, in commit order.
+         * @description Every change of the organization, oldest first, paged by 100. Follow X-Next-Page to the end, then poll with afterSequence set to the last sequence seen: every change is seen once, in commit order. Extensions: customerId keeps the events about one customer (a customer's timeline), order=newest reads the feed newest first.
          */
         get: operations["listEvents"];
         put?: never;
@@ -2855,6 +2855,10 @@ export interface operations {
                 after?: string;
                 /** @description Extension: serve the events after this sequence number (0 for the start); ignored when after is given. */
                 afterSequence?: string;
+                /** @description Extension: only the events about this customer: customer.*, their points and payments, their list memberships. An erased customer keeps their events with the personal data removed, and the customer.deleted tombstone; an id no customer ever had gives an empty feed. */
+                customerId?: string;
+                /** @description Extension: oldest first (the default) or newest first (a timeline: the latest events cheaply, older ones through X-Next-Page); not with afterSequence. */
+                order?: "oldest" | "newest";
                 /** @description Extension: page size, 1..100 (default 100). */
                 limit?: string;
             };

@@ -4,6 +4,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import { AppError } from '../../errors.js';
 import {
   CUSTOMER_FIELDS,
+  CUSTOMER_ID_PATTERN,
   CUSTOMER_STATISTICS,
   entriesOf,
   type CustomerFieldDefinition,
@@ -45,7 +46,7 @@ const ASSIGNED_FIELDS = new Set<string>(
 );
 type StatisticsPatch = Partial<Pick<CustomerRow, CustomerStatisticColumn>>;
 
-const ID_PATTERN = /^[0-9A-Za-z_-]{1,64}$/;
+const ID_PATTERN = new RegExp(CUSTOMER_ID_PATTERN);
 // The contract's formats and string enums (Type.Unsafe, see StringEnum) as the server's Ajv checks them.
 for (const [name, validate] of Object.entries(CONTRACT_FORMATS)) FormatRegistry.Set(name, validate);
 TypeRegistry.Set<{ enum?: unknown[] }>(

@@ -4,8 +4,9 @@ import { EVENT_PAGE_SIZE } from '../../domain/events/event-service.js';
 import { parseLimit } from '../../domain/paging.js';
 import type { Services } from '../../services.js';
 import { setNextPage } from '../next-page.js';
-import { AfterQuery, errorResponses, limitQuery, NextPageHeaders } from '../../contract/common.js';
-import { FeedEventSchema } from '../../contract/events.js';
+import { AfterQuery, errorResponses, limitQuery, NextPageHeaders, StringEnum } from '../../contract/common.js';
+import { CUSTOMER_ID_PATTERN } from '../../contract/customer-fields.js';
+import { EVENT_ORDERS, FeedEventSchema } from '../../contract/events.js';
 import { OrganizationParams } from '../route-params.js';
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string | undefined }> = async (
@@ -24,7 +25,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
         summary: 'The change feed (extension)',
         description:
           `Every change of the organization, oldest first, paged by ${EVENT_PAGE_SIZE}. Follow X-Next-Page to the end, ` +
-          'then poll with afterSequence set to the last sequence seen: every change is seen once, in commit order.',
+          'then poll with afterSequence set to the last sequence seen: every change is seen once, in commit order. ' +
+          "Extensions: customerId keeps the events about one customer (a customer's timeline), order=newest reads " +
+          'the feed newest first.',
         tags: ['Events'],
         'x-extension': true,
         params: OrganizationParams,
@@ -37,6 +40,23 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
                 'Extension: serve the events after this sequence number (0 for the start); ignored when after is given.',
             }),
           ),
+          customerId: Type.Optional(
+            Type.String({
+              pattern: CUSTOMER_ID_PATTERN,
+              description:
+                'Extension: only the events about this customer: customer.*, their points and payments, their list ' +
+                'memberships. An erased customer keeps their events with the personal data removed, and the ' +
+                'customer.deleted tombstone; an id no customer ever had gives an empty feed.',
+              'x-extension': true,
+            }),
+          ),
+          order: Type.Optional(
+            StringEnum(EVENT_ORDERS, {
+              description:
+                'Extension: oldest first (the default) or newest first (a timeline: the latest events cheaply, ' +
+                'older ones through X-Next-Page); not with afterSequence.',
+            }),
+          ),
           limit: limitQuery(EVENT_PAGE_SIZE),
         }),
         response: {
@@ -46,10 +66,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
       },
     },
     async (request, reply) => {
-      const { after, afterSequence, limit } = request.query;
+      const { after, afterSequence, customerId, order, limit } = request.query;
       const page = await services.events.listEvents(request.params.organizationId, {
         after,
         afterSequence,
+        customerId,
+        order,
         limit: parseLimit(limit, EVENT_PAGE_SIZE),
       });
       setNextPage(request, reply, page.next, publicUrl);

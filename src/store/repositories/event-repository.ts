@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { EventOrder } from '../../contract/event-types.js';
 import type { Database, EventsTable } from '../schema.js';
 import { param, type Store } from '../store.js';
 
@@ -95,19 +96,45 @@ export async function replaceEventPayload(
 }
 
 export function createEventReads(store: Store) {
-  const page = store.prepare<EventRow>(
-    store.db
-      .selectFrom('events')
-      .selectAll()
-      .where('organization_id', '=', param<string>('org'))
-      .where('sequence', '>', param<number>('after'))
-      .orderBy('sequence')
-      .limit(param<number>('limit')),
-  );
+  const org = param<string>('org');
+  const customer = param<string>('customer');
+  const from = param<number>('from');
+  const limit = param<number>('limit');
+  const feed = store.db.selectFrom('events').selectAll().where('organization_id', '=', org);
+  // A customer's events through event_customers' key (organization_id, customer_id, sequence), joined to the
+  // events by their key: one index range scan in either direction, however long the whole feed is.
+  const customerFeed = store.db
+    .selectFrom('event_customers as s')
+    .innerJoin('events as e', (join) =>
+      join.onRef('e.organization_id', '=', 's.organization_id').onRef('e.sequence', '=', 's.sequence'),
+    )
+    .selectAll('e')
+    .where('s.organization_id', '=', org)
+    .where('s.customer_id', '=', customer);
+  const pages = {
+    oldest: store.prepare<EventRow>(feed.where('sequence', '>', from).orderBy('sequence').limit(limit)),
+    newest: store.prepare<EventRow>(feed.where('sequence', '<', from).orderBy('sequence', 'desc').limit(limit)),
+  };
+  const customerPages = {
+    oldest: store.prepare<EventRow>(customerFeed.where('s.sequence', '>', from).orderBy('s.sequence').limit(limit)),
+    newest: store.prepare<EventRow>(
+      customerFeed.where('s.sequence', '<', from).orderBy('s.sequence', 'desc').limit(limit),
+    ),
+  };
   return {
-    /** Committed events after `afterSequence`, oldest first. */
-    listPage: (organizationId: string, afterSequence: number, limit: number) =>
-      page.all({ org: organizationId, after: afterSequence, limit }),
+    /**
+     * Committed events from the sequence `from` (exclusive) on, in `order`: after it oldest first, before it newest
+     * first; only those about `customerId` when it is given.
+     */
+    listPage: (
+      organizationId: string,
+      options: { customerId: string | undefined; order: EventOrder; from: number; limit: number },
+    ) => {
+      const params = { org: organizationId, from: options.from, limit: options.limit };
+      return options.customerId === undefined
+        ? pages[options.order].all(params)
+        : customerPages[options.order].all({ ...params, customer: options.customerId });
+    },
   };
 }
 export type EventReads = ReturnType<typeof createEventReads>;
