@@ -15,6 +15,8 @@ export const PARTS = [
   'import',
   'postgres',
   'replicas',
+  'console',
+  'insights',
 ] as const;
 export type Part = (typeof PARTS)[number];
 

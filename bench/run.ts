@@ -27,7 +27,9 @@ import { calibrate, loadAverage, readCpuPressure, sqliteVersion } from './machin
 import { formatProfile, summarizeProfile } from './profile.js';
 import { freePort, startBaseline, startOurServer, type ServerProcess } from './processes.js';
 import { renderMarkdown, renderTable, type Figure, type Report } from './report.js';
+import { runConsoleBenchmarks, type ConsoleTarget } from './scenarios/console.js';
 import { runImportBenchmark } from './scenarios/import.js';
+import { runInsightReadBenchmarks, runInsightTriggerBenchmarks } from './scenarios/insights.js';
 import { runPeerBenchmarks } from './scenarios/peer.js';
 import { checkSameAnswers, runReadBenchmarks } from './scenarios/reads.js';
 import { replicaIsAvailable, REPLICA_PORT, runReplicaBenchmarks } from './scenarios/replicas.js';
@@ -131,6 +133,7 @@ async function main() {
     async (pair) => {
       await checkSameAnswers(pair, big.organizationId, bigSamples);
       figures.push(...(await runReadBenchmarks(context, big, pair, bigSamples, `sqlite ${N}`)));
+      if (wants('insights')) figures.push(...(await runInsightReadBenchmarks(context, big, pair)));
       if (wants('peer')) figures.push(...(await runPeerBenchmarks(context, big, pair.ours, tokens.read, bigSamples)));
       const search = wants('search')
         ? await runSearchBenchmarks(context, big, pair, bigSamples, `sqlite ${N}`)
@@ -172,8 +175,11 @@ async function main() {
     figures.push(...(await runImportBenchmark({ rows: settings.importRows, log, notes })));
   }
 
+  if (wants('insights')) figures.push(...(await runInsightTriggerBenchmarks(context, postgres)));
+
+  const consoleTargets: ConsoleTarget[] = [{ dataset: big, token: tokens.read }];
   let pgVersion = 'not available';
-  if (postgres && (wants('postgres') || wants('replicas'))) {
+  if (postgres && (wants('postgres') || wants('replicas') || wants('insights') || wants('console'))) {
     pgVersion = await postgresVersion();
     const pgData = await ensurePostgresDataset(N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
@@ -189,6 +195,12 @@ async function main() {
         'postgres',
       );
     }
+    if (wants('insights')) {
+      await withPair(pgData, pgTokens.read, async (pair) => {
+        figures.push(...(await runInsightReadBenchmarks(context, pgData, pair)));
+      });
+    }
+    consoleTargets.push({ dataset: pgData, token: pgTokens.read });
     if (wants('replicas') && (await replicaIsAvailable(pgData.databaseUrl))) {
       figures.push(...(await runReplicaBenchmarks(context, { dataset: pgData, samples: pgSamples, tokens: pgTokens })));
     } else if (wants('replicas')) {
@@ -199,6 +211,7 @@ async function main() {
   } else {
     notes.push('PostgreSQL was not available (or --no-postgres): no PostgreSQL figures.');
   }
+  if (wants('console')) figures.push(...(await runConsoleBenchmarks(context, consoleTargets)));
 
   const npmVersion = execFileSync('npm', ['-v'], { encoding: 'utf8' }).trim();
   const report: Report = {
@@ -236,10 +249,10 @@ async function main() {
   };
   console.log(`\n${renderTable(report)}`);
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(
-    RESULTS_FILE,
-    renderMarkdown(report, fs.existsSync('bench/ANALYSIS.md') ? fs.readFileSync('bench/ANALYSIS.md', 'utf8') : ''),
-  );
+  // The sections this run did not measure stay as the earlier runs left them (an `--only` run replaces its own).
+  const previous = fs.existsSync(RESULTS_FILE) ? fs.readFileSync(RESULTS_FILE, 'utf8') : '';
+  const analysis = fs.existsSync('bench/ANALYSIS.md') ? fs.readFileSync('bench/ANALYSIS.md', 'utf8') : '';
+  fs.writeFileSync(RESULTS_FILE, renderMarkdown(report, analysis, previous));
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${report.durationSeconds.toFixed(0)} s`);
 }
 

@@ -13,6 +13,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { monotonicFactory } from 'ulidx';
 import { customerSearchRow, customerSearchTerms } from '../../src/store/customer-search-text.js';
+import type { InsightInterval } from '../../src/contract/insights.js';
+import { bucketsCovering } from '../../src/domain/insights/buckets.js';
+import { formatMillis, parseTimestamp } from '../../src/domain/time.js';
 
 interface Row {
   organization_id: string;
@@ -46,7 +49,46 @@ interface Driver {
   adjustPoints?(org: string, customerId: string, reference: string, amount: number): 204 | 404 | 409 | 400;
   /** Records a completed payment: 201 (with its JSON), 200 (the same body again), 409 (another body), 400/404. */
   recordPayment?(org: string, id: string, payment: BarePayment, hash: string): { status: number; body: unknown };
+  timezoneOf(org: string): Promise<string | undefined>;
+  /** The statements GET .../insights runs: per-bucket sums of insight_counters, insight_totals, the top lists. */
+  insights(org: string, buckets: readonly { start: number; end: number }[]): Promise<InsightRows>;
 }
+
+interface CounterRow {
+  i: number;
+  new_customers: number;
+  points_earned: number;
+  points_redeemed: number;
+  spend: number;
+}
+
+interface InsightRows {
+  counters: CounterRow[];
+  totals: { agreed: number; customers: number } | undefined;
+  lists: { id: string; name: string; member_count: number }[];
+}
+
+/** The statement of insight-repository.ts's bucketCountersQuery, written out: one VALUES row per bucket. */
+function countersSql(buckets: number, placeholder: (n: number) => string, bigint: (p: string) => string): string {
+  const values = Array.from(
+    { length: buckets },
+    (_, i) => `(${i}, ${bigint(placeholder(2 * i + 1))}, ${bigint(placeholder(2 * i + 2))})`,
+  );
+  return `with b(i, s, e) as (values ${values.join(', ')})
+    select b.i, coalesce(sum(c.new_customers), 0) as new_customers, coalesce(sum(c.points_earned), 0) as points_earned,
+      coalesce(sum(c.points_redeemed), 0) as points_redeemed, coalesce(sum(c.spend), 0) as spend
+    from b left join insight_counters c on c.organization_id = ${placeholder(2 * buckets + 1)} and c.slot >= b.s and c.slot < b.e
+    group by b.i order by b.i`;
+}
+const TOTALS_SQL = (p: string) => `select agreed, customers from insight_totals where organization_id = ${p}`;
+const TOP_LISTS_SQL = (p: string) =>
+  `select id, name, member_count from customer_lists where organization_id = ${p} order by member_count desc, id limit 5`;
+const TIMEZONE_SQL = (p: string) => `select timezone from organizations where id = ${p}`;
+// In the order of the statement's placeholders (SQLite's `?` are positional): the buckets' bounds, then the org.
+const bucketParams = (org: string, buckets: readonly { start: number; end: number }[]) => [
+  ...buckets.flatMap((b) => [b.start, b.end]),
+  org,
+];
 
 interface BarePayment {
   billingType: string;
@@ -243,7 +285,33 @@ function sqliteDriver(file: string): Driver {
     insertEventCustomer.run(org, row.id, clock.event_sequence);
     return row as Row;
   });
+  const counters = new Map<number, BetterSqlite3.Statement>();
+  const totals = reader.prepare(TOTALS_SQL('?'));
+  const topLists = reader.prepare(TOP_LISTS_SQL('?'));
+  const timezone = reader.prepare(TIMEZONE_SQL('?'));
+  const countersOf = (n: number) => {
+    let statement = counters.get(n);
+    if (!statement)
+      counters.set(
+        n,
+        (statement = reader.prepare(
+          countersSql(
+            n,
+            () => '?',
+            (p) => p,
+          ),
+        )),
+      );
+    return statement;
+  };
   return {
+    timezoneOf: (org) => Promise.resolve((timezone.get(org) as { timezone: string } | undefined)?.timezone),
+    insights: (org, buckets) =>
+      Promise.resolve({
+        counters: countersOf(buckets.length).all(...bucketParams(org, buckets)) as CounterRow[],
+        totals: totals.get(org) as InsightRows['totals'],
+        lists: topLists.all(org) as InsightRows['lists'],
+      }),
     byId: (org, id) => Promise.resolve(byId.get(org, id) as Row | undefined),
     page: (sort, filter, params) => Promise.resolve(pages.get(`${sort}:${filter}`)!.all(...params) as Row[]),
     create: (org, fields) => create.immediate(org, fields),
@@ -267,7 +335,27 @@ function postgresDriver(url: string): Driver {
   const run = async (name: string, text: string, values: unknown[]) =>
     (await pool.query<Row>({ name, text, values })).rows;
   const byIdSql = 'select * from customers where organization_id = $1 and id = $2';
+  const query = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>
+    (await pool.query<T>({ name, text, values })).rows;
   return {
+    timezoneOf: async (org) =>
+      (await query<{ timezone: string }>('base_timezone', TIMEZONE_SQL('$1'), [org]))[0]?.timezone,
+    insights: async (org, buckets) => {
+      const [counters, totals, lists] = await Promise.all([
+        query<CounterRow>(
+          `base_counters_${buckets.length}`,
+          countersSql(
+            buckets.length,
+            (n) => `$${n}`,
+            (p) => `cast(${p} as bigint)`,
+          ),
+          bucketParams(org, buckets),
+        ),
+        query<{ agreed: number; customers: number }>('base_totals', TOTALS_SQL('$1'), [org]),
+        query<InsightRows['lists'][number]>('base_top_lists', TOP_LISTS_SQL('$1'), [org]),
+      ]);
+      return { counters, totals: totals[0], lists };
+    },
     byId: async (org, id) => (await run('base_by_id', byIdSql, [org, id]))[0],
     page: (sort, filter, params) =>
       run(
@@ -323,6 +411,39 @@ const POINTS = /^\/organizations\/([^/]+)\/customers\/([^/]+)\/points\/([^/]+)$/
 const PAYMENT = /^\/organizations\/([^/]+)\/payments\/([^/]+)$/;
 const ITEM = /^\/organizations\/([^/]+)\/customers\/([^/]+)$/;
 const LIST = /^\/organizations\/([^/]+)\/customers$/;
+const INSIGHTS = /^\/organizations\/([^/]+)\/insights$/;
+
+/** GET .../insights?from&to&interval with both bounds given (the bench always gives them), the API's JSON shape. */
+async function insights(driver: Driver, org: string, query: URLSearchParams) {
+  const interval = (query.get('interval') ?? 'week') as InsightInterval;
+  const from = parseTimestamp(query.get('from') ?? '');
+  const to = parseTimestamp(query.get('to') ?? '');
+  const timezone = await driver.timezoneOf(org);
+  if (timezone === undefined) return { status: 404, body: { code: 'not_found', message: 'Organization not found' } };
+  if (from === undefined || to === undefined || from >= to) return { status: 400, body: { code: 'invalid_request' } };
+  const buckets = bucketsCovering(timezone, interval, from, to, 366);
+  if (!buckets) return { status: 400, body: { code: 'invalid_request' } };
+  const rows = await driver.insights(org, buckets);
+  const series = (column: Exclude<keyof CounterRow, 'i'>) =>
+    buckets.map((bucket, i) => ({ start: formatMillis(bucket.start), value: Number(rows.counters[i]![column]) }));
+  return {
+    status: 200,
+    body: {
+      from: formatMillis(buckets[0]!.start),
+      interval,
+      marketingOptIn: { agreed: Number(rows.totals?.agreed ?? 0), total: Number(rows.totals?.customers ?? 0) },
+      series: {
+        newCustomers: series('new_customers'),
+        pointsEarned: series('points_earned'),
+        pointsRedeemed: series('points_redeemed'),
+        spend: series('spend'),
+      },
+      timezone,
+      to: formatMillis(buckets.at(-1)!.end),
+      topLists: rows.lists.map((list) => ({ id: list.id, memberCount: Number(list.member_count), name: list.name })),
+    },
+  };
+}
 
 function createHandler(driver: Driver) {
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -368,6 +489,15 @@ function createHandler(driver: Driver) {
           items: Array.isArray(body.items) ? (body.items as BarePayment['items']) : [],
         },
         createHash('sha256').update(raw).digest('base64url'),
+      );
+      return send(res, result.status, result.body);
+    }
+    m = INSIGHTS.exec(path);
+    if (m && req.method === 'GET') {
+      const result = await insights(
+        driver,
+        decodeURIComponent(m[1]!),
+        new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
       );
       return send(res, result.status, result.body);
     }
