@@ -2,19 +2,13 @@ import type { Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { findCustomersByIds } from '../../store/repositories/customer-import-repository.js';
 import type { CustomerRow } from '../../store/repositories/customer-repository.js';
+import { findSegments, type CustomerListRow } from '../../store/repositories/customer-list-repository.js';
 import {
-  adjustMemberCounts,
-  deleteMemberships,
-  findSegments,
-  type CustomerListRow,
-} from '../../store/repositories/customer-list-repository.js';
-import {
-  findSegmentMatches,
+  moveSegmentMembers,
   type CustomerFilters,
   type CustomerScope,
   type SegmentRule,
 } from '../../store/repositories/customer-query-repository.js';
-import { insertListMembers } from '../../store/repositories/membership-repository.js';
 import type { CustomersTable, Database } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { membershipChanged, recordEvents, type DomainEvent } from '../events/event-log.js';
@@ -122,49 +116,30 @@ export async function applySegmentRules(
 ): Promise<Set<string>> {
   const changed = new Set<string>();
   if (segments.length === 0) return changed;
-  const evaluated = await findSegmentMatches(
+  const moves = await moveSegmentMembers(
     trx,
     store,
     organizationId,
     segments.map((s) => s.rule),
     scope,
+    now,
   );
-  const added = evaluated.filter((e) => e.matched && !e.member);
-  const removed = evaluated.filter((e) => e.member && !e.matched);
-  if (added.length === 0 && removed.length === 0) return changed;
-
-  await insertListMembers(
-    trx,
-    added.map((pair) => ({
-      organization_id: organizationId,
-      list_id: pair.list_id,
-      customer_id: pair.customer_id,
-      added_at: now,
-    })),
-  );
+  if (moves.length === 0) return changed;
   const lists = new Map(segments.map((s) => [s.row.id, s.row]));
-  const delta = new Map<string, number>();
-  for (const pair of added) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) + 1);
-  for (const pair of removed) delta.set(pair.list_id, (delta.get(pair.list_id) ?? 0) - 1);
-  // One statement each, whatever the number of segments a write moves the customer in or out of.
-  await deleteMemberships(trx, organizationId, removed);
-  await adjustMemberCounts(trx, organizationId, delta);
-
-  for (const pair of [...added, ...removed]) changed.add(pair.customer_id);
+  for (const move of moves) changed.add(move.customer_id);
   // The events carry the customers as they are now: the rows the write left (when given), else read back.
   const customers = new Map<string, CustomerRow>();
   for (const id of changed) if (written?.has(id)) customers.set(id, written.get(id)!);
   const unread = [...changed].filter((id) => !customers.has(id));
   if (unread.length > 0)
     for (const row of await findCustomersByIds(trx, organizationId, unread)) customers.set(row.id, row);
-  const events: DomainEvent[] = [
-    ...added.map((pair) =>
-      membershipChanged('customer-list.member-added', lists.get(pair.list_id)!, customers.get(pair.customer_id)!),
+  const events: DomainEvent[] = moves.map((move) =>
+    membershipChanged(
+      move.added ? 'customer-list.member-added' : 'customer-list.member-removed',
+      lists.get(move.list_id)!,
+      customers.get(move.customer_id)!,
     ),
-    ...removed.map((pair) =>
-      membershipChanged('customer-list.member-removed', lists.get(pair.list_id)!, customers.get(pair.customer_id)!),
-    ),
-  ];
+  );
   await recordEvents(trx, store, organizationId, now, events);
   return changed;
 }

@@ -13,6 +13,8 @@ import { prefixUpperBound } from '../customer-search-text.js';
 import type { Database } from '../schema.js';
 import { compileStatement, param, type CompiledStatement, type QueryParams, type Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
+import { adjustMemberCounts, deleteMemberships } from './customer-list-repository.js';
+import { insertListMembers } from './membership-repository.js';
 
 /** A `q` search, already in the index's form (store/customer-search-text.ts). */
 export interface CustomerTextSearch {
@@ -246,6 +248,13 @@ export interface SegmentEvaluation {
 /** Which customers to evaluate: these ids, or the ids in (after, through] (a build batch). */
 export type CustomerScope = { ids: readonly string[] } | { after: string; through: string };
 
+function scopeParams(scope: CustomerScope): QueryParams {
+  if (!('ids' in scope)) return { after: scope.after, through: scope.through };
+  const params: QueryParams = {};
+  scope.ids.forEach((id, i) => (params[`id${i}`] = id));
+  return params;
+}
+
 /**
  * For each rule and each of the scope's customers: whether the customer matches the rule (the customer list query's
  * conditions, written for given rows) and whether they are a member of the rule's list now. One statement for up to
@@ -258,12 +267,10 @@ export async function findSegmentMatches(
   rules: readonly SegmentRule[],
   scope: CustomerScope,
 ): Promise<SegmentEvaluation[]> {
-  const params: QueryParams = { org: organizationId };
-  if ('ids' in scope) scope.ids.forEach((id, i) => (params[`id${i}`] = id));
-  else Object.assign(params, { after: scope.after, through: scope.through });
+  const params: QueryParams = { org: organizationId, ...scopeParams(scope) };
   const evaluated: SegmentEvaluation[] = [];
   for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
-    const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope);
+    const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope, 'evaluate');
     const { rows } = await db.executeQuery<{ list_id: string; customer_id: string; matched: unknown; member: unknown }>(
       CompiledQuery.raw(statement.sql, statement.bind(params)),
     );
@@ -278,6 +285,70 @@ export async function findSegmentMatches(
     }
   }
   return evaluated;
+}
+
+/** A membership a rule started (`added`) or ended for one customer. */
+export interface SegmentMove {
+  list_id: string;
+  customer_id: string;
+  added: boolean;
+}
+
+/**
+ * Brings the rules' lists in line with the rules for the scope's customers: inserts the memberships of those who now
+ * match, deletes those of the ones who no longer do, moves the member counts, and returns the moves (added first,
+ * then in the rules' order). On PostgreSQL one statement (one round trip) for up to `RULES_PER_STATEMENT` rules; on
+ * SQLite the evaluation and, when anything moves, one statement each for the inserts, deletes and counts.
+ */
+export async function moveSegmentMembers(
+  db: Kysely<Database> | Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  rules: readonly SegmentRule[],
+  scope: CustomerScope,
+  now: number,
+): Promise<SegmentMove[]> {
+  let moves: SegmentMove[];
+  if (store.kind === 'postgres') {
+    const params: QueryParams = { org: organizationId, now, ...scopeParams(scope) };
+    moves = [];
+    for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
+      const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope, 'move');
+      const { rows } = await db.executeQuery<SegmentMove>(CompiledQuery.raw(statement.sql, statement.bind(params)));
+      moves.push(...rows);
+    }
+  } else {
+    moves = (await findSegmentMatches(db, store, organizationId, rules, scope))
+      .filter((e) => e.matched !== e.member)
+      .map((e) => ({ list_id: e.list_id, customer_id: e.customer_id, added: e.matched }));
+    if (moves.length === 0) return moves;
+    const added = moves.filter((move) => move.added);
+    await insertListMembers(
+      db,
+      added.map((move) => ({
+        organization_id: organizationId,
+        list_id: move.list_id,
+        customer_id: move.customer_id,
+        added_at: now,
+      })),
+    );
+    await deleteMemberships(
+      db,
+      organizationId,
+      moves.filter((move) => !move.added),
+    );
+    const delta = new Map<string, number>();
+    for (const move of moves) delta.set(move.list_id, (delta.get(move.list_id) ?? 0) + (move.added ? 1 : -1));
+    await adjustMemberCounts(db, organizationId, delta);
+  }
+  // RETURNING rows come in no promised order; events follow the rules' order (added before removed).
+  const position = new Map(rules.map((rule, index) => [rule.listId, index]));
+  return moves.sort(
+    (a, b) =>
+      Number(b.added) - Number(a.added) ||
+      position.get(a.list_id)! - position.get(b.list_id)! ||
+      (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0),
+  );
 }
 
 // Building and compiling a union of 20 arms costs more CPU than running it (measured: bench/segments-write.ts), and
@@ -295,11 +366,29 @@ function ruleKey(rule: SegmentRule): string {
   return key;
 }
 
-function segmentStatement(store: Store, rules: readonly SegmentRule[], scope: CustomerScope): CompiledStatement {
+type SegmentStatementUse = 'evaluate' | 'move';
+
+function segmentStatement(
+  store: Store,
+  rules: readonly SegmentRule[],
+  scope: CustomerScope,
+  use: SegmentStatementUse,
+): CompiledStatement {
   const shape = 'ids' in scope ? scope.ids.length : 'range';
-  const key = `${store.kind} ${shape} ${rules.map(ruleKey).join(' ')}`;
+  const key = `${store.kind} ${use} ${shape} ${rules.map(ruleKey).join(' ')}`;
   let statement = statements.get(key);
   if (statement) return statement;
+  const evaluation = segmentEvaluation(store, rules, scope);
+  statement = compileStatement(use === 'evaluate' ? evaluation : movingMembers(store, evaluation));
+  // Planning the union is most of its cost on PostgreSQL: planned once per connection.
+  store.nameStatement(statement.sql);
+  if (statements.size >= MAX_STATEMENTS) statements.clear();
+  statements.set(key, statement);
+  return statement;
+}
+
+/** The union of one arm per rule: list_id, customer_id, matched (the rule's conditions), member (in the list now). */
+function segmentEvaluation(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
   const org = param<string>('org');
   const arms = rules.map((rule) => {
     const search = rule.search;
@@ -340,10 +429,35 @@ function segmentStatement(store: Store, rules: readonly SegmentRule[], scope: Cu
           : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
       );
   });
-  statement = compileStatement(arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!));
-  // Planning the union is most of its cost on PostgreSQL: planned once per connection.
-  store.nameStatement(statement.sql);
-  if (statements.size >= MAX_STATEMENTS) statements.clear();
-  statements.set(key, statement);
-  return statement;
+  return arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!);
+}
+
+/**
+ * PostgreSQL: the evaluation and every write it calls for in one statement (data-modifying CTEs see the snapshot
+ * the statement started with, so `evaluated` reads the memberships as they were): the memberships of customers who
+ * now match are inserted, those of customers who no longer do deleted, the lists' member counts moved, and the
+ * moves returned. A condition on a missing search row is NULL: not a match.
+ */
+function movingMembers(store: Store, evaluation: Expression<unknown>): Compilable<unknown> {
+  const org = sql`cast(${param<string>('org')} as text)`;
+  const moving = sql`with evaluated as (${evaluation}),
+    added as (
+      insert into customer_list_members (organization_id, list_id, customer_id, added_at)
+      select ${org}, list_id, customer_id, cast(${param<number>('now')} as bigint) from evaluated
+      where matched and not member
+      returning list_id, customer_id),
+    removed as (
+      delete from customer_list_members m using evaluated e
+      where m.organization_id = ${org} and m.list_id = e.list_id and m.customer_id = e.customer_id
+        and e.member and not coalesce(e.matched, false)
+      returning m.list_id, m.customer_id),
+    moved as (
+      select list_id, customer_id, true as added from added
+      union all select list_id, customer_id, false as added from removed),
+    counted as (
+      update customer_lists l set member_count = l.member_count + d.delta
+      from (select list_id, sum(case when added then 1 else -1 end) as delta from moved group by list_id) d
+      where l.organization_id = ${org} and l.id = d.list_id)
+    select list_id, customer_id, added from moved`;
+  return { compile: () => moving.compile(store.db) };
 }
