@@ -107,9 +107,7 @@ await describeEachBackend('q uses the search indexes, never a scan of the custom
           expect(plan).toMatch(/Bitmap Index Scan on customer_search_(full_name|email)_trgm/);
           expect(plan).not.toMatch(/customer_search_phone_trgm/);
         } else {
-          expect(plan).toMatch(
-            /SEARCH p USING PRIMARY KEY \(organization_id=\? AND suffix>\? AND suffix<\?\)/,
-          );
+          expect(plan).toMatch(/SEARCH p USING PRIMARY KEY \(organization_id=\? AND suffix>\? AND suffix<\?\)/);
           expect(plan).toMatch(/SCAN customer_search_fts VIRTUAL TABLE INDEX/);
         }
         expectNoCustomerScan(plan);

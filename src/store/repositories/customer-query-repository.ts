@@ -111,8 +111,7 @@ function matches(
       }),
     );
   }
-  const digits =
-    search.digits !== undefined && length(search.digits) >= MIN_SUFFIX_LENGTH ? search.digits : undefined;
+  const digits = search.digits !== undefined && length(search.digits) >= MIN_SUFFIX_LENGTH ? search.digits : undefined;
   if (mode === 'row') {
     // The same conditions on the row's own search form.
     const contains = (column: 's.full_name' | 's.email' | 's.phone', needle: string) =>
