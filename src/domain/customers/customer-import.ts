@@ -13,7 +13,7 @@ import {
   IMPORTED_TABLES,
   findCustomersByIds,
   findMetadataKeys,
-  upsertCustomerRows,
+  writeCustomerRows,
 } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
@@ -175,10 +175,11 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         tick,
         0,
         async () => {
-          await upsertCustomerRows(
+          await writeCustomerRows(
             trx,
             store,
-            rows.map((w) => w.row),
+            rows.flatMap((w) => (w.created ? [w.row] : [])),
+            rows.flatMap((w) => (w.created ? [] : [w.row])),
           );
           const events: DomainEvent[] = [];
           for (const w of rows) {
