@@ -122,13 +122,23 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
 }
 
 const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-function compareTermKeys(a: CustomerSearchTermsTable, b: CustomerSearchTermsTable): number {
+/**
+ * `(organization_id, key, customer_id)` in the search tables' key order (JavaScript's UTF-16 order, which differs
+ * from the indexes' binary order only around characters beyond U+FFFF; only how local the inserts are depends on it).
+ */
+function compareKeys(
+  a: { organization_id: string; customer_id: string },
+  b: { organization_id: string; customer_id: string },
+  keyA: string,
+  keyB: string,
+): number {
   return (
     binaryOrder(a.organization_id, b.organization_id) ||
-    binaryOrder(a.term, b.term) ||
+    binaryOrder(keyA, keyB) ||
     binaryOrder(a.customer_id, b.customer_id)
   );
 }
+const compareTermKeys = (a: CustomerSearchTermsTable, b: CustomerSearchTermsTable) => compareKeys(a, b, a.term, b.term);
 
 /** `customer_search.phone` of the given customers, by organization and id (`organization_id customer_id`). */
 async function storedPhones(trx: Db, rows: readonly CustomerSearchRow[]) {
@@ -167,6 +177,8 @@ async function writePhoneSuffixes(
     }
     await deleteSuffixes(trx, row.organization_id, row.customer_id, [...old]);
   }
+  // In key order, like the terms: a batch's suffixes are spread over the whole index.
+  if (inserted.length > 1) inserted.sort((a, b) => compareKeys(a, b, a.suffix, b.suffix));
   await insert('customer_search_suffixes', inserted);
 }
 
