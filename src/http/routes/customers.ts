@@ -83,7 +83,10 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
     async (request, reply) => {
       const { body, etag } = await customers.getCustomerJson(request.params.organizationId, request.params.customerId);
       // Text with a JSON content type is sent as it is: the row was written as the schema's JSON already.
-      return reply.header('ETag', etag).type(JSON_TYPE).send(body as unknown as Customer);
+      return reply
+        .header('ETag', etag)
+        .type(JSON_TYPE)
+        .send(body as unknown as Customer);
     },
   );
 
