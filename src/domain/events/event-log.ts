@@ -131,7 +131,7 @@ export async function collectEvents<T>(
   try {
     const result = await work();
     const unreserved = events.rows.length - reserved;
-    if (unreserved !== 0) await moveEventSequence(trx, organizationId, unreserved);
+    if (unreserved !== 0) await moveEventSequence(trx, store, organizationId, unreserved);
     await appendEvents(trx, store, organizationId, tick.firstSequence, events.rows);
     return result;
   } finally {
