@@ -420,12 +420,15 @@ export async function customerIdsOf(databaseUrl: string, organizationId: string,
   }
 }
 
-/** Rows written per created customer whose last name starts with `lastNamePrefix`: search rows, terms, events. */
+/**
+ * Rows written per created customer whose last name starts with `lastNamePrefix`: search rows, terms, phone suffixes
+ * (read by a scan of the organization's suffixes: the table has no index by customer), events.
+ */
 export async function rowsPerCreatedCustomer(
   databaseUrl: string,
   organizationId: string,
   lastNamePrefix: string,
-): Promise<{ customers: number; search: number; terms: number; events: number }> {
+): Promise<{ customers: number; search: number; terms: number; suffixes: number; events: number }> {
   const { store } = await openMigrated(databaseUrl);
   try {
     const created = store.db
@@ -433,7 +436,9 @@ export async function rowsPerCreatedCustomer(
       .select('id')
       .where('organization_id', '=', organizationId)
       .where('last_name', 'like', `${lastNamePrefix}%`);
-    const count = async (table: 'customer_search' | 'customer_search_terms' | 'event_customers') =>
+    const count = async (
+      table: 'customer_search' | 'customer_search_terms' | 'customer_search_suffixes' | 'event_customers',
+    ) =>
       Number(
         (
           await store.db
@@ -459,6 +464,7 @@ export async function rowsPerCreatedCustomer(
       customers,
       search: per(await count('customer_search')),
       terms: per(await count('customer_search_terms')),
+      suffixes: per(await count('customer_search_suffixes')),
       events: per(await count('event_customers')),
     };
   } finally {

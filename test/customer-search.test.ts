@@ -5,6 +5,9 @@ import { parseDatabaseUrl } from '../src/config.js';
 import { createCustomerService } from '../src/domain/customers/customer-service.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { migrateToLatest, openStore } from '../src/store/open-store.js';
+import { phoneSuffixes } from '../src/store/customer-search-text.js';
+import { writeCustomerSearch } from '../src/store/repositories/customer-search-repository.js';
+import type { Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { createTenant, errorFields, expectErrorJson, readAllPages } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -19,6 +22,43 @@ const PEOPLE = [
   { firstName: 'Bob', lastName: 'Blacksmith', email: 'bob@example.com' },
   { firstName: 'Anne-Marie', lastName: 'Müller-Lüdenscheidt' },
 ];
+
+type SuffixRow = { organization_id: string; suffix: string; customer_id: string };
+const bySuffixKey = (a: SuffixRow, b: SuffixRow) =>
+  a.organization_id.localeCompare(b.organization_id) ||
+  (a.suffix < b.suffix ? -1 : a.suffix > b.suffix ? 1 : 0) ||
+  a.customer_id.localeCompare(b.customer_id);
+
+async function storedSuffixes(store: Store, organizationId?: string): Promise<SuffixRow[]> {
+  const rows = await store.db
+    .selectFrom('customer_search_suffixes')
+    .select(['organization_id', 'suffix', 'customer_id'])
+    .$if(organizationId !== undefined, (q) => q.where('organization_id', '=', organizationId!))
+    .execute();
+  return rows.sort(bySuffixKey);
+}
+
+/** What the suffix table must hold: every phone suffix (`phoneSuffixes`) of every search row. */
+async function expectedSuffixes(store: Store, organizationId?: string): Promise<SuffixRow[]> {
+  const rows = await store.db
+    .selectFrom('customer_search')
+    .select(['organization_id', 'customer_id', 'phone'])
+    .$if(organizationId !== undefined, (q) => q.where('organization_id', '=', organizationId!))
+    .execute();
+  return rows
+    .flatMap((row) =>
+      phoneSuffixes(row.phone).map((suffix) => ({
+        organization_id: row.organization_id,
+        suffix,
+        customer_id: row.customer_id,
+      })),
+    )
+    .sort(bySuffixKey);
+}
+
+const PHONE_SUFFIXES = '2026-12-06T0200-phone-suffixes';
+
+type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
 await describeEachBackend('partial search (q)', (backend) => {
   let server: TestServer;
@@ -44,6 +84,19 @@ await describeEachBackend('partial search (q)', (backend) => {
     return response.body.map((c) => c.lastName);
   };
   const ids = (...lastNames: string[]) => lastNames.map((n) => byName.get(n)!.id).sort();
+  const lastNamesIn = async (t: Tenant, q: string) => {
+    const response = await server.request<Customer[]>(
+      'GET',
+      `/organizations/${t.orgId}/customers?q=${encodeURIComponent(q)}`,
+      { token: t.read },
+    );
+    expect(response.status, response.text).toBe(200);
+    return response.body.map((c) => c.lastName);
+  };
+  const suffixRows = (organizationId: string) => storedSuffixes(server.store, organizationId);
+  /** The suffix rows are exactly those of the search rows' phone digits. */
+  const expectSuffixesInStep = async (organizationId: string) =>
+    expect(await suffixRows(organizationId)).toEqual(await expectedSuffixes(server.store, organizationId));
 
   it('finds names case- and accent-insensitively, apostrophes, hyphens and CJK included', async () => {
     expect(await lastNames('jose')).toEqual(['Álvarez']);
@@ -131,6 +184,60 @@ await describeEachBackend('partial search (q)', (backend) => {
     expect((await search('zorril')).body.map((c) => c.id)).toEqual([imported[0]!.id]);
   });
 
+  it('keeps the phone suffixes in step with every write: created, re-numbered, renamed, imported, erased', async () => {
+    const t = await createTenant(server);
+    const org = t.orgId;
+    const phones = async (q: string) => (await lastNamesIn(t, q)).sort();
+    const created = await server.createCustomer(
+      org,
+      { firstName: 'Pia', lastName: 'Quast', phoneNumber: '0412 345 678' },
+      t.write,
+    );
+    await server.createCustomer(org, { firstName: 'Rui', lastName: 'Reyes', phoneNumber: '+61 498 765 432' }, t.write);
+    await expectSuffixesInStep(org);
+    expect(await phones('2345 67')).toEqual(['Quast']);
+    expect(await phones('61412')).toEqual(['Quast']);
+    expect(await phones('765')).toEqual(['Reyes']);
+    const renumbered = await server.request('PATCH', `/organizations/${org}/customers/${created.id}`, {
+      token: t.write,
+      body: { phoneNumber: '0433 111 765' },
+    });
+    expect(renumbered.status, renumbered.text).toBe(200);
+    await expectSuffixesInStep(org);
+    expect(await phones('2345 67')).toEqual([]);
+    expect(await phones('765')).toEqual(['Quast', 'Reyes']);
+    // A change of the name only leaves the phone's rows as they are, and the phone still found.
+    const renamed = await server.request('PATCH', `/organizations/${org}/customers/${created.id}`, {
+      token: t.write,
+      body: { lastName: 'Quaste' },
+    });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(await phones('0433 111')).toEqual(['Quaste']);
+    const noPhone = await server.request('PATCH', `/organizations/${org}/customers/${created.id}`, {
+      token: t.write,
+      body: { phoneNumber: null },
+    });
+    expect(noPhone.status, noPhone.text).toBe(200);
+    await expectSuffixesInStep(org);
+    expect(await phones('0433 111')).toEqual([]);
+    async function* records() {
+      yield [
+        { line: 1, value: { id: created.id, firstName: 'Pia', lastName: 'Quaste', phoneNumber: '0455 000 111' } },
+        { line: 2, value: { firstName: 'Sam', lastName: 'Sousa', phoneNumber: '0466 000 111' } },
+      ];
+    }
+    await server.services.customerImport.importCustomers(org, records());
+    await expectSuffixesInStep(org);
+    expect(await phones('000 111')).toEqual(['Quaste', 'Sousa']);
+    const erased = await server.request('DELETE', `/organizations/${org}/customers/${created.id}`, {
+      token: t.write,
+    });
+    expect(erased.status).toBe(204);
+    await expectSuffixesInStep(org);
+    expect(await phones('000 111')).toEqual(['Sousa']);
+    expect(await suffixRows(org)).not.toContainEqual(expect.objectContaining({ customer_id: created.id }));
+  });
+
   it('pages through a large result by keyset, every match once, in relevance order', async () => {
     const paged = await createTenant(server);
     for (let i = 0; i < 23; i++) {
@@ -212,4 +319,97 @@ await describeEachBackend('partial search (q)', (backend) => {
       await database.drop();
     }
   });
+
+  it('backfills the phone suffixes of customers stored before them; names, emails and phones all found after', async () => {
+    const database = await backend.createDatabase();
+    const store = await openStore(parseDatabaseUrl(database.url));
+    try {
+      const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
+      const previous = migrations[migrations.indexOf(PHONE_SUFFIXES) - 1]!;
+      const { error } = await store.withMigrationDb((db) =>
+        new Migrator({ db, provider: migrationProvider }).migrateTo(previous),
+      );
+      expect(error).toBeUndefined();
+      // More customers than a backfill batch (20,000), in two organizations; a quarter without a phone.
+      const counts = { orgA: 20_010, orgB: 300 };
+      const customers: {
+        organization_id: string;
+        id: string;
+        first_name: string;
+        last_name: string;
+        email: string;
+        phone_number: string | null;
+      }[] = [];
+      for (const [org, count] of Object.entries(counts)) {
+        await sql`insert into organizations (id, name, currency, timezone, created_at) values (${org}, 'Old', 'AUD', 'UTC', 0)`.execute(
+          store.db,
+        );
+        for (let n = 0; n < count; n++) {
+          customers.push({
+            organization_id: org,
+            id: `01HOLD${org.slice(-1)}${String(n).padStart(19, '0')}`,
+            first_name: `Olde${n}`,
+            last_name: 'Shape',
+            email: `old${n}@example.com`,
+            phone_number: n % 4 === 3 ? null : `+614${String(10_000_000 + ((n * 7919) % 89_000_000))}`,
+          });
+        }
+      }
+      for (let i = 0; i < customers.length; i += 500) {
+        const chunk = customers.slice(i, i + 500);
+        const values = chunk.map(
+          (c) =>
+            sql`(${c.organization_id}, ${c.id}, ${c.first_name}, ${c.last_name}, ${c.email}, ${c.phone_number}, 1000, 1000)`,
+        );
+        await sql`insert into customers (organization_id, id, first_name, last_name, email, phone_number, created_at, updated_at)
+          values ${sql.join(values)}`.execute(store.db);
+        // The search rows and terms as the previous version wrote them.
+        await writeCustomerSearch(store.db, chunk, { fresh: true });
+      }
+      expect(await migrateToLatest(store)).toContain(PHONE_SUFFIXES);
+      const key = (row: SuffixRow) => `${row.organization_id} ${row.suffix} ${row.customer_id}`;
+      const stored = (await storedSuffixes(store)).map(key);
+      expect(stored.length).toBeGreaterThan(100_000);
+      expect(stored).toEqual((await expectedSuffixes(store)).map(key));
+
+      const service = createCustomerService(store, { defaultPhoneRegion: 'AU' });
+      const target = customers.find((c) => c.organization_id === 'orgA' && c.id.endsWith('20005'))!;
+      const national = `0${target.phone_number!.slice(3)}`;
+      for (const fragment of [`${national.slice(0, 4)} ${national.slice(4, 8)}`, national.slice(2, 9)]) {
+        const digits = fragment.replace(/\D/g, '');
+        const want = customers
+          .filter((c) => c.organization_id === 'orgA' && c.phone_number !== null)
+          .filter((c) => c.phone_number!.slice(1).includes(digits) || `0${c.phone_number!.slice(3)}`.includes(digits))
+          .map((c) => c.id)
+          .sort();
+        expect(want).toContain(target.id);
+        const found = await service.listCustomers('orgA', { q: fragment, limit: 1000 });
+        expect(found.items.map((c) => c.id).sort()).toEqual(want);
+      }
+      // The trigram index over the names and emails was rebuilt (SQLite) or kept (PostgreSQL).
+      expect((await service.listCustomers('orgA', { q: 'olde20005' })).items.map((c) => c.id)).toEqual([target.id]);
+      expect((await service.listCustomers('orgB', { q: 'old29' })).items.map((c) => c.firstName).sort()).toEqual([
+        'Olde29',
+        'Olde290',
+        'Olde291',
+        'Olde292',
+        'Olde293',
+        'Olde294',
+        'Olde295',
+        'Olde296',
+        'Olde297',
+        'Olde298',
+        'Olde299',
+      ]);
+      // Writes after the migration keep the rebuilt index current.
+      await service.updateCustomer('orgA', target.id, { lastName: 'Newshape', phoneNumber: '0400 000 999' });
+      expect((await service.listCustomers('orgA', { q: 'newshap' })).items.map((c) => c.id)).toEqual([target.id]);
+      expect((await service.listCustomers('orgA', { q: '0400 000 9' })).items.map((c) => c.id)).toEqual([target.id]);
+      expect((await service.listCustomers('orgA', { q: national.slice(0, 10) })).items).toEqual([]);
+      expect((await storedSuffixes(store)).map(key)).toEqual((await expectedSuffixes(store)).map(key));
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  }, 120_000);
 });

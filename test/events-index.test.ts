@@ -1,9 +1,9 @@
-import { CompiledQuery, type Compilable } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appendEvents, createEventReads, type EventToAppend } from '../src/store/repositories/event-repository.js';
-import { compileStatement, type CompiledStatement, type Store } from '../src/store/store.js';
+import { type CompiledStatement, type Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
+import { capturePreparedStatements, explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
 
 const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
 const PER_ORG = 4000;
@@ -22,15 +22,7 @@ function events(organizationId: string): EventToAppend[] {
 
 /** The SQL of the page statements the event reads build: whole feed oldest and newest, then per customer. */
 function capturePageStatements(store: Store): CompiledStatement[] {
-  const captured: CompiledStatement[] = [];
-  createEventReads({
-    ...store,
-    prepare<R>(query: Compilable<R>) {
-      captured.push(compileStatement(query));
-      return store.prepare(query);
-    },
-  });
-  return captured;
+  return capturePreparedStatements(store, createEventReads);
 }
 
 await describeEachBackend("the feed's pages use the events and event_customers keys", (backend) => {

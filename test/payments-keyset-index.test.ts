@@ -1,14 +1,14 @@
-import { CompiledQuery, type Compilable } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createPaymentReads,
   insertPaymentRows,
   type PaymentRecordRow,
 } from '../src/store/repositories/payment-repository.js';
-import { compileStatement, type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
+import { type CompiledStatement, type QueryParams, type Store } from '../src/store/store.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { paymentRow } from './helpers/factories.js';
-import { explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
+import { capturePreparedStatements, explainSql, openStoreWithOrganizations } from './helpers/query-plans.js';
 
 const ORGS = ['01JORG0000000000000000000A', '01JORG0000000000000000000B'];
 const PER_ORG = 3000;
@@ -26,14 +26,7 @@ function paymentRows(organizationId: string): PaymentRecordRow[] {
 
 /** The SQL of every prepared statement the payment reads build, as the store compiles them. */
 function capturePageStatements(store: Store): CompiledStatement[] {
-  const captured: CompiledStatement[] = [];
-  createPaymentReads({
-    ...store,
-    prepare<R>(query: Compilable<R>) {
-      captured.push(compileStatement(query));
-      return store.prepare(query);
-    },
-  });
+  const captured = capturePreparedStatements(store, createPaymentReads);
   // The first is the lookup by id; then [created_at, updated_at] x [none, location, customer, both].
   return captured.slice(1);
 }

@@ -12,7 +12,7 @@ import http from 'node:http';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { monotonicFactory } from 'ulidx';
-import { customerSearchRow, customerSearchTerms } from '../../src/store/customer-search-text.js';
+import { customerSearchRow, customerSearchTerms, phoneSuffixes } from '../../src/store/customer-search-text.js';
 import type { InsightInterval } from '../../src/contract/insights.js';
 import { bucketsCovering } from '../../src/domain/insights/buckets.js';
 import { formatMillis, parseTimestamp } from '../../src/domain/time.js';
@@ -264,8 +264,12 @@ function sqliteDriver(file: string): Driver {
   const insertSearchTerm = writer.prepare(
     'insert into customer_search_terms (organization_id, term, customer_id) values (?, ?, ?)',
   );
-  // The same rows a create writes: the customer, its search row (the FTS5 trigger indexes it) and 2-character
-  // terms (the same folding as ours, so the same number of terms), the customer.created event and its index row.
+  const insertSearchSuffix = writer.prepare(
+    'insert into customer_search_suffixes (organization_id, suffix, customer_id) values (?, ?, ?)',
+  );
+  // The same rows a create writes: the customer, its search row (the FTS5 trigger indexes it), 2-character terms
+  // and phone suffixes (the same folding as ours, so the same number of rows), the customer.created event and its
+  // index row.
   const create = writer.transaction((org: string, fields: Parameters<NonNullable<Driver['create']>>[1]) => {
     const clock = tickEvent.get(Date.now(), org) as { clock: number; event_sequence: number } | undefined;
     if (!clock) return undefined;
@@ -280,6 +284,7 @@ function sqliteDriver(file: string): Driver {
     const search = customerSearchRow(row);
     insertSearch.run(search);
     for (const term of customerSearchTerms(search)) insertSearchTerm.run(org, term, row.id);
+    for (const suffix of phoneSuffixes(search.phone)) insertSearchSuffix.run(org, suffix, row.id);
     const payload = JSON.stringify({ event: 'customer.created', customer: toCustomer(row as Row) });
     insertEvent.run(org, clock.event_sequence, nextId(clock.clock), 'customer.created', clock.clock, payload);
     insertEventCustomer.run(org, row.id, clock.event_sequence);

@@ -77,6 +77,24 @@ export function customerSearchTerms(row: CustomerSearchRow): string[] {
   return [...terms];
 }
 
+/** The shortest phone fragment the suffix index serves: shorter ones go to the term index (2 characters). */
+export const MIN_SUFFIX_LENGTH = 3;
+
+/**
+ * The digit suffixes of a customer's searched phone digits (`customer_search.phone`, its forms separated by a space),
+ * at least `MIN_SUFFIX_LENGTH` long and each once: the phone digits contain `N` exactly when a suffix starts with `N`,
+ * so "contains" is a prefix range over a B-tree, as fast at a million customers as at a thousand. The national form
+ * mostly repeats the international one's tail (`61411222333 0411222333`: only `0411222333` is new).
+ */
+export function phoneSuffixes(phone: string | null): string[] {
+  if (phone === null) return [];
+  const suffixes = new Set<string>();
+  for (const form of phone.split(' ')) {
+    for (let i = 0; i + MIN_SUFFIX_LENGTH <= form.length; i++) suffixes.add(form.slice(i));
+  }
+  return [...suffixes];
+}
+
 /** The smallest string greater than every string starting with `prefix`, in code point (binary) order. */
 export function prefixUpperBound(prefix: string): string {
   const points = [...prefix];

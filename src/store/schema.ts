@@ -75,6 +75,16 @@ export interface CustomerSearchTermsTable {
   customer_id: string;
 }
 
+/**
+ * The digit suffixes of each customer's phone digits (customer-search-text.ts `phoneSuffixes`): a phone fragment is a
+ * prefix range over them (binary collation on both dialects).
+ */
+export interface CustomerSearchSuffixesTable {
+  organization_id: string;
+  suffix: string;
+  customer_id: string;
+}
+
 export interface CustomerListsTable {
   organization_id: string;
   id: string;
@@ -388,6 +398,7 @@ export interface Database {
   customers: CustomersTable;
   customer_search: CustomerSearchTable;
   customer_search_terms: CustomerSearchTermsTable;
+  customer_search_suffixes: CustomerSearchSuffixesTable;
   customer_lists: CustomerListsTable;
   customer_list_members: CustomerListMembersTable;
   events: EventsTable;

@@ -17,6 +17,12 @@ await browserSuite(
         body,
       });
 
+    /** The customer page's timeline (from the feed) and the text of its lines, newest first. */
+    const timeline = () => tab.page.getByRole('list', { name: 'Timeline' });
+    const timelineLines = () => timeline().locator(':scope > li').allTextContents();
+    const expectInTimeline = (pattern: RegExp) =>
+      expect.poll(async () => (await timelineLines()).find((line) => pattern.test(line))).toBeDefined();
+
     beforeAll(async () => {
       customer = await tab.app.server.createCustomer(tab.app.org, {
         firstName: 'Zelda',
@@ -33,6 +39,8 @@ await browserSuite(
       await tab.page.getByRole('heading', { name: 'Zelda Quixote', level: 1 }).waitFor();
       expect(new URL(tab.page.url()).pathname).toBe(`/console/customers/${customer.id}`);
       await tab.page.getByRole('table', { name: 'Payments' }).or(tab.page.getByText('No payments.')).waitFor();
+      // A new customer's timeline is their one event so far.
+      await expect.poll(timelineLines).toEqual([expect.stringMatching(/Customer created$/)]);
       await expectAccessible(tab.page, 'customer');
       await screenshot(tab.page, `${backend.name}-customer`);
     });
@@ -61,6 +69,14 @@ await browserSuite(
       const stored = (await api<Customer>('GET', `/customers/${customer.id}`)).body;
       expect(stored).toMatchObject({ email: 'zelda@quixote.example', lastName: 'Quixote-Smith' });
       await tab.page.getByRole('heading', { name: 'Zelda Quixote-Smith', level: 1 }).waitFor();
+      // Both changes are in the timeline, newest first, each diffed against the version before it.
+      await expect
+        .poll(timelineLines)
+        .toEqual([
+          expect.stringMatching(/Profile changed\s*Email: zelda\.quixote@example\.com → zelda@quixote\.example$/),
+          expect.stringMatching(/Profile changed\s*Last name: Quixote → Quixote-Smith$/),
+          expect.stringMatching(/Customer created$/),
+        ]);
     });
 
     it('adjusts points and sees the statistics and the history change, then reverses it', async () => {
@@ -86,6 +102,13 @@ await browserSuite(
       await expect.poll(() => balance.textContent()).toBe('250');
       expect((await api<Customer>('GET', `/customers/${customer.id}`)).body.statistics?.pointsBalance).toBe(250);
       await expect.poll(() => history.locator('tbody tr').count()).toBe(1);
+      await expectInTimeline(
+        /^.*Redemption of 50 points reversed\s*Points balance: 200 → 250\s*Points redeemed: 50 → 0$/,
+      );
+      const points = (await timelineLines())
+        .slice(0, 3)
+        .map((line) => /(Earned|Redeemed|Redemption)[^P]*points( reversed)?/.exec(line)?.[0]);
+      expect(points).toEqual(['Redemption of 50 points reversed', 'Redeemed 50 points', 'Earned 250 points']);
       await screenshot(tab.page, `${backend.name}-customer-points`);
     });
 
@@ -100,6 +123,12 @@ await browserSuite(
       await tab.page.getByRole('button', { name: 'Remove from VIP' }).click();
       await tab.page.getByRole('button', { name: 'Remove from VIP' }).waitFor({ state: 'detached' });
       expect((await api<{ id: string }[]>('GET', `/customers/${customer.id}/memberships`)).body).toEqual([]);
+      await expect
+        .poll(async () => (await timelineLines()).slice(0, 2).map((line) => line.replace(/^.*?(Added|Removed)/, '$1')))
+        .toEqual(['Removed from list VIP', 'Added to list VIP']);
+      await timeline().scrollIntoViewIfNeeded();
+      await expectAccessible(tab.page, 'customer (timeline)');
+      await screenshot(tab.page, `${backend.name}-customer-timeline`);
     });
 
     it('sets and removes metadata', async () => {
@@ -108,6 +137,42 @@ await browserSuite(
       await tab.page.getByRole('button', { name: 'Set' }).click();
       await tab.page.getByRole('button', { name: 'Remove tier' }).waitFor();
       expect((await api<Customer>('GET', `/customers/${customer.id}`)).body.metadata).toEqual({ tier: 'gold' });
+    });
+
+    it('pages the timeline: the latest 20 events, older ones with Show more, down to the creation', async () => {
+      for (let i = 0; i < 15; i++)
+        expect((await api('PATCH', `/customers/${customer.id}`, { metadata: { visit: String(i) } })).status).toBe(200);
+      await tab.page.reload();
+      await expect.poll(async () => (await timelineLines()).length).toBe(20);
+      expect((await timelineLines())[0]).toMatch(/Profile changed\s*Metadata visit: 13 → 14$/);
+      // The oldest line of the page has its older statistics on the next page: it says so, and is diffed once loaded.
+      expect((await timelineLines())[19]).toMatch(
+        /Points changed\s*Points balance: … → 200\s*Show more to see the change\.$/,
+      );
+      await tab.page.getByRole('button', { name: 'Show more' }).click();
+      await expect.poll(async () => (await timelineLines()).at(-1)).toMatch(/Customer created$/);
+      const all = await timelineLines();
+      // 15 visits, the tier, 2 list changes, 3 points changes, 2 profile edits, the creation.
+      expect(all).toHaveLength(15 + 9);
+      expect(all[14]).toMatch(/Profile changed\s*Metadata visit: — → 0$/);
+      expect(all[15]).toMatch(/Profile changed\s*Metadata tier: — → gold$/);
+      expect(all[19]).toMatch(/Redeemed 50 points\s*Points balance: 250 → 200\s*Points redeemed: 0 → 50$/);
+      expect(await tab.page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+      await expectAccessible(tab.page, 'customer (timeline, all pages)');
+
+      const phone = await tab.browser.newContext({ viewport: { width: 390, height: 844 } });
+      try {
+        const page = await phone.newPage();
+        await signInWithToken(page, tab.app.url(), tab.app.demo.writeToken);
+        await page.goto(tab.app.url(`/console/customers/${customer.id}`));
+        const list = page.getByRole('list', { name: 'Timeline' });
+        await expect.poll(() => list.locator(':scope > li').count()).toBe(20);
+        await list.scrollIntoViewIfNeeded();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        await screenshot(page, `${backend.name}-customer-timeline-390`);
+      } finally {
+        await phone.close();
+      }
     });
 
     it('creates a manual list, shows its members, and lists it with its count', async () => {

@@ -86,6 +86,31 @@ await browserSuite('console: sign in and customers (chromium)', (backend) => {
     await expect.poll(() => new URL(tab.page.url()).searchParams.get('hasAgreedToMarketing')).toBeNull();
   });
 
+  it("shows a customer's timeline from the feed: their payments and list memberships, back to their creation", async () => {
+    const read = <T>(path: string) =>
+      tab.app.server.request<T>('GET', `/organizations/${tab.app.org}${path}`, { token: tab.app.demo.readToken });
+    const payment = (await read<{ customer?: { id: string } }[]>('/payments?limit=1')).body[0]!;
+    const id = payment.customer!.id;
+    const events = (await read<{ event: string }[]>(`/events?customerId=${id}&order=newest&limit=100`)).body;
+    await tab.page.goto(tab.app.url(`/console/customers/${id}`));
+    const lines = tab.page.getByRole('list', { name: 'Timeline' }).locator(':scope > li');
+    await lines.first().waitFor();
+    while ((await tab.page.getByRole('button', { name: 'Show more' }).count()) > 0) {
+      const shown = await lines.count();
+      await tab.page.getByRole('button', { name: 'Show more' }).click();
+      await expect.poll(() => lines.count()).toBeGreaterThan(shown);
+    }
+    const texts = await lines.allTextContents();
+    // Demo data records creations, memberships and payments: one line each, newest first, the creation last.
+    expect(texts).toHaveLength(events.length);
+    const count = (pattern: RegExp) => texts.filter((line) => pattern.test(line)).length;
+    expect(count(/Paid \$/)).toBe(events.filter((e) => e.event === 'payment.completed').length);
+    expect(count(/Added to list /)).toBe(events.filter((e) => e.event === 'customer-list.member-added').length);
+    expect(count(/Paid \$/)).toBeGreaterThan(0);
+    expect(texts.at(-1)).toMatch(/Customer created$/);
+    await expectAccessible(tab.page, 'customer (demo timeline)');
+  });
+
   it('works on a 390-px-wide phone', async () => {
     await tab.page.setViewportSize({ width: 390, height: 844 });
     await tab.page.goto(tab.app.url('/console/customers'));

@@ -1,7 +1,7 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Compilable } from 'kysely';
 import { parseDatabaseUrl } from '../../src/config.js';
 import { migrateToLatest, openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/store.js';
+import { compileStatement, type CompiledStatement, type Store } from '../../src/store/store.js';
 import type { Backend, TestDatabase } from './backends.js';
 import { insertOrganizationDirectly } from './bulk.js';
 
@@ -24,4 +24,17 @@ export async function openStoreWithOrganizations(
     await insertOrganizationDirectly(store, id);
   }
   return { store, database };
+}
+
+/** The SQL of every statement `build` prepares on the store (in order), as the store compiles them. */
+export function capturePreparedStatements(store: Store, build: (store: Store) => unknown): CompiledStatement[] {
+  const captured: CompiledStatement[] = [];
+  build({
+    ...store,
+    prepare<R>(query: Compilable<R>) {
+      captured.push(compileStatement(query));
+      return store.prepare(query);
+    },
+  });
+  return captured;
 }

@@ -42,3 +42,15 @@ export const manualReference = () =>
     .toISOString()
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A field's value as text: — for none, Yes/No for booleans, JSON for anything structured. */
+export const displayValue = (value: unknown): string =>
+  value === undefined || value === null || value === ''
+    ? '—'
+    : typeof value === 'boolean'
+      ? value
+        ? 'Yes'
+        : 'No'
+      : typeof value === 'string' || typeof value === 'number'
+        ? String(value)
+        : JSON.stringify(value);

@@ -1,10 +1,20 @@
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import type { Customer, CustomerList, Payment, UpdateCustomerBody } from '../../../src/client/index.js';
+import type { Customer, CustomerList, FeedEvent, Payment, UpdateCustomerBody } from '../../../src/client/index.js';
 import { useConsole } from '../context.js';
 import type { PointsEntry } from '../lib/api.js';
 import { isApiError } from '../lib/errors.js';
-import { formatDate, formatDateTime, formatMoney, formatNumber, fullName, manualReference } from '../lib/format.js';
+import {
+  displayValue as shown,
+  formatDate,
+  formatDateTime,
+  formatMoney,
+  formatNumber,
+  fullName,
+  manualReference,
+} from '../lib/format.js';
+import { usePagedList } from '../lib/paged-loader.js';
+import { timelineEntries } from '../lib/timeline.js';
 import { useAsync } from '../lib/use-async.js';
 import { Empty, ErrorPanel, Loading } from '../components/status.js';
 
@@ -19,7 +29,8 @@ export function CustomerPage({ id }: { id: string }) {
     (signal) => api.client.customers.getWithETag(organization.id, id, { signal }),
     [organization.id, id],
   );
-  // Statistics, points and payments change together: one counter makes the sections that show them read again.
+  // Statistics, points, payments and the timeline change together: one counter makes the sections that show them
+  // read again (an edit, a points adjustment, a list membership).
   const [version, setVersion] = useState(0);
   const changed = () => {
     setVersion((n) => n + 1);
@@ -57,7 +68,7 @@ export function CustomerPage({ id }: { id: string }) {
       </div>
       <Points customerId={id} version={version} onChanged={changed} />
       <div class="grid">
-        <Memberships customerId={id} />
+        <Memberships customerId={id} onChanged={changed} />
         <Metadata customer={customer} etag={etag} onSaved={(next) => loaded.set(next)} />
       </div>
       <Payments customerId={id} version={version} />
@@ -79,17 +90,6 @@ const FIELDS: { key: EditableField; label: string; type?: string }[] = [
 ];
 
 type Draft = Partial<Record<EditableField, string | boolean>>;
-
-const shown = (value: unknown) =>
-  value === undefined || value === null || value === ''
-    ? '—'
-    : typeof value === 'boolean'
-      ? value
-        ? 'Yes'
-        : 'No'
-      : typeof value === 'string' || typeof value === 'number'
-        ? String(value)
-        : JSON.stringify(value);
 
 /** The PATCH body of what the form changed; an emptied optional field is removed (null). */
 function patchOf(customer: Customer, draft: Draft): UpdateCustomerBody {
@@ -448,7 +448,7 @@ function Points({ customerId, version, onChanged }: { customerId: string; versio
   );
 }
 
-function Memberships({ customerId }: { customerId: string }) {
+function Memberships({ customerId, onChanged }: { customerId: string; onChanged: () => void }) {
   const { api, organization, canWrite } = useConsole();
   const memberships = useAsync(
     (signal) => api.client.customers.memberships(organization.id, customerId, { signal }).toArray(),
@@ -471,6 +471,7 @@ function Memberships({ customerId }: { customerId: string }) {
       else await api.client.customerLists.removeMember(organization.id, listId, customerId);
       setChoice('');
       memberships.reload();
+      onChanged();
     } catch (caught) {
       setError(caught);
     }
@@ -671,57 +672,71 @@ function Payments({ customerId, version }: { customerId: string; version: number
   );
 }
 
-interface Moment {
-  at: string;
-  what: string;
-}
+const TIMELINE_PAGE = 20;
 
-/** The customer's history as one timeline: created and updated, points adjustments, payments and refunds. */
+/**
+ * The customer's events from the feed, newest first, as a timeline (lib/timeline.ts makes the lines); older ones a
+ * page at a time through the cursor. Starts over when the page changes the customer (`version`, `updatedAt`).
+ */
 function Timeline({ customer, version }: { customer: Customer; version: number }) {
   const { api, organization } = useConsole();
-  const moments = useAsync<Moment[]>(
-    async (signal) => {
-      const [points, payments] = await Promise.all([
-        api.pointsHistory(organization.id, customer.id, 20).page(undefined, { signal }),
-        api.client.payments.list(organization.id, { customerId: customer.id, limit: 20, signal }).page(),
-      ]);
-      const list: Moment[] = [];
-      if (customer.createdAt) list.push({ at: customer.createdAt, what: 'Customer created' });
-      if (customer.updatedAt && customer.updatedAt !== customer.createdAt)
-        list.push({ at: customer.updatedAt, what: 'Profile last updated' });
-      for (const entry of points.items)
-        list.push({
-          at: entry.occurredAt,
-          what: `${entry.amount > 0 ? 'Earned' : 'Redeemed'} ${formatNumber(Math.abs(entry.amount))} points${entry.notes ? ` (${entry.notes})` : ''}`,
-        });
-      for (const payment of payments.items) {
-        if (payment.completedAt)
-          list.push({
-            at: payment.completedAt,
-            what: `Paid ${formatMoney(payment.chargedAmount, organization.currency)}`,
-          });
-        if (payment.refundedAt) list.push({ at: payment.refundedAt, what: 'Payment refunded' });
-      }
-      return list.sort((a, b) => b.at.localeCompare(a.at)).slice(0, 30);
-    },
-    [organization.id, customer.id, customer.updatedAt, version],
+  const feed = usePagedList<FeedEvent>(
+    `${organization.id}/${customer.id}/${version}/${customer.updatedAt}`,
+    (after, signal) =>
+      api.client.events
+        .list(organization.id, { customerId: customer.id, order: 'newest', limit: TIMELINE_PAGE })
+        .page(after, { signal }),
+  );
+  const complete = feed.pages > 0 && feed.next === undefined;
+  const entries = useMemo(
+    () => timelineEntries(feed.items, { complete, currency: organization.currency }),
+    [feed.items, complete, organization.currency],
   );
   return (
     <section class="panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
-      {moments.status === 'error' ? (
-        <ErrorPanel error={moments.error} onRetry={moments.reload} />
-      ) : moments.data === undefined ? (
-        <Loading />
+      {feed.pages === 0 ? (
+        feed.status === 'error' ? (
+          <ErrorPanel error={feed.error} onRetry={feed.loadMore} />
+        ) : (
+          <Loading label="Loading timeline…" />
+        )
+      ) : entries.length === 0 && complete ? (
+        <Empty>
+          <p>No events for this customer yet.</p>
+        </Empty>
       ) : (
-        <ol class="timeline">
-          {moments.data.map((moment, index) => (
-            <li key={index}>
-              <time dateTime={moment.at}>{formatDateTime(moment.at, organization.timezone)}</time>
-              {moment.what}
-            </li>
-          ))}
-        </ol>
+        <>
+          <ol class="timeline" aria-label="Timeline">
+            {entries.map((entry) => (
+              <li key={entry.id} class={`timeline-${entry.kind}`}>
+                <time dateTime={entry.at}>{formatDateTime(entry.at, organization.timezone)}</time>
+                <span class="timeline-title">{entry.title}</span>
+                {entry.changes && (
+                  <ul class="timeline-changes">
+                    {entry.changes.map((change) => (
+                      <li key={change.field}>
+                        {change.label}: <span class="from">{change.from}</span> → <span class="to">{change.to}</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+                {entry.detail && <span class="help timeline-detail">{entry.detail}</span>}
+              </li>
+            ))}
+          </ol>
+          {feed.status === 'error' ? (
+            <ErrorPanel error={feed.error} onRetry={feed.loadMore} />
+          ) : feed.status === 'loading' ? (
+            <Loading label="Loading older events…" />
+          ) : (
+            feed.next !== undefined && (
+              <button type="button" class="secondary" onClick={feed.loadMore}>
+                Show more
+              </button>
+            )
+          )}
+        </>
       )}
     </section>
   );

@@ -13,6 +13,7 @@ import * as consoleApi from './2026-12-03T0200-console.js';
 import * as segments from './2026-12-03T0250-segments.js';
 import * as segmentVersion from './2026-12-04T0100-segment-version.js';
 import * as insightCounters from './2026-12-04T0500-insight-counters.js';
+import * as phoneSuffixes from './2026-12-06T0200-phone-suffixes.js';
 
 /** Every migration, by its frozen name; listed here so the build needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03T0250-segments': segments,
   '2026-12-04T0100-segment-version': segmentVersion,
   '2026-12-04T0500-insight-counters': insightCounters,
+  '2026-12-06T0200-phone-suffixes': phoneSuffixes,
 };
 
 export const migrationProvider: MigrationProvider = {

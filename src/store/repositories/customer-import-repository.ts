@@ -3,7 +3,7 @@ import { CUSTOMER_FIELDS, CUSTOMER_STATISTICS, type CustomerFieldDefinition } fr
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
-import { writeCustomerSearch } from './customer-search-repository.js';
+import { writeCustomerSearchIndex } from './customer-search-repository.js';
 
 type Trx = Transaction<Database>;
 
@@ -59,7 +59,7 @@ const UPDATABLE_COLUMNS = [
 /** Writes whole customer rows: inserts the new ones and overwrites the existing ones (same organization and id). */
 export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {
   await store.insertMany(trx, 'customers', rows, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
-  await writeCustomerSearch(trx, rows, { fresh: false });
+  await writeCustomerSearchIndex(trx, rows, { fresh: false });
 }
 
 /** Every metadata key any customer of the organization has, sorted: the `metadata.<key>` columns of a CSV export. */
@@ -78,6 +78,7 @@ export const IMPORTED_TABLES = [
   'customers',
   'customer_search',
   'customer_search_terms',
+  'customer_search_suffixes',
   'events',
   'event_customers',
 ] as const;

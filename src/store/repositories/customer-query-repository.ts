@@ -10,7 +10,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { containsPattern } from '../like.js';
-import { prefixUpperBound } from '../customer-search-text.js';
+import { MIN_SUFFIX_LENGTH, prefixUpperBound } from '../customer-search-text.js';
 import type { Database } from '../schema.js';
 import { compileStatement, param, type CompiledStatement, type QueryParams, type Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
@@ -80,7 +80,11 @@ const length = (text: string) => [...text].length;
  */
 export type ConditionMode = 'index' | 'row';
 
-/** Customers whose search form matches, through the index of the store's dialect. */
+/**
+ * Customers whose search form matches, through the indexes of the store's dialect: the names or the email contain the
+ * text (trigram indexes), or, when the query reads as a phone number, the phone digits contain its digits (a prefix
+ * range of the phone suffixes: digit strings have too few distinct trigrams for a trigram index to stay fast).
+ */
 function matches(
   store: Store,
   eb: CustomersEb,
@@ -88,11 +92,11 @@ function matches(
   search: CustomerTextSearch,
   mode: ConditionMode,
 ): Expression<SqlBool> {
-  const needles = [
-    search.text,
-    ...(search.digits !== undefined && search.digits !== search.text ? [search.digits] : []),
-  ];
   if (length(search.text) < SHORT_QUERY) {
+    const needles = [
+      search.text,
+      ...(search.digits !== undefined && search.digits !== search.text ? [search.digits] : []),
+    ];
     return eb.or(
       needles.map((needle) => {
         const terms = eb
@@ -107,35 +111,38 @@ function matches(
       }),
     );
   }
-  const indexed = needles.filter((needle) => length(needle) >= SHORT_QUERY);
-  if (store.kind === 'sqlite' && mode === 'row') {
-    // What the trigram phrase matches: the folded text contains the needle.
+  const digits = search.digits !== undefined && length(search.digits) >= MIN_SUFFIX_LENGTH ? search.digits : undefined;
+  if (mode === 'row') {
+    // The same conditions on the row's own search form.
     const contains = (column: 's.full_name' | 's.email' | 's.phone', needle: string) =>
-      sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`;
+      store.kind === 'sqlite'
+        ? sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`
+        : sql<SqlBool>`${sql.ref(column)} like ${containsPattern(needle)} escape '\\'`;
     return eb.or([
       contains('s.full_name', search.text),
       contains('s.email', search.text),
-      contains('s.phone', search.text),
-      ...(indexed[1] === undefined ? [] : [contains('s.phone', indexed[1])]),
+      ...(digits === undefined ? [] : [contains('s.phone', digits)]),
     ]);
   }
+  // The customers with a phone suffix starting with the digits (SQLite: their search rows' ids).
+  const suffixes = (needle: string, select: 'p.customer_id' | 'x.id') =>
+    sql`select ${sql.ref(select)} from customer_search_suffixes p
+      ${select === 'x.id' ? sql`join customer_search x on x.organization_id = p.organization_id and x.customer_id = p.customer_id` : sql``}
+      where p.organization_id = ${organizationId} and p.suffix >= ${needle} and p.suffix < ${prefixUpperBound(needle)}`;
   if (store.kind === 'sqlite') {
-    // FTS5 trigram phrases: each needle is a substring the indexed text must contain.
-    const phrases = indexed.map((needle) => `"${needle.replaceAll('"', '""')}"`).join(' OR ');
-    return sql<SqlBool>`s.id in (select rowid from customer_search_fts where customer_search_fts match ${phrases})`;
+    // An FTS5 trigram phrase over the names and email (the table's columns): the text is a substring of one of them.
+    const names = sql`select rowid from customer_search_fts where customer_search_fts match ${`"${search.text.replaceAll('"', '""')}"`}`;
+    return digits === undefined
+      ? sql<SqlBool>`s.id in (${names})`
+      : sql<SqlBool>`s.id in (${names} union all ${suffixes(digits, 'x.id')})`;
   }
-  const [text, digits] = [
-    containsPattern(search.text),
-    indexed[1] === undefined ? undefined : containsPattern(indexed[1]),
-  ];
-  const like = (column: 's.full_name' | 's.email' | 's.phone', pattern: string) =>
-    sql<SqlBool>`${sql.ref(column)} like ${pattern} escape '\\'`;
-  return eb.or([
-    like('s.full_name', text),
-    like('s.email', text),
-    like('s.phone', text),
-    ...(digits === undefined ? [] : [like('s.phone', digits)]),
-  ]);
+  const pattern = containsPattern(search.text);
+  const names = (alias: 's' | 'n') =>
+    sql<SqlBool>`(${sql.ref(`${alias}.full_name`)} like ${pattern} escape '\\' or ${sql.ref(`${alias}.email`)} like ${pattern} escape '\\')`;
+  if (digits === undefined) return names('s');
+  // Each index on its own, then the union: the planner cannot OR a trigram bitmap with a B-tree range of another table.
+  return sql<SqlBool>`s.customer_id in (select n.customer_id from customer_search n
+    where n.organization_id = ${organizationId} and ${names('n')} union all ${suffixes(digits, 'p.customer_id')})`;
 }
 
 /** 0: the exact email or phone number; 1: a name (full name or surname) starting with the text; 2: the rest. */

@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { CustomersTable, Database } from '../schema.js';
 import { param, type PreparedQuery, type Store } from '../store.js';
-import { deleteCustomerSearch, writeCustomerSearch } from './customer-search-repository.js';
+import { deleteCustomerSearch, writeCustomerSearchIndex } from './customer-search-repository.js';
 
 export type CustomerRow = Selectable<CustomersTable>;
 export type NewCustomerRow = Insertable<CustomersTable>;
@@ -23,7 +23,7 @@ function searchSource(row: NewCustomerRow) {
 
 export async function insertCustomer(trx: Db, row: NewCustomerRow): Promise<void> {
   await trx.insertInto('customers').values(row).execute();
-  await writeCustomerSearch(trx, [searchSource(row)], { fresh: true });
+  await writeCustomerSearchIndex(trx, [searchSource(row)], { fresh: true });
 }
 
 export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<void> {
@@ -31,7 +31,7 @@ export async function insertCustomers(trx: Db, rows: NewCustomerRow[]): Promise<
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);
     await trx.insertInto('customers').values(chunk).execute();
-    await writeCustomerSearch(trx, chunk.map(searchSource), { fresh: true });
+    await writeCustomerSearchIndex(trx, chunk.map(searchSource), { fresh: true });
   }
 }
 
@@ -63,7 +63,7 @@ export async function updateCustomer(
     .returningAll()
     .executeTakeFirst();
   if (row && SEARCHED_COLUMNS.some((column) => column in patch)) {
-    await writeCustomerSearch(trx, [row], { fresh: false });
+    await writeCustomerSearchIndex(trx, [row], { fresh: false });
   }
   return row;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import {
   customerSearchRow,
   customerSearchTerms,
+  phoneSuffixes,
   type CustomerSearchRow,
   type CustomerSearchSource,
 } from '../customer-search-text.js';
@@ -12,13 +13,32 @@ type Db = Kysely<Database> | Transaction<Database>;
 // Rows per statement: well below SQLite's 32766 bound parameters (6 a search row, 3 a term).
 const ROWS_PER_STATEMENT = 500;
 const TERMS_PER_STATEMENT = 3000;
+const SUFFIXES_PER_STATEMENT = 3000;
 
 /** Column names the search columns are written under, for the upsert of a changed customer. */
 const SEARCH_COLUMNS = ['full_name', 'last_name', 'email', 'phone'] as const;
 
 /**
- * Writes the search form of the given customers (their current name, email and phone number), in the caller's
- * transaction so that a search sees every committed write. `fresh`: the customers are new, nothing to replace.
+ * Writes the search form of the given customers (their current name, email and phone number) and every index over
+ * it, in the caller's transaction so that a search sees every committed write. `fresh`: the customers are new,
+ * nothing to replace. Every customer write goes through this (or `deleteCustomerSearch`).
+ */
+export async function writeCustomerSearchIndex(
+  trx: Db,
+  customers: readonly CustomerSearchSource[],
+  options: { fresh: boolean },
+): Promise<void> {
+  if (customers.length === 0) return;
+  const rows = customers.map(customerSearchRow);
+  // The phone suffixes stored now, read before the search rows are replaced: they are derived from them.
+  const before = options.fresh ? new Map<string, string | null>() : await storedPhones(trx, rows);
+  await writeSearchRows(trx, rows, options);
+  await writePhoneSuffixes(trx, rows, before);
+}
+
+/**
+ * The search rows and the 2-character terms only: what migration 2026-12-02T0645 backfills with, so it must never
+ * write a table created by a later migration (live writes use `writeCustomerSearchIndex`).
  */
 export async function writeCustomerSearch(
   trx: Db,
@@ -26,7 +46,10 @@ export async function writeCustomerSearch(
   options: { fresh: boolean },
 ): Promise<void> {
   if (customers.length === 0) return;
-  const rows = customers.map(customerSearchRow);
+  await writeSearchRows(trx, customers.map(customerSearchRow), options);
+}
+
+async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], options: { fresh: boolean }) {
   if (!options.fresh) await deleteTerms(trx, rows);
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
@@ -57,14 +80,73 @@ export async function writeCustomerSearch(
   }
 }
 
-async function deleteTerms(trx: Db, rows: readonly CustomerSearchRow[]) {
-  const byOrganization = new Map<string, string[]>();
-  for (const row of rows) {
-    let ids = byOrganization.get(row.organization_id);
-    if (!ids) byOrganization.set(row.organization_id, (ids = []));
-    ids.push(row.customer_id);
+/** `customer_search.phone` of the given customers, by organization and id (`organization_id customer_id`). */
+async function storedPhones(trx: Db, rows: readonly CustomerSearchRow[]) {
+  const phones = new Map<string, string | null>();
+  for (const [organizationId, ids] of idsByOrganization(rows.map((row) => [row.organization_id, row.customer_id]))) {
+    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('customer_search')
+        .select(['customer_id', 'phone'])
+        .where('organization_id', '=', organizationId)
+        .where('customer_id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+      for (const row of rows) phones.set(`${organizationId} ${row.customer_id}`, row.phone);
+    }
   }
-  for (const [organizationId, ids] of byOrganization) {
+  return phones;
+}
+
+/**
+ * Brings the suffix rows of the customers in line with their phone digits now: deletes the suffixes they no longer
+ * have (those of `before`, the stored search rows' phones) and inserts the new ones. An unchanged phone writes nothing.
+ */
+async function writePhoneSuffixes(
+  trx: Db,
+  rows: readonly CustomerSearchRow[],
+  before: ReadonlyMap<string, string | null>,
+) {
+  const inserted: { organization_id: string; suffix: string; customer_id: string }[] = [];
+  for (const row of rows) {
+    const old = new Set(phoneSuffixes(before.get(`${row.organization_id} ${row.customer_id}`) ?? null));
+    const now = phoneSuffixes(row.phone);
+    for (const suffix of now) {
+      if (old.delete(suffix)) continue;
+      inserted.push({ organization_id: row.organization_id, suffix, customer_id: row.customer_id });
+    }
+    await deleteSuffixes(trx, row.organization_id, row.customer_id, [...old]);
+  }
+  for (let i = 0; i < inserted.length; i += SUFFIXES_PER_STATEMENT) {
+    await trx
+      .insertInto('customer_search_suffixes')
+      .values(inserted.slice(i, i + SUFFIXES_PER_STATEMENT))
+      .execute();
+  }
+}
+
+/** Deletes the given suffix rows of a customer, by their key (the table has no index by customer). */
+async function deleteSuffixes(trx: Db, organizationId: string, customerId: string, suffixes: readonly string[]) {
+  if (suffixes.length === 0) return;
+  await trx
+    .deleteFrom('customer_search_suffixes')
+    .where('organization_id', '=', organizationId)
+    .where('suffix', 'in', suffixes)
+    .where('customer_id', '=', customerId)
+    .execute();
+}
+
+function idsByOrganization(keys: Iterable<readonly [organizationId: string, customerId: string]>) {
+  const byOrganization = new Map<string, string[]>();
+  for (const [organizationId, customerId] of keys) {
+    let ids = byOrganization.get(organizationId);
+    if (!ids) byOrganization.set(organizationId, (ids = []));
+    ids.push(customerId);
+  }
+  return byOrganization;
+}
+
+async function deleteTerms(trx: Db, rows: readonly CustomerSearchRow[]) {
+  for (const [organizationId, ids] of idsByOrganization(rows.map((row) => [row.organization_id, row.customer_id]))) {
     for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
       await trx
         .deleteFrom('customer_search_terms')
@@ -76,6 +158,13 @@ async function deleteTerms(trx: Db, rows: readonly CustomerSearchRow[]) {
 }
 
 export async function deleteCustomerSearch(trx: Db, organizationId: string, customerId: string): Promise<void> {
+  const stored = await trx
+    .selectFrom('customer_search')
+    .select('phone')
+    .where('organization_id', '=', organizationId)
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  await deleteSuffixes(trx, organizationId, customerId, phoneSuffixes(stored?.phone ?? null));
   await trx
     .deleteFrom('customer_search_terms')
     .where('organization_id', '=', organizationId)
