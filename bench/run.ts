@@ -172,7 +172,7 @@ async function main() {
 
   if (!flags['no-import'] && wants('import')) {
     log(`import of ${settings.importRows.toLocaleString('en')} NDJSON rows`);
-    figures.push(...(await runImportBenchmark({ rows: settings.importRows, log, notes })));
+    figures.push(...(await runImportBenchmark({ rows: settings.importRows, postgres, log, notes })));
   }
 
   if (wants('insights')) figures.push(...(await runInsightTriggerBenchmarks(context, postgres)));

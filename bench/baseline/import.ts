@@ -4,27 +4,19 @@
  * lookups, no validation beyond JSON.parse, no events: the floor for getting
  * the rows into the file.
  *
- *   node bench/.build/bench/baseline/import.js <database file> <organization id> <file.ndjson>
+ *   node bench/.build/bench/baseline/import.js <database file> <organization id> <file.ndjson> [--update]
+ *
+ * With --update, every line overwrites an existing customer instead (one prepared `UPDATE ... WHERE id = ?`): the
+ * organization's customers in the order of the file (newest first, as an export writes them) take the lines' fields
+ * in turn, whatever the line's own id (the file's ids are another database's).
  */
-import fs from 'node:fs';
-import readline from 'node:readline';
 import BetterSqlite3 from 'better-sqlite3';
 import { monotonicFactory } from 'ulidx';
+import { lineValues, loadLines, type ImportLine } from './import-lines.js';
 
-interface Line {
-  firstName: string;
-  lastName: string;
-  email?: string;
-  phoneNumber?: string;
-  dob?: string;
-  gender?: string;
-  hasAgreedToMarketing?: boolean;
-  createdAt?: string;
-}
-
-const [file, organizationId, input] = process.argv.slice(2);
+const [file, organizationId, input, mode] = process.argv.slice(2);
 if (!file || !organizationId || !input) {
-  console.error('usage: baseline/import.js <database file> <organization id> <file.ndjson>');
+  console.error('usage: baseline/import.js <database file> <organization id> <file.ndjson> [--update]');
   process.exit(2);
 }
 const db = new BetterSqlite3(file, { fileMustExist: true });
@@ -35,45 +27,34 @@ const insert = db.prepare(
      has_agreed_to_marketing, created_at, updated_at, points_balance, total_points_earned, total_points_redeemed, total_spend)
    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0)`,
 );
+// The same values as the insert's, named: the key and created_at are matched, not written.
+const update = db.prepare(
+  `update customers set first_name = @3, last_name = @4, email = @5, email_normalized = @6, phone_number = @7,
+     dob = @8, gender = @9, has_agreed_to_marketing = @10, updated_at = @12 where organization_id = @1 and id = @2`,
+);
+const existing =
+  mode === '--update'
+    ? (
+        db
+          .prepare('select id from customers where organization_id = ? order by created_at desc, id desc')
+          .pluck()
+          .all(organizationId) as string[]
+      ).values()
+    : undefined;
 const nextId = monotonicFactory();
 const now = Date.now();
-const insertBatch = db.transaction((lines: Line[]) => {
+const named = (values: unknown[]) => Object.fromEntries(values.map((value, i) => [String(i + 1), value]));
+const writeBatch = db.transaction((lines: ImportLine[]) => {
   for (const line of lines) {
-    const createdAt = line.createdAt ? Date.parse(line.createdAt) : now;
-    insert.run(
-      organizationId,
-      nextId(createdAt),
-      line.firstName,
-      line.lastName,
-      line.email ?? null,
-      line.email ? line.email.trim().toLowerCase() : null,
-      line.phoneNumber ?? null,
-      line.dob ?? null,
-      line.gender ?? null,
-      line.hasAgreedToMarketing === undefined ? null : line.hasAgreedToMarketing ? 1 : 0,
-      createdAt,
-      now,
-    );
+    if (existing) {
+      const id = existing.next().value;
+      if (id === undefined) throw new Error('more update lines than customers');
+      update.run(named(lineValues(line, organizationId, id, now)));
+    } else {
+      insert.run(lineValues(line, organizationId, nextId(line.createdAt ? Date.parse(line.createdAt) : now), now));
+    }
   }
 });
 
-const started = performance.now();
-let rows = 0;
-let batch: Line[] = [];
-for await (const text of readline.createInterface({
-  input: fs.createReadStream(input, { highWaterMark: 1 << 20 }),
-  crlfDelay: Infinity,
-})) {
-  if (text === '') continue;
-  batch.push(JSON.parse(text) as Line);
-  if (batch.length === 1000) {
-    insertBatch(batch);
-    rows += batch.length;
-    batch = [];
-  }
-}
-insertBatch(batch);
-rows += batch.length;
+await loadLines(input, writeBatch);
 db.close();
-const seconds = (performance.now() - started) / 1000;
-console.log(JSON.stringify({ rows, seconds, rowsPerSecond: Math.round(rows / seconds) }));

@@ -19,6 +19,8 @@ import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../sto
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
 import type { Store } from '../../store/store.js';
 import {
+  byCustomerOrder,
+  collectEvents,
   customerCreated,
   customerStatisticsUpdated,
   customerUpdated,
@@ -163,23 +165,30 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
       }
 
       const rows = [...written.values()];
-      await upsertCustomerRows(
-        trx,
-        store,
-        rows.map((w) => w.row),
-      );
-      const events: DomainEvent[] = [];
-      for (const w of rows) {
-        events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
-        if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
-      }
-      await recordEvents(trx, store, organizationId, now, events);
-      await reevaluateSegments(
+      const writtenIds = rows.map((w) => w.row.id);
+      // The batch's events (the customers' own, then the segments' membership changes) are appended in the order
+      // the same writes one at a time would have them: per customer (test/import-equivalence.test.ts).
+      await collectEvents(
         trx,
         store,
         organizationId,
-        rows.map((w) => w.row.id),
-        now,
+        tick,
+        0,
+        async () => {
+          await upsertCustomerRows(
+            trx,
+            store,
+            rows.map((w) => w.row),
+          );
+          const events: DomainEvent[] = [];
+          for (const w of rows) {
+            events.push(w.created ? customerCreated(w.row) : customerUpdated(w.row));
+            if (w.statisticsChanged) events.push(customerStatisticsUpdated(w.row));
+          }
+          await recordEvents(trx, store, organizationId, now, events);
+          await reevaluateSegments(trx, store, organizationId, writtenIds, now);
+        },
+        byCustomerOrder(writtenIds),
       );
     });
     for (const rejection of rejections) reject(rejection);

@@ -125,11 +125,13 @@ export async function collectEvents<T>(
   tick: OrganizationTick,
   reserved: number,
   work: () => Promise<T>,
+  arrange?: (rows: readonly EventToAppend[]) => EventToAppend[],
 ): Promise<T> {
   const events: CollectedEvents = { organizationId, tick, reserved, rows: [] };
   collected.set(trx, events);
   try {
     const result = await work();
+    if (arrange) events.rows = keepingIdOrder(events.rows, arrange(events.rows));
     const unreserved = events.rows.length - reserved;
     if (unreserved !== 0) await moveEventSequence(trx, store, organizationId, unreserved);
     await appendEvents(trx, store, organizationId, tick.firstSequence, events.rows);
@@ -137,6 +139,27 @@ export async function collectEvents<T>(
   } finally {
     collected.delete(trx);
   }
+}
+
+/** `arranged` (the same events in another order) with the ids moved so that they still ascend with the sequence. */
+function keepingIdOrder(original: readonly EventToAppend[], arranged: readonly EventToAppend[]): EventToAppend[] {
+  return arranged.map((row, i) => ({ ...row, id: original[i]!.id }));
+}
+
+/**
+ * The events of a batch of customer writes in the order the same writes one at a time record them: each
+ * customer's events together, customers in `order` (stable within a customer; events of no customer in the
+ * batch last).
+ */
+export function byCustomerOrder(order: readonly string[]): (rows: readonly EventToAppend[]) => EventToAppend[] {
+  const position = new Map(order.map((id, i) => [id, i]));
+  const rank = (row: EventToAppend) =>
+    (row.customerId === null ? undefined : position.get(row.customerId)) ?? order.length;
+  return (rows) =>
+    rows
+      .map((row, i) => ({ row, i, rank: rank(row) }))
+      .sort((a, b) => a.rank - b.rank || a.i - b.i)
+      .map(({ row }) => row);
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type CustomerSearchRow,
   type CustomerSearchSource,
 } from '../customer-search-text.js';
-import type { Database } from '../schema.js';
+import type { CustomerSearchTermsTable, Database } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -72,12 +72,24 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
       customer_id: row.customer_id,
     })),
   );
+  // In the primary key's order (organization, term, customer): each statement walks the index forward instead of
+  // jumping about it (the terms of consecutive customers are scattered over the whole index).
+  if (terms.length > 1) terms.sort(compareTermKeys);
   for (let i = 0; i < terms.length; i += TERMS_PER_STATEMENT) {
     await trx
       .insertInto('customer_search_terms')
       .values(terms.slice(i, i + TERMS_PER_STATEMENT))
       .execute();
   }
+}
+
+const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+function compareTermKeys(a: CustomerSearchTermsTable, b: CustomerSearchTermsTable): number {
+  return (
+    binaryOrder(a.organization_id, b.organization_id) ||
+    binaryOrder(a.term, b.term) ||
+    binaryOrder(a.customer_id, b.customer_id)
+  );
 }
 
 /** `customer_search.phone` of the given customers, by organization and id (`organization_id customer_id`). */
