@@ -1,6 +1,7 @@
 import {
   CompiledQuery,
   sql,
+  type AliasableExpression,
   type Compilable,
   type Expression,
   type ExpressionBuilder,
@@ -14,7 +15,6 @@ import type { Database } from '../schema.js';
 import { compileStatement, param, type CompiledStatement, type QueryParams, type Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
 import { adjustMemberCounts, deleteMemberships } from './customer-list-repository.js';
-import { insertListMembers } from './membership-repository.js';
 
 /** A `q` search, already in the index's form (store/customer-search-text.ts). */
 export interface CustomerTextSearch {
@@ -406,18 +406,38 @@ export async function findSegmentMatches(
 ): Promise<SegmentEvaluation[]> {
   const params: QueryParams = { org: organizationId, ...scopeParams(scope) };
   const evaluated: SegmentEvaluation[] = [];
+  // Booleans come back as 1/0 (SQLite) or true/false (PostgreSQL); a condition on a missing search row as NULL.
+  const truth = (value: unknown) => value === true || value === 1;
   for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
-    const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope, 'evaluate');
+    const chunk = rules.slice(i, i + RULES_PER_STATEMENT);
+    if (store.kind === 'sqlite') {
+      const statement = segmentStatement(store, chunk, scope, 'columns');
+      const { rows } = await db.executeQuery<Record<string, unknown> & { customer_id: string }>(
+        CompiledQuery.raw(statement.sql, statement.bind(params)),
+      );
+      // Rule by rule, so the evaluations come in the union's order (a rule's customers together).
+      chunk.forEach((rule, r) => {
+        for (const row of rows) {
+          evaluated.push({
+            list_id: rule.listId,
+            customer_id: row.customer_id,
+            matched: truth(row[`m${r}`]),
+            member: truth(row[`k${r}`]),
+          });
+        }
+      });
+      continue;
+    }
+    const statement = segmentStatement(store, chunk, scope, 'evaluate');
     const { rows } = await db.executeQuery<{ list_id: string; customer_id: string; matched: unknown; member: unknown }>(
       CompiledQuery.raw(statement.sql, statement.bind(params)),
     );
-    // Booleans come back as 1/0 (SQLite) or true/false (PostgreSQL); a condition on a missing search row as NULL.
     for (const row of rows) {
       evaluated.push({
         list_id: row.list_id,
         customer_id: row.customer_id,
-        matched: row.matched === true || row.matched === 1,
-        member: row.member === true || row.member === 1,
+        matched: truth(row.matched),
+        member: truth(row.member),
       });
     }
   }
@@ -438,7 +458,7 @@ export interface SegmentMove {
  * SQLite the evaluation and, when anything moves, one statement each for the inserts, deletes and counts.
  */
 export async function moveSegmentMembers(
-  db: Kysely<Database> | Transaction<Database>,
+  db: Transaction<Database>,
   store: Store,
   organizationId: string,
   rules: readonly SegmentRule[],
@@ -459,24 +479,27 @@ export async function moveSegmentMembers(
       .filter((e) => e.matched !== e.member)
       .map((e) => ({ list_id: e.list_id, customer_id: e.customer_id, added: e.matched }));
     if (moves.length === 0) return moves;
-    const added = moves.filter((move) => move.added);
-    await insertListMembers(
+    await store.insertMany(
       db,
-      added.map((move) => ({
-        organization_id: organizationId,
-        list_id: move.list_id,
-        customer_id: move.customer_id,
-        added_at: now,
-      })),
+      'customer_list_members',
+      moves
+        .filter((move) => move.added)
+        .map((move) => ({
+          organization_id: organizationId,
+          list_id: move.list_id,
+          customer_id: move.customer_id,
+          added_at: now,
+        })),
     );
     await deleteMemberships(
       db,
+      store,
       organizationId,
       moves.filter((move) => !move.added),
     );
     const delta = new Map<string, number>();
     for (const move of moves) delta.set(move.list_id, (delta.get(move.list_id) ?? 0) + (move.added ? 1 : -1));
-    await adjustMemberCounts(db, organizationId, delta);
+    await adjustMemberCounts(db, store, organizationId, delta);
   }
   // RETURNING rows come in no promised order; events follow the rules' order (added before removed).
   const position = new Map(rules.map((rule, index) => [rule.listId, index]));
@@ -503,7 +526,7 @@ function ruleKey(rule: SegmentRule): string {
   return key;
 }
 
-type SegmentStatementUse = 'evaluate' | 'move';
+type SegmentStatementUse = 'evaluate' | 'columns' | 'move';
 
 function segmentStatement(
   store: Store,
@@ -515,8 +538,13 @@ function segmentStatement(
   const key = `${store.kind} ${use} ${shape} ${rules.map(ruleKey).join(' ')}`;
   let statement = statements.get(key);
   if (statement) return statement;
-  const evaluation = segmentEvaluation(store, rules, scope);
-  statement = compileStatement(use === 'evaluate' ? evaluation : movingMembers(store, evaluation));
+  statement = compileStatement(
+    use === 'columns'
+      ? segmentColumns(store, rules, scope)
+      : use === 'evaluate'
+        ? segmentEvaluation(store, rules, scope)
+        : movingMembers(store, segmentEvaluation(store, rules, scope)),
+  );
   // Planning the union is most of its cost on PostgreSQL: planned once per connection.
   store.nameStatement(statement.sql);
   if (statements.size >= MAX_STATEMENTS) statements.clear();
@@ -524,51 +552,78 @@ function segmentStatement(
   return statement;
 }
 
+/** Whether the row `c` (with its search row `s` joined when the rule searches) matches the rule's conditions. */
+function ruleMatches(store: Store, eb: CustomersEb, org: string, rule: SegmentRule): AliasableExpression<SqlBool> {
+  const value = literal(rule);
+  const conditions = filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row', value);
+  if (rule.search !== undefined) conditions.push(matches(store, eb, org, rule.search, 'row', value));
+  return sql<SqlBool>`(${conditions.length === 0 ? sql`1 = 1` : eb.and(conditions)})`;
+}
+
+/** Whether the row `c` is in the rule's list now. */
+function inRuleList(eb: CustomersEb, org: string, rule: SegmentRule): AliasableExpression<SqlBool> {
+  return eb.exists(
+    eb
+      .selectFrom('customer_list_members as sm')
+      .select('sm.customer_id')
+      .where('sm.organization_id', '=', org)
+      .where('sm.list_id', '=', rule.listId)
+      .whereRef('sm.customer_id', '=', 'c.id'),
+  );
+}
+
+/** The scope's customers of the organization, with their search rows when a rule needs them. */
+function scopedCustomers(store: Store, scope: CustomerScope, searching: boolean) {
+  return store.db
+    .selectFrom('customers as c')
+    .$if(searching, (query) =>
+      query.leftJoin('customer_search as s', (join) =>
+        join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
+      ),
+    )
+    .where('c.organization_id', '=', param<string>('org'))
+    .where((eb) =>
+      'ids' in scope
+        ? eb(
+            'c.id',
+            'in',
+            scope.ids.map((_, i) => param<string>(`id${i}`)),
+          )
+        : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
+    );
+}
+
 /** The union of one arm per rule: list_id, customer_id, matched (the rule's conditions), member (in the list now). */
 function segmentEvaluation(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
   const org = param<string>('org');
-  const arms = rules.map((rule) => {
-    const search = rule.search;
-    return store.db
-      .selectFrom('customers as c')
-      .$if(search !== undefined, (query) =>
-        query.leftJoin('customer_search as s', (join) =>
-          join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
-        ),
-      )
-      .select((eb) => {
-        const value = literal(rule);
-        const conditions = filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row', value);
-        if (search !== undefined)
-          conditions.push(matches(store, eb as unknown as CustomersEb, org, search, 'row', value));
-        return [
-          sql<string>`cast(${rule.listId} as text)`.as('list_id'),
-          'c.id as customer_id',
-          sql<SqlBool>`(${conditions.length === 0 ? sql`1 = 1` : eb.and(conditions)})`.as('matched'),
-          eb
-            .exists(
-              eb
-                .selectFrom('customer_list_members as sm')
-                .select('sm.customer_id')
-                .where('sm.organization_id', '=', org)
-                .where('sm.list_id', '=', rule.listId)
-                .whereRef('sm.customer_id', '=', 'c.id'),
-            )
-            .as('member'),
-        ];
-      })
-      .where('c.organization_id', '=', org)
-      .where((eb) =>
-        'ids' in scope
-          ? eb(
-              'c.id',
-              'in',
-              scope.ids.map((_, i) => param<string>(`id${i}`)),
-            )
-          : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
-      );
-  });
+  const arms = rules.map((rule) =>
+    scopedCustomers(store, scope, rule.search !== undefined).select((eb) => [
+      sql<string>`cast(${rule.listId} as text)`.as('list_id'),
+      'c.id as customer_id',
+      ruleMatches(store, eb as unknown as CustomersEb, org, rule).as('matched'),
+      inRuleList(eb as unknown as CustomersEb, org, rule).as('member'),
+    ]),
+  );
   return arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!);
+}
+
+/**
+ * SQLite: one row per customer, `m<i>` (matches rule i) and `k<i>` (in its list now) per rule. Each customer (and
+ * search row) is looked up once instead of once per rule: with 13 rules due, the union took ~0.35 ms a write.
+ */
+function segmentColumns(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
+  const org = param<string>('org');
+  return scopedCustomers(
+    store,
+    scope,
+    rules.some((rule) => rule.search !== undefined),
+  ).select((eb) => [
+    'c.id as customer_id',
+    ...rules.flatMap((rule, i) => [
+      ruleMatches(store, eb as unknown as CustomersEb, org, rule).as(`m${i}`),
+      inRuleList(eb as unknown as CustomersEb, org, rule).as(`k${i}`),
+    ]),
+  ]);
 }
 
 /**
