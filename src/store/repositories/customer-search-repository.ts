@@ -6,7 +6,7 @@ import {
   type CustomerSearchRow,
   type CustomerSearchSource,
 } from '../customer-search-text.js';
-import type { CustomerSearchTermsTable, Database } from '../schema.js';
+import type { Database } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -74,7 +74,7 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
   );
   // In the primary key's order (organization, term, customer): each statement walks the index forward instead of
   // jumping about it (the terms of consecutive customers are scattered over the whole index).
-  if (terms.length > 1) terms.sort(compareTermKeys);
+  if (terms.length > 1) terms.sort(keyOrder('term'));
   for (let i = 0; i < terms.length; i += TERMS_PER_STATEMENT) {
     await trx
       .insertInto('customer_search_terms')
@@ -84,12 +84,14 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
 }
 
 const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-function compareTermKeys(a: CustomerSearchTermsTable, b: CustomerSearchTermsTable): number {
-  return (
+
+/** The primary key order (organization, term or suffix, customer) of the term and suffix tables' rows. */
+function keyOrder<K extends 'term' | 'suffix'>(middle: K) {
+  type Row = { organization_id: string; customer_id: string } & Record<K, string>;
+  return (a: Row, b: Row): number =>
     binaryOrder(a.organization_id, b.organization_id) ||
-    binaryOrder(a.term, b.term) ||
-    binaryOrder(a.customer_id, b.customer_id)
-  );
+    binaryOrder(a[middle], b[middle]) ||
+    binaryOrder(a.customer_id, b.customer_id);
 }
 
 /** `customer_search.phone` of the given customers, by organization and id (`organization_id customer_id`). */
@@ -128,6 +130,8 @@ async function writePhoneSuffixes(
     }
     await deleteSuffixes(trx, row.organization_id, row.customer_id, [...old]);
   }
+  // In key order, like the terms: a bulk write's statements walk the index forward.
+  if (inserted.length > 1) inserted.sort(keyOrder('suffix'));
   for (let i = 0; i < inserted.length; i += SUFFIXES_PER_STATEMENT) {
     await trx
       .insertInto('customer_search_suffixes')
