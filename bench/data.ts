@@ -107,8 +107,10 @@ async function fillStore(
   }
   // Later writes must sort after the loaded history, as after an import.
   await store.db.updateTable('organizations').set({ clock: maxUpdated }).where('id', '=', organization.id).execute();
-  // PostgreSQL's autovacuum would analyze the new rows within a minute; do it now so the run does not depend on when.
-  if (store.kind === 'postgres') await sql`analyze customers`.execute(store.db);
+  // PostgreSQL's autovacuum would analyze the new rows within a minute or so; do it now so the run does not depend on
+  // when. Every table: the insert triggers filled insight_counters too, whose plan (a nested loop materializing the
+  // organization's counters, 4.4M join-filter rows, 1.6 s) was 35x slower than with statistics (45 ms) at 100,000.
+  if (store.kind === 'postgres') await sql`analyze`.execute(store.db);
   return organization.id;
 }
 
@@ -251,6 +253,8 @@ export async function ensurePostgresDataset(count: number, log: (message: string
     const { store } = await openMigrated(databaseUrl);
     try {
       if ((await countCustomers(store, meta.organizationId)) === count) {
+        // A dataset generated before every table was analyzed at load (see fillStore) gets its statistics now.
+        await sql`analyze`.execute(store.db);
         return {
           backend: 'postgres',
           databaseUrl,

@@ -42,6 +42,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     customers: { type: 'string' },
+    /** PostgreSQL's dataset size when it differs from --customers (1,000,000 rows take long to generate there). */
+    'pg-customers': { type: 'string' },
     seconds: { type: 'string' },
     'no-postgres': { type: 'boolean', default: false },
     'no-import': { type: 'boolean', default: false },
@@ -110,6 +112,7 @@ async function main() {
   const N = settings.customers;
   const SMALL = settings.small;
   const SECONDS = settings.seconds;
+  const PG_N = flags['pg-customers'] ? Number(flags['pg-customers']) : N;
   const figures: Figure[] = [];
   fs.mkdirSync(DATA_DIR, { recursive: true });
   log(
@@ -181,7 +184,7 @@ async function main() {
   let pgVersion = 'not available';
   if (postgres && (wants('postgres') || wants('replicas') || wants('insights') || wants('console'))) {
     pgVersion = await postgresVersion();
-    const pgData = await ensurePostgresDataset(N, log);
+    const pgData = await ensurePostgresDataset(PG_N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
     const pgSamples = await sampleCustomers(pgData, quick ? 20_000 : 100_000);
     if (wants('postgres')) {
@@ -190,7 +193,7 @@ async function main() {
         pgTokens.read,
         async (pair) => {
           await checkSameAnswers(pair, pgData.organizationId, pgSamples);
-          figures.push(...(await runReadBenchmarks(context, pgData, pair, pgSamples, `postgres ${N}`)));
+          figures.push(...(await runReadBenchmarks(context, pgData, pair, pgSamples, `postgres ${pgData.customers}`)));
         },
         'postgres',
       );

@@ -247,6 +247,104 @@ await describeEachBackend('segments', (backend) => {
     expectError(refused, 409, 'conflict');
   });
 
+  it('one write moving a customer into and out of several segments at once keeps members, counts and feed exact', async () => {
+    const { orgId, read, write } = await createTenant(server);
+    const kim = await server.createCustomer(
+      orgId,
+      { firstName: 'Kim', lastName: 'Nguyễn', hasAgreedToMarketing: true, metadata: { tier: 'gold' } },
+      write,
+    );
+    const lou = await server.createCustomer(
+      orgId,
+      {
+        firstName: 'Lou',
+        lastName: 'Nguyen',
+        hasAgreedToMarketing: false,
+        gender: 'FEMALE',
+        metadata: { tier: 'gold' },
+      },
+      write,
+    );
+    // Rules on marketing, names (2-character and trigram `q`), metadata, gender, and one naming another segment.
+    const rules: [string, Record<string, unknown>, string][] = [
+      ['Marketing', { hasAgreedToMarketing: true }, 'hasAgreedToMarketing=true'],
+      ['No marketing', { hasAgreedToMarketing: false }, 'hasAgreedToMarketing=false'],
+      ['Nguyen', { q: 'nguyen' }, 'q=nguyen'],
+      ['Ki', { q: 'ki' }, 'q=ki'],
+      ['Gold', { 'metadata.tier': 'gold' }, 'metadata.tier=gold'],
+      ['Silver women', { 'metadata.tier': 'silver', gender: 'FEMALE' }, 'metadata.tier=silver&gender=FEMALE'],
+    ];
+    const segments: { id: string; name: string; query: string }[] = [];
+    for (const [name, filter, query] of rules) {
+      segments.push({ ...(await createSegment(orgId, write, filter, name)), query });
+    }
+    const goldMarketing = await createSegment(orgId, write, { listId: segments[0]!.id, 'metadata.tier': 'gold' }, 'GM');
+    segments.push({ ...goldMarketing, query: `listId=${segments[0]!.id}&metadata.tier=gold` });
+    for (const segment of segments) await readyList(orgId, read, segment.id);
+
+    const agree = async () => {
+      for (const segment of segments) {
+        const expected = await filteredIds(orgId, read, segment.query);
+        expect(await memberIds(orgId, read, segment.id), segment.name).toEqual(expected);
+        const list = (await server.request<CustomerList>('GET', `${lists(orgId)}/${segment.id}`, { token: read })).body;
+        expect(list.memberCount, segment.name).toBe(expected.length);
+        expect(await storedMemberCount(orgId, segment.id), segment.name).toBe(expected.length);
+      }
+    };
+    await agree();
+    const before = (await readEvents(server, orgId, read)).at(-1)!.sequence;
+    const patch = async (id: string, body: object) => {
+      const response = await server.request('PATCH', `/organizations/${orgId}/customers/${id}`, { token: write, body });
+      expect(response.status, response.text).toBe(200);
+      await agree();
+    };
+    // Out of Marketing, Nguyen, Ki, Gold and GM; into No marketing and Silver women: seven moves in one write.
+    await patch(kim.id, {
+      firstName: 'Pat',
+      lastName: 'Smith',
+      hasAgreedToMarketing: false,
+      gender: 'FEMALE',
+      metadata: { tier: 'silver' },
+    });
+    expect((await membershipIds(orgId, read, kim.id)).sort()).toEqual([segments[1]!.id, segments[5]!.id].sort());
+    // And back, while Lou (in some of the same segments) stays where she is.
+    await patch(kim.id, {
+      firstName: 'Kim',
+      lastName: 'Nguyễn',
+      hasAgreedToMarketing: true,
+      metadata: { tier: 'gold' },
+    });
+    await patch(lou.id, { hasAgreedToMarketing: true });
+
+    const events = (await readEvents(server, orgId, read, before)).map((e) =>
+      e.event.startsWith('customer-list.member-')
+        ? `${e.event.slice('customer-list.member-'.length)} ${(e.customerList as { name: string }).name} ${(e.customer as { firstName: string }).firstName}`
+        : e.event,
+    );
+    expect(events).toEqual([
+      'customer.updated',
+      'added No marketing Pat',
+      'added Silver women Pat',
+      'removed Marketing Pat',
+      'removed Nguyen Pat',
+      'removed Ki Pat',
+      'removed Gold Pat',
+      'removed GM Pat',
+      'customer.updated',
+      'added Marketing Kim',
+      'added Nguyen Kim',
+      'added Ki Kim',
+      'added Gold Kim',
+      'removed No marketing Kim',
+      'removed Silver women Kim',
+      'added GM Kim',
+      'customer.updated',
+      'added Marketing Lou',
+      'removed No marketing Lou',
+      'added GM Lou',
+    ]);
+  });
+
   it('segments naming a list follow its members, manual changes and segments alike', async () => {
     const { orgId, read, write } = await createTenant(server);
     const a = await server.createCustomer(

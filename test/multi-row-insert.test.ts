@@ -6,18 +6,25 @@ import { describeEachBackend, type TestDatabase } from './helpers/backends.js';
 import { insertOrganizationDirectly } from './helpers/bulk.js';
 
 describe('statementSizes', () => {
-  it('splits a row count into full chunks and a remainder of powers of two that add up to it', () => {
+  it('splits a row count into full chunks, powers of two and a last statement of at most 16 rows', () => {
     expect(statementSizes(0, 100)).toEqual([]);
     expect(statementSizes(1, 100)).toEqual([1]);
+    expect(statementSizes(5, 100)).toEqual([5]);
+    expect(statementSizes(16, 100)).toEqual([16]);
+    expect(statementSizes(17, 100)).toEqual([16, 1]);
     expect(statementSizes(250, 100)).toEqual([100, 100, 32, 16, 2]);
+    expect(statementSizes(61, 100)).toEqual([32, 16, 13]);
     for (let total = 0; total < 600; total++) {
       const sizes = statementSizes(total, 128);
       expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(total);
       expect(sizes.every((size) => size <= 128)).toBe(true);
-      // Uneven batches share a handful of statement texts: the remainder is distinct powers of two.
+      // Uneven batches share a handful of statement texts: the remainder is distinct powers of two, the last of
+      // them possibly any count up to 16.
       const remainder = sizes.filter((size) => size < 128);
+      const powerOfTwo = (size: number) => (size & (size - 1)) === 0;
       expect(new Set(remainder).size).toBe(remainder.length);
-      expect(remainder.every((size) => (size & (size - 1)) === 0)).toBe(true);
+      expect(remainder.slice(0, -1).every(powerOfTwo)).toBe(true);
+      if (remainder.length > 0) expect(powerOfTwo(remainder.at(-1)!) || remainder.at(-1)! <= 16).toBe(true);
     }
   });
 });

@@ -115,6 +115,58 @@ await describeEachBackend('q uses the search indexes, never a scan of the custom
     }
   }
 
+  it('the statement kept per query shape returns what the query built with its values written in returns', async () => {
+    const queries: CustomerQuery[] = [];
+    const national = (i: number) => `0${phoneOf(i).slice(3)}`;
+    const searches = [
+      'xu',
+      '04',
+      '+6',
+      'arcía1',
+      'son12@exam',
+      `${national(77).slice(0, 4)} ${national(77).slice(4, 7)}`,
+      '4112',
+      'ith1',
+    ];
+    const filters = [
+      {},
+      { createdFrom: Date.UTC(2024, 0, 2), createdUntil: Date.UTC(2024, 0, 3) },
+      { email: 'person123@example23.com' },
+    ];
+    for (const q of [...searches, undefined]) {
+      for (const f of filters) {
+        for (const order of ['relevance', 'created_at', 'updated_at'] as const) {
+          if (q === undefined && order === 'relevance') continue;
+          queries.push({
+            organizationId: ORGS[0]!,
+            search: q === undefined ? undefined : parseTextSearch(q, 'AU'),
+            filters: f,
+            order,
+            after: undefined,
+            limit: 7,
+          });
+        }
+      }
+    }
+    let compared = 0;
+    for (const query of queries) {
+      const run = async (how: 'statement' | 'built', after?: readonly [number, string]) =>
+        (await store.db.executeQuery(customerQueryPage(store, { ...query, after }, how).compile())).rows as Record<
+          string,
+          unknown
+        >[];
+      const first = await run('statement');
+      expect(first).toEqual(await run('built'));
+      const last = first.at(-1);
+      if (last === undefined) continue;
+      compared++;
+      const key = query.order === 'relevance' ? Number(last.search_rank) : Number(last[query.order]);
+      const after = [key, String(last.id)] as const;
+      expect(await run('statement', after)).toEqual(await run('built', after));
+    }
+    expect(compared).toBeGreaterThan(queries.length / 2);
+  });
+
   it('a 2-character query: a range of the term index', async () => {
     const plan = await explain(store, query('xu'));
     if (store.kind === 'postgres') {

@@ -175,6 +175,23 @@ await browserSuite(
       }
     });
 
+    it("shows the timeline's error with the API's message and instance, and reads it again on Try again", async () => {
+      // The feed request goes out with a customer id the API refuses, so the real server answers with its error.
+      await tab.page.route('**/events?*', (route) => {
+        const url = new URL(route.request().url());
+        url.searchParams.set('customerId', 'not a customer id');
+        return route.continue({ url: url.toString() });
+      });
+      await tab.page.reload();
+      const panel = tab.page.getByRole('region', { name: 'Timeline' }).getByRole('alert');
+      await expect.poll(() => panel.textContent()).toMatch(/customerId.*Instance [0-9A-Z]{26}/);
+      await expectAccessible(tab.page, 'customer (timeline error)');
+      forgetExpected(tab.problems, /status of 400/);
+      await tab.page.unroute('**/events?*');
+      await panel.getByRole('button', { name: 'Try again' }).click();
+      await expect.poll(async () => (await timelineLines()).length).toBe(20);
+    });
+
     it('creates a manual list, shows its members, and lists it with its count', async () => {
       await tab.page.getByRole('link', { name: 'Lists & segments' }).click();
       await tab.page.getByRole('table', { name: 'Customer lists' }).waitFor();

@@ -283,20 +283,26 @@ export function createCustomerService(
     },
 
     /**
-     * The unfiltered listing (no q, filters, email or phoneNumber) as the JSON of its page (UTF-8), each customer
-     * written straight from its row (customer-json.ts) once per version (customer-bodies.ts); undefined for any
-     * other listing, which `listCustomers` answers. The text is what serializing `listCustomers(...).items` would give.
+     * The listing without q or filters (email or phoneNumber allowed) as the JSON of its page (UTF-8), each
+     * customer written straight from its row (customer-json.ts), for the unfiltered listing once per version
+     * (customer-bodies.ts); undefined for any other listing, which `listCustomers` answers. The text is what
+     * serializing `listCustomers(...).items` would give.
      */
     async listCustomerBodies(
       organizationId: string,
       options: ListCustomersOptions,
     ): Promise<{ body: Buffer; next: string | undefined } | undefined> {
-      if (options.q !== undefined || options.email !== undefined || options.phoneNumber !== undefined) return undefined;
+      if (options.q !== undefined) return undefined;
       if (Object.keys(parseCustomerFilters(options.filters ?? {})).length > 0) return undefined;
       const { page, limit, queryId, keyOf } = plainListing(organizationId, options);
-      const pageKey = `${organizationId}\u0000${page.sort}\u0000${page.afterAt}\u0000${page.afterId}\u0000${limit}`;
       const nextOf = (rows: readonly CustomerVersionRow[]) =>
         rows.length > limit ? encodeCursor(queryId, keyOf(rows[limit - 1]!)) : undefined;
+      if (page.filter !== 'none') {
+        // An email or phone search finds one customer or a few, rarely the same ones twice: nothing is kept.
+        const rows = await reads.listPage(page);
+        return { body: joinBodies(rows.slice(0, limit).map(customerRowToJson)), next: nextOf(rows) };
+      }
+      const pageKey = `${organizationId}\u0000${page.sort}\u0000${page.afterAt}\u0000${page.afterId}\u0000${limit}`;
       const visits = bodies.visit(pageKey);
       if (visits >= 2) {
         // Read again: only the versions, and the bodies kept for them if every one is current.
@@ -355,8 +361,13 @@ export function createCustomerService(
     createCustomerWithETag: (organizationId: string, body: CreateCustomerBody, options: CreateOptions) =>
       createCustomerRow(organizationId, body, options),
 
-    async getCustomerWithETag(organizationId: string, id: string): Promise<VersionedCustomer> {
-      return toVersioned(await findCustomerRow(organizationId, id));
+    /**
+     * The customer as the JSON text of its response body, written straight from the row (customer-json.ts: the
+     * bytes the route's serializer gives for `getCustomer(...)`), and its ETag.
+     */
+    async getCustomerJson(organizationId: string, id: string): Promise<{ body: string; etag: string }> {
+      const row = await findCustomerRow(organizationId, id);
+      return { body: customerRowToJson(row), etag: customerRowToETag(row) };
     },
 
     async updateCustomer(organizationId: string, id: string, body: UpdateCustomerBody): Promise<Customer> {

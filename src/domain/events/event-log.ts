@@ -133,7 +133,7 @@ export async function collectEvents<T>(
     const result = await work();
     if (arrange) events.rows = keepingIdOrder(events.rows, arrange(events.rows));
     const unreserved = events.rows.length - reserved;
-    if (unreserved !== 0) await moveEventSequence(trx, organizationId, unreserved);
+    if (unreserved !== 0) await moveEventSequence(trx, store, organizationId, unreserved);
     await appendEvents(trx, store, organizationId, tick.firstSequence, events.rows);
     return result;
   } finally {

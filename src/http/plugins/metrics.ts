@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Store } from '../../store/store.js';
+import { createRequestSeries } from './request-series.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -24,19 +25,7 @@ export interface WebhookAttempt {
  */
 export function createMetrics(store: Store) {
   const registry = new Registry();
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests by route and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const durations = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency.',
-    labelNames: ['method', 'route'] as const,
-    buckets: BUCKETS,
-    registers: [registry],
-  });
+  const requests = createRequestSeries(registry, BUCKETS);
   new Gauge({
     name: 'process_resident_memory_bytes',
     help: 'Resident memory of the server processes.',
@@ -148,23 +137,9 @@ export function createMetrics(store: Store) {
       },
     });
 
-  // The labelled series of each method, route and status, looked up once: prom-client hashes the label set on
-  // every call otherwise. Bounded: routes are the declared ones (or 'unmatched'), methods those Node parses.
-  const counted = new Map<string, ReturnType<typeof requests.labels>>();
-  const timed = new Map<string, ReturnType<typeof durations.labels>>();
   return {
     registry,
-    observe(method: string, route: string, status: number, seconds: number) {
-      const key = `${method} ${route}`;
-      let timer = timed.get(key);
-      if (timer === undefined) timed.set(key, (timer = durations.labels({ method, route })));
-      timer.observe(seconds);
-      const countKey = `${key} ${status}`;
-      let counter = counted.get(countKey);
-      if (counter === undefined)
-        counted.set(countKey, (counter = requests.labels({ method, route, status: String(status) })));
-      counter.inc();
-    },
+    observe: requests.observe,
     webhookAttempt(attempt: WebhookAttempt) {
       attempts.inc({ subscription: attempt.subscriptionId });
       if (attempt.rejected) rejections.inc({ subscription: attempt.subscriptionId });

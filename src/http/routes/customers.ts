@@ -81,12 +81,12 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const { customer, etag } = await customers.getCustomerWithETag(
-        request.params.organizationId,
-        request.params.customerId,
-      );
-      void reply.header('ETag', etag);
-      return customer;
+      const { body, etag } = await customers.getCustomerJson(request.params.organizationId, request.params.customerId);
+      // Text with a JSON content type is sent as it is: the row was written as the schema's JSON already.
+      return reply
+        .header('ETag', etag)
+        .type(JSON_TYPE)
+        .send(body as unknown as Customer);
     },
   );
 
@@ -149,8 +149,8 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         filters: request.query as Record<string, unknown>,
         limit: parseLimit(limit, CUSTOMER_PAGE_SIZE),
       };
-      // The plain listing (sync, pages of 1000) comes as JSON text written straight from the rows, the same bytes
-      // as this route's serializer gives for the items (test/customer-page-bodies.test.ts).
+      // The plain listing (sync, pages of 1000) and the email / phone search come as JSON text written straight
+      // from the rows, the same bytes as this route's serializer gives for the items (test/customer-page-bodies.test.ts).
       const prepared = await customers.listCustomerBodies(request.params.organizationId, options);
       if (prepared !== undefined) {
         setNextPage(request, reply, prepared.next, publicUrl);

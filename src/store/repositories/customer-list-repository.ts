@@ -1,6 +1,6 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { CustomerListsTable, Database } from '../schema.js';
-import { param, type Store } from '../store.js';
+import { param, shapedStatement, type QueryParams, type Store } from '../store.js';
 
 export type CustomerListRow = Selectable<CustomerListsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -54,32 +54,39 @@ export async function deleteCustomerList(trx: Db, organizationId: string, id: st
 
 /** Moves several lists' member counts at once (one statement): by list id, how many members it gained (or lost). */
 export async function adjustMemberCounts(
-  trx: Db,
+  trx: Transaction<Database>,
+  store: Store,
   organizationId: string,
   deltas: ReadonlyMap<string, number>,
 ): Promise<void> {
   const moved = [...deltas].filter(([, delta]) => delta !== 0);
   if (moved.length === 0) return;
-  if (moved.length === 1) return adjustMemberCount(trx, organizationId, moved[0]![0], moved[0]![1]);
-  await trx
-    .updateTable('customer_lists')
-    .set((eb) => ({
-      member_count: eb(
-        'member_count',
-        '+',
-        sql<number>`case ${sql.join(
-          moved.map(([listId, delta]) => sql`when id = ${listId} then cast(${delta} as integer)`),
-          sql` `,
-        )} else 0 end`,
+  const statement = shapedStatement(store, `member counts ${moved.length}`, () =>
+    store.db
+      .updateTable('customer_lists')
+      .set((eb) => ({
+        member_count: eb(
+          'member_count',
+          '+',
+          sql<number>`case ${sql.join(
+            moved.map((_, i) => sql`when id = ${param(`list${i}`)} then cast(${param(`delta${i}`)} as integer)`),
+            sql` `,
+          )} else 0 end`,
+        ),
+      }))
+      .where('organization_id', '=', param<string>('org'))
+      .where(
+        'id',
+        'in',
+        moved.map((_, i) => param<string>(`list${i}`)),
       ),
-    }))
-    .where('organization_id', '=', organizationId)
-    .where(
-      'id',
-      'in',
-      moved.map(([listId]) => listId),
-    )
-    .execute();
+  );
+  const params: QueryParams = { org: organizationId };
+  moved.forEach(([listId, delta], i) => {
+    params[`list${i}`] = listId;
+    params[`delta${i}`] = delta;
+  });
+  await trx.executeQuery(CompiledQuery.raw(statement.sql, statement.bind(params)));
 }
 
 export async function adjustMemberCount(trx: Db, organizationId: string, listId: string, delta: number): Promise<void> {
@@ -200,21 +207,31 @@ export async function findSegments(trx: Db, organizationId: string): Promise<Cus
 
 /** Removes these (list, customer) memberships: one statement per 250 pairs, whatever the lists. */
 export async function deleteMemberships(
-  trx: Db,
+  trx: Transaction<Database>,
+  store: Store,
   organizationId: string,
   pairs: readonly { list_id: string; customer_id: string }[],
 ): Promise<void> {
   for (let i = 0; i < pairs.length; i += 250) {
     const chunk = pairs.slice(i, i + 250);
-    await trx
-      .deleteFrom('customer_list_members')
-      .where('organization_id', '=', organizationId)
-      .where((eb) =>
-        eb.or(
-          chunk.map((pair) => eb.and([eb('list_id', '=', pair.list_id), eb('customer_id', '=', pair.customer_id)])),
+    const statement = shapedStatement(store, `delete memberships ${chunk.length}`, () =>
+      store.db
+        .deleteFrom('customer_list_members')
+        .where('organization_id', '=', param<string>('org'))
+        .where((eb) =>
+          eb.or(
+            chunk.map((_, p) =>
+              eb.and([eb('list_id', '=', param<string>(`list${p}`)), eb('customer_id', '=', param<string>(`customer${p}`))]),
+            ),
+          ),
         ),
-      )
-      .execute();
+    );
+    const params: QueryParams = { org: organizationId };
+    chunk.forEach((pair, p) => {
+      params[`list${p}`] = pair.list_id;
+      params[`customer${p}`] = pair.customer_id;
+    });
+    await trx.executeQuery(CompiledQuery.raw(statement.sql, statement.bind(params)));
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   CompiledQuery,
   sql,
+  type AliasableExpression,
   type Compilable,
   type Expression,
   type ExpressionBuilder,
@@ -14,7 +15,6 @@ import type { Database } from '../schema.js';
 import { compileStatement, param, type CompiledStatement, type QueryParams, type Store } from '../store.js';
 import type { CustomerRow } from './customer-repository.js';
 import { adjustMemberCounts, deleteMemberships } from './customer-list-repository.js';
-import { insertListMembers } from './membership-repository.js';
 
 /** A `q` search, already in the index's form (store/customer-search-text.ts). */
 export interface CustomerTextSearch {
@@ -80,10 +80,51 @@ const length = (text: string) => [...text].length;
  */
 export type ConditionMode = 'index' | 'row';
 
+/** What the values of a statement are read from: a query, or a segment rule's search and filters. */
+type ValueSource = Pick<CustomerQuery, 'search' | 'filters'> & Partial<CustomerQuery>;
+type QueryValue = string | number | null;
+type ValueGetter = (source: ValueSource) => QueryValue;
+
+/**
+ * How a value gets into a statement: read from one source and written in (a segment rule's statement, compiled with
+ * its rule's values), or bound by name (a query's statement, compiled once per shape and run with each query's
+ * values: building and compiling it with Kysely cost more CPU than the index lookup at 10,000 customers).
+ */
+type Value = <T extends QueryValue>(name: string, get: (source: ValueSource) => T) => T;
+
+const literal =
+  (source: ValueSource): Value =>
+  (_, get) =>
+    get(source);
+
+/** Binds every value by name, and keeps how to read each from a query. */
+function named(getters: Map<string, ValueGetter>): Value {
+  return <T extends QueryValue>(name: string, get: (source: ValueSource) => T) => {
+    getters.set(name, get);
+    return param<T>(name);
+  };
+}
+
+/** The needles of a 2-character query: the text, and its digits when they differ (`+6` → `6`). */
+function shortNeedles(search: CustomerTextSearch): string[] {
+  return search.digits !== undefined && search.digits !== search.text ? [search.text, search.digits] : [search.text];
+}
+
+/** The digits a phone-like query looks up in the phone suffixes (at least as long as the shortest suffix). */
+function suffixDigits(search: CustomerTextSearch): string | undefined {
+  return search.digits !== undefined && length(search.digits) >= MIN_SUFFIX_LENGTH ? search.digits : undefined;
+}
+
+/** The FTS5 phrase of a text: a substring the indexed text must contain. */
+const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
+
+const searchOf = (source: ValueSource) => source.search!;
+
 /**
  * Customers whose search form matches, through the indexes of the store's dialect: the names or the email contain the
  * text (trigram indexes), or, when the query reads as a phone number, the phone digits contain its digits (a prefix
  * range of the phone suffixes: digit strings have too few distinct trigrams for a trigram index to stay fast).
+ * `search` decides the statement's shape only (searchShape); the values come through `value`.
  */
 function matches(
   store: Store,
@@ -91,110 +132,161 @@ function matches(
   organizationId: string,
   search: CustomerTextSearch,
   mode: ConditionMode,
+  value: Value,
 ): Expression<SqlBool> {
+  const text = value('text', (q) => searchOf(q).text);
   if (length(search.text) < SHORT_QUERY) {
-    const needles = [
-      search.text,
-      ...(search.digits !== undefined && search.digits !== search.text ? [search.digits] : []),
-    ];
     return eb.or(
-      needles.map((needle) => {
+      shortNeedles(search).map((_, i) => {
         const terms = eb
           .selectFrom('customer_search_terms')
           .select('customer_search_terms.customer_id')
           .where('customer_search_terms.organization_id', '=', organizationId)
-          .where('customer_search_terms.term', '>=', needle)
-          .where('customer_search_terms.term', '<', prefixUpperBound(needle));
+          .where(
+            'customer_search_terms.term',
+            '>=',
+            value(`needle${i}`, (q) => shortNeedles(searchOf(q))[i]!),
+          )
+          .where(
+            'customer_search_terms.term',
+            '<',
+            value(`needle${i}Upper`, (q) => prefixUpperBound(shortNeedles(searchOf(q))[i]!)),
+          );
         return mode === 'row'
           ? eb.exists(terms.whereRef('customer_search_terms.customer_id', '=', 'c.id'))
           : eb('c.id', 'in', terms);
       }),
     );
   }
-  const digits = search.digits !== undefined && length(search.digits) >= MIN_SUFFIX_LENGTH ? search.digits : undefined;
+  const hasDigits = suffixDigits(search) !== undefined;
+  const digits = () => value('digits', (q) => suffixDigits(searchOf(q))!);
   if (mode === 'row') {
     // The same conditions on the row's own search form.
-    const contains = (column: 's.full_name' | 's.email' | 's.phone', needle: string) =>
+    const pattern = () => value('pattern', (q) => containsPattern(searchOf(q).text));
+    const digitsPattern = () => value('digitsPattern', (q) => containsPattern(suffixDigits(searchOf(q))!));
+    const contains = (column: 's.full_name' | 's.email' | 's.phone', needle: 'text' | 'digits') =>
       store.kind === 'sqlite'
-        ? sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`
-        : sql<SqlBool>`${sql.ref(column)} like ${containsPattern(needle)} escape '\\'`;
+        ? sql<SqlBool>`instr(${sql.ref(column)}, ${needle === 'text' ? text : digits()}) > 0`
+        : sql<SqlBool>`${sql.ref(column)} like ${needle === 'text' ? pattern() : digitsPattern()} escape '\\'`;
     return eb.or([
-      contains('s.full_name', search.text),
-      contains('s.email', search.text),
-      ...(digits === undefined ? [] : [contains('s.phone', digits)]),
+      contains('s.full_name', 'text'),
+      contains('s.email', 'text'),
+      ...(hasDigits ? [contains('s.phone', 'digits')] : []),
     ]);
   }
   // The customers with a phone suffix starting with the digits (SQLite: their search rows' ids).
-  const suffixes = (needle: string, select: 'p.customer_id' | 'x.id') =>
+  const suffixes = (select: 'p.customer_id' | 'x.id') =>
     sql`select ${sql.ref(select)} from customer_search_suffixes p
       ${select === 'x.id' ? sql`join customer_search x on x.organization_id = p.organization_id and x.customer_id = p.customer_id` : sql``}
-      where p.organization_id = ${organizationId} and p.suffix >= ${needle} and p.suffix < ${prefixUpperBound(needle)}`;
+      where p.organization_id = ${organizationId} and p.suffix >= ${digits()}
+        and p.suffix < ${value('digitsUpper', (q) => prefixUpperBound(suffixDigits(searchOf(q))!))}`;
   if (store.kind === 'sqlite') {
     // An FTS5 trigram phrase over the names and email (the table's columns): the text is a substring of one of them.
-    const names = sql`select rowid from customer_search_fts where customer_search_fts match ${`"${search.text.replaceAll('"', '""')}"`}`;
-    return digits === undefined
-      ? sql<SqlBool>`s.id in (${names})`
-      : sql<SqlBool>`s.id in (${names} union all ${suffixes(digits, 'x.id')})`;
+    const names = sql`select rowid from customer_search_fts where customer_search_fts match ${value('phrase', (q) => ftsPhrase(searchOf(q).text))}`;
+    return hasDigits
+      ? sql<SqlBool>`s.id in (${names} union all ${suffixes('x.id')})`
+      : sql<SqlBool>`s.id in (${names})`;
   }
-  const pattern = containsPattern(search.text);
+  const pattern = value('pattern', (q) => containsPattern(searchOf(q).text));
   const names = (alias: 's' | 'n') =>
     sql<SqlBool>`(${sql.ref(`${alias}.full_name`)} like ${pattern} escape '\\' or ${sql.ref(`${alias}.email`)} like ${pattern} escape '\\')`;
-  if (digits === undefined) return names('s');
+  if (!hasDigits) return names('s');
   // Each index on its own, then the union: the planner cannot OR a trigram bitmap with a B-tree range of another table.
   return sql<SqlBool>`s.customer_id in (select n.customer_id from customer_search n
-    where n.organization_id = ${organizationId} and ${names('n')} union all ${suffixes(digits, 'p.customer_id')})`;
+    where n.organization_id = ${organizationId} and ${names('n')} union all ${suffixes('p.customer_id')})`;
+}
+
+/** What decides the statement `matches` writes for a search (its values aside). */
+function searchShape(search: CustomerTextSearch | undefined): string {
+  if (search === undefined) return '-';
+  if (length(search.text) < SHORT_QUERY) return `short${shortNeedles(search).length}`;
+  return suffixDigits(search) === undefined ? 'text' : 'text+digits';
 }
 
 /** 0: the exact email or phone number; 1: a name (full name or surname) starting with the text; 2: the rest. */
-function rank(search: CustomerTextSearch) {
-  const n = length(search.text);
+function rank(value: Value) {
+  const n = value('length', (q) => length(searchOf(q).text));
+  const text = value('text', (q) => searchOf(q).text);
   return sql<number>`case
-    when c.email_normalized = ${search.exactEmail} or c.phone_number = ${search.exactPhone ?? null} then 0
-    when substr(s.full_name, 1, ${n}) = ${search.text} or substr(s.last_name, 1, ${n}) = ${search.text} then 1
+    when c.email_normalized = ${value('exactEmail', (q) => searchOf(q).exactEmail)} or c.phone_number = ${value('exactPhone', (q) => searchOf(q).exactPhone ?? null)} then 0
+    when substr(s.full_name, 1, ${n}) = ${text} or substr(s.last_name, 1, ${n}) = ${text} then 1
     else 2 end`;
 }
 
 type FilterEb = ExpressionBuilder<Database & { c: Database['customers'] }, 'c'>;
 
+/** The filters that compare a column of the customer with a value, in the order their conditions are written. */
+const COLUMN_FILTERS = [
+  ['hasAgreedToMarketing', 'c.has_agreed_to_marketing', '='],
+  ['createdFrom', 'c.created_at', '>='],
+  ['createdUntil', 'c.created_at', '<'],
+  ['updatedFrom', 'c.updated_at', '>='],
+  ['updatedUntil', 'c.updated_at', '<'],
+  ['pointsBalanceMin', 'c.points_balance', '>='],
+  ['pointsBalanceMax', 'c.points_balance', '<='],
+  ['totalSpendMin', 'c.total_spend', '>='],
+  ['totalSpendMax', 'c.total_spend', '<='],
+  ['gender', 'c.gender', '='],
+  ['email', 'c.email_normalized', '='],
+  ['phoneNumber', 'c.phone_number', '='],
+] as const;
+
+/** A filter's value as stored: booleans are 1/0. */
+function columnValue(filters: CustomerFilters, key: (typeof COLUMN_FILTERS)[number][0]): string | number {
+  const v = filters[key]!;
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+/** What decides the statement `filterConditions` writes for the filters (their values aside). */
+function filterShape(f: CustomerFilters): string {
+  const present = COLUMN_FILTERS.filter(([key]) => f[key] !== undefined).map(([key]) => key);
+  return `${present.join(',')}${f.listId !== undefined ? ' list' : ''} m${f.metadata?.length ?? 0}`;
+}
+
+/** The conditions of the filters; `f` decides the statement's shape only (filterShape), the values come by `value`. */
 function filterConditions(
   store: Store,
   eb: FilterEb,
   organizationId: string,
   f: CustomerFilters,
-  mode: ConditionMode = 'index',
+  mode: ConditionMode,
+  value: Value,
 ) {
   const conditions: Expression<SqlBool>[] = [];
-  if (f.hasAgreedToMarketing !== undefined)
-    conditions.push(eb('c.has_agreed_to_marketing', '=', f.hasAgreedToMarketing ? 1 : 0));
-  if (f.createdFrom !== undefined) conditions.push(eb('c.created_at', '>=', f.createdFrom));
-  if (f.createdUntil !== undefined) conditions.push(eb('c.created_at', '<', f.createdUntil));
-  if (f.updatedFrom !== undefined) conditions.push(eb('c.updated_at', '>=', f.updatedFrom));
-  if (f.updatedUntil !== undefined) conditions.push(eb('c.updated_at', '<', f.updatedUntil));
-  if (f.pointsBalanceMin !== undefined) conditions.push(eb('c.points_balance', '>=', f.pointsBalanceMin));
-  if (f.pointsBalanceMax !== undefined) conditions.push(eb('c.points_balance', '<=', f.pointsBalanceMax));
-  if (f.totalSpendMin !== undefined) conditions.push(eb('c.total_spend', '>=', f.totalSpendMin));
-  if (f.totalSpendMax !== undefined) conditions.push(eb('c.total_spend', '<=', f.totalSpendMax));
-  if (f.gender !== undefined) conditions.push(eb('c.gender', '=', f.gender));
-  if (f.email !== undefined) conditions.push(eb('c.email_normalized', '=', f.email));
-  if (f.phoneNumber !== undefined) conditions.push(eb('c.phone_number', '=', f.phoneNumber));
+  for (const [key, column, op] of COLUMN_FILTERS) {
+    if (f[key] !== undefined)
+      conditions.push(
+        eb(
+          column,
+          op,
+          value(key, (q) => columnValue(q.filters, key)),
+        ),
+      );
+  }
   if (f.listId !== undefined) {
     const members = eb
       .selectFrom('customer_list_members as m')
       .select('m.customer_id')
       .where('m.organization_id', '=', organizationId)
-      .where('m.list_id', '=', f.listId);
+      .where(
+        'm.list_id',
+        '=',
+        value('listId', (q) => q.filters.listId!),
+      );
     conditions.push(
       mode === 'row' ? eb.exists(members.whereRef('m.customer_id', '=', 'c.id')) : eb('c.id', 'in', members),
     );
   }
-  for (const [key, value] of f.metadata ?? []) {
+  (f.metadata ?? []).forEach((_, i) => {
     // Metadata is JSON object text; the key is bound as a value, never spliced into a JSON path.
+    const key = value(`metadataKey${i}`, (q) => q.filters.metadata![i]![0]);
+    const v = value(`metadataValue${i}`, (q) => q.filters.metadata![i]![1]);
     conditions.push(
       store.kind === 'postgres'
-        ? sql<SqlBool>`(c.metadata::jsonb ->> ${key}) = ${value}`
-        : sql<SqlBool>`exists (select 1 from json_each(c.metadata) j where j.key = ${key} and j.value = ${value} and j.type = 'text')`,
+        ? sql<SqlBool>`(c.metadata::jsonb ->> ${key}) = ${v}`
+        : sql<SqlBool>`exists (select 1 from json_each(c.metadata) j where j.key = ${key} and j.value = ${v} and j.type = 'text')`,
     );
-  }
+  });
   return conditions;
 }
 
@@ -207,13 +299,48 @@ export async function findCustomerQueryPage(store: Store, q: CustomerQuery): Pro
   return rows as RankedCustomerRow[];
 }
 
-/** The statement of `findCustomerQueryPage`, for EXPLAIN. */
-export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<unknown> {
+interface QueryStatement {
+  statement: CompiledStatement;
+  getters: ReadonlyMap<string, ValueGetter>;
+}
+
+// One statement per shape of query (dialect, order, paged or not, kind of search, which filters): the values are
+// parameters, so the statement text is the same for every search of that shape (and SQLite's connection keeps it
+// prepared). Not a named statement on PostgreSQL: a generic plan could not see how selective a pattern is.
+const queryStatements = new Map<string, QueryStatement>();
+
+/**
+ * The statement of `findCustomerQueryPage` with the query's values (for EXPLAIN and the bench's bare baseline too):
+ * `built` builds it with Kysely for this query alone, values written in, as a check of the statement kept per shape.
+ */
+export function customerQueryPage(
+  store: Store,
+  q: CustomerQuery,
+  how: 'statement' | 'built' = 'statement',
+): Compilable<unknown> {
+  if (how === 'built') return buildQueryPage(store, q, literal(q));
+  const key = `${store.kind} ${q.order} ${q.after ? 'after' : 'first'} ${searchShape(q.search)} ${filterShape(q.filters)}`;
+  let cached = queryStatements.get(key);
+  if (!cached) {
+    const getters = new Map<string, ValueGetter>();
+    const statement = compileStatement(buildQueryPage(store, q, named(getters)));
+    if (queryStatements.size >= MAX_STATEMENTS) queryStatements.clear();
+    queryStatements.set(key, (cached = { statement, getters }));
+  }
+  const params: QueryParams = {};
+  for (const [name, get] of cached.getters) params[name] = get(q);
+  const parameters = cached.statement.bind(params);
+  const compiled = CompiledQuery.raw(cached.statement.sql, parameters);
+  return { compile: () => compiled };
+}
+
+function buildQueryPage(store: Store, q: CustomerQuery, value: Value): Compilable<unknown> {
+  const org = value('org', (source) => source.organizationId!);
   let inner = store.db
     .selectFrom('customers as c')
     .selectAll('c')
-    .where('c.organization_id', '=', q.organizationId)
-    .where((eb) => eb.and(filterConditions(store, eb as unknown as FilterEb, q.organizationId, q.filters)))
+    .where('c.organization_id', '=', org)
+    .where((eb) => eb.and(filterConditions(store, eb as unknown as FilterEb, org, q.filters, 'index', value)))
     .$if(q.search === undefined, (query) => query.select(sql<number>`0`.as('search_rank')));
   if (q.search !== undefined) {
     const search = q.search;
@@ -221,17 +348,20 @@ export function customerQueryPage(store: Store, q: CustomerQuery): Compilable<un
       .innerJoin('customer_search as s', (join) =>
         join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
       )
-      .select(rank(search).as('search_rank'))
-      .where((eb) => matches(store, eb as unknown as CustomersEb, q.organizationId, search, 'index'));
+      .select(rank(value).as('search_rank'))
+      .where((eb) => matches(store, eb as unknown as CustomersEb, org, search, 'index', value));
   }
+  const afterKey = () => value('afterKey', (source) => source.after![0]);
+  const afterId = () => value('afterId', (source) => source.after![1]);
+  const limit = value('limit', (source) => source.limit!);
   if (q.order === 'relevance') {
     let outer = store.db.selectFrom(inner.as('ranked')).selectAll();
-    if (q.after) outer = outer.where(sql<SqlBool>`(search_rank, id) > (${q.after[0]}, ${q.after[1]})`);
-    return outer.orderBy('search_rank').orderBy('id').limit(q.limit);
+    if (q.after) outer = outer.where(sql<SqlBool>`(search_rank, id) > (${afterKey()}, ${afterId()})`);
+    return outer.orderBy('search_rank').orderBy('id').limit(limit);
   }
   const column = q.order;
-  if (q.after) inner = inner.where(sql<SqlBool>`(${sql.ref(`c.${column}`)}, c.id) < (${q.after[0]}, ${q.after[1]})`);
-  return inner.orderBy(`c.${column}`, 'desc').orderBy('c.id', 'desc').limit(q.limit);
+  if (q.after) inner = inner.where(sql<SqlBool>`(${sql.ref(`c.${column}`)}, c.id) < (${afterKey()}, ${afterId()})`);
+  return inner.orderBy(`c.${column}`, 'desc').orderBy('c.id', 'desc').limit(limit);
 }
 
 // Each arm binds the scope's ids (at most 500 a call) and its filter values: well below SQLite's 32766 parameters.
@@ -276,20 +406,25 @@ export async function findSegmentMatches(
 ): Promise<SegmentEvaluation[]> {
   const params: QueryParams = { org: organizationId, ...scopeParams(scope) };
   const evaluated: SegmentEvaluation[] = [];
+  // Booleans come back as 1/0 (SQLite) or true/false (PostgreSQL); a condition on a missing search row as NULL.
+  const truth = (value: unknown) => value === true || value === 1;
   for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
-    const statement = segmentStatement(store, rules.slice(i, i + RULES_PER_STATEMENT), scope, 'evaluate');
-    const { rows } = await db.executeQuery<{ list_id: string; customer_id: string; matched: unknown; member: unknown }>(
+    const chunk = rules.slice(i, i + RULES_PER_STATEMENT);
+    const statement = segmentStatement(store, chunk, scope, 'evaluate');
+    const { rows } = await db.executeQuery<Record<string, unknown> & { customer_id: string }>(
       CompiledQuery.raw(statement.sql, statement.bind(params)),
     );
-    // Booleans come back as 1/0 (SQLite) or true/false (PostgreSQL); a condition on a missing search row as NULL.
-    for (const row of rows) {
-      evaluated.push({
-        list_id: row.list_id,
-        customer_id: row.customer_id,
-        matched: row.matched === true || row.matched === 1,
-        member: row.member === true || row.member === 1,
-      });
-    }
+    // Rule by rule, so the evaluations come in the rules' order (a rule's customers together).
+    chunk.forEach((rule, r) => {
+      for (const row of rows) {
+        evaluated.push({
+          list_id: rule.listId,
+          customer_id: row.customer_id,
+          matched: truth(row[`m${r}`]),
+          member: truth(row[`k${r}`]),
+        });
+      }
+    });
   }
   return evaluated;
 }
@@ -308,7 +443,7 @@ export interface SegmentMove {
  * SQLite the evaluation and, when anything moves, one statement each for the inserts, deletes and counts.
  */
 export async function moveSegmentMembers(
-  db: Kysely<Database> | Transaction<Database>,
+  db: Transaction<Database>,
   store: Store,
   organizationId: string,
   rules: readonly SegmentRule[],
@@ -329,24 +464,27 @@ export async function moveSegmentMembers(
       .filter((e) => e.matched !== e.member)
       .map((e) => ({ list_id: e.list_id, customer_id: e.customer_id, added: e.matched }));
     if (moves.length === 0) return moves;
-    const added = moves.filter((move) => move.added);
-    await insertListMembers(
+    await store.insertMany(
       db,
-      added.map((move) => ({
-        organization_id: organizationId,
-        list_id: move.list_id,
-        customer_id: move.customer_id,
-        added_at: now,
-      })),
+      'customer_list_members',
+      moves
+        .filter((move) => move.added)
+        .map((move) => ({
+          organization_id: organizationId,
+          list_id: move.list_id,
+          customer_id: move.customer_id,
+          added_at: now,
+        })),
     );
     await deleteMemberships(
       db,
+      store,
       organizationId,
       moves.filter((move) => !move.added),
     );
     const delta = new Map<string, number>();
     for (const move of moves) delta.set(move.list_id, (delta.get(move.list_id) ?? 0) + (move.added ? 1 : -1));
-    await adjustMemberCounts(db, organizationId, delta);
+    await adjustMemberCounts(db, store, organizationId, delta);
   }
   // RETURNING rows come in no promised order; events follow the rules' order (added before removed).
   const position = new Map(rules.map((rule, index) => [rule.listId, index]));
@@ -385,8 +523,8 @@ function segmentStatement(
   const key = `${store.kind} ${use} ${shape} ${rules.map(ruleKey).join(' ')}`;
   let statement = statements.get(key);
   if (statement) return statement;
-  const evaluation = segmentEvaluation(store, rules, scope);
-  statement = compileStatement(use === 'evaluate' ? evaluation : movingMembers(store, evaluation));
+  const columns = segmentColumns(store, rules, scope);
+  statement = compileStatement(use === 'evaluate' ? columns : movingMembers(store, rules, columns));
   // Planning the union is most of its cost on PostgreSQL: planned once per connection.
   store.nameStatement(statement.sql);
   if (statements.size >= MAX_STATEMENTS) statements.clear();
@@ -394,49 +532,65 @@ function segmentStatement(
   return statement;
 }
 
-/** The union of one arm per rule: list_id, customer_id, matched (the rule's conditions), member (in the list now). */
-function segmentEvaluation(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
+/** Whether the row `c` (with its search row `s` joined when the rule searches) matches the rule's conditions. */
+function ruleMatches(store: Store, eb: CustomersEb, org: string, rule: SegmentRule): AliasableExpression<SqlBool> {
+  const value = literal(rule);
+  const conditions = filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row', value);
+  if (rule.search !== undefined) conditions.push(matches(store, eb, org, rule.search, 'row', value));
+  return sql<SqlBool>`(${conditions.length === 0 ? sql`1 = 1` : eb.and(conditions)})`;
+}
+
+/** Whether the row `c` is in the rule's list now. */
+function inRuleList(eb: CustomersEb, org: string, rule: SegmentRule): AliasableExpression<SqlBool> {
+  return eb.exists(
+    eb
+      .selectFrom('customer_list_members as sm')
+      .select('sm.customer_id')
+      .where('sm.organization_id', '=', org)
+      .where('sm.list_id', '=', rule.listId)
+      .whereRef('sm.customer_id', '=', 'c.id'),
+  );
+}
+
+/** The scope's customers of the organization, with their search rows when a rule needs them. */
+function scopedCustomers(store: Store, scope: CustomerScope, searching: boolean) {
+  return store.db
+    .selectFrom('customers as c')
+    .$if(searching, (query) =>
+      query.leftJoin('customer_search as s', (join) =>
+        join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
+      ),
+    )
+    .where('c.organization_id', '=', param<string>('org'))
+    .where((eb) =>
+      'ids' in scope
+        ? eb(
+            'c.id',
+            'in',
+            scope.ids.map((_, i) => param<string>(`id${i}`)),
+          )
+        : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
+    );
+}
+
+/**
+ * One row per customer of the scope: `m<i>` (matches rule i) and `k<i>` (in its list now) per rule. Each customer
+ * (and search row) is looked up once, not once per rule as a union of one arm per rule did (SQLite, 13 rules due:
+ * the statement's median 205 -> 150 µs).
+ */
+function segmentColumns(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
   const org = param<string>('org');
-  const arms = rules.map((rule) => {
-    const search = rule.search;
-    return store.db
-      .selectFrom('customers as c')
-      .$if(search !== undefined, (query) =>
-        query.leftJoin('customer_search as s', (join) =>
-          join.onRef('s.organization_id', '=', 'c.organization_id').onRef('s.customer_id', '=', 'c.id'),
-        ),
-      )
-      .select((eb) => {
-        const conditions = filterConditions(store, eb as unknown as FilterEb, org, rule.filters, 'row');
-        if (search !== undefined) conditions.push(matches(store, eb as unknown as CustomersEb, org, search, 'row'));
-        return [
-          sql<string>`cast(${rule.listId} as text)`.as('list_id'),
-          'c.id as customer_id',
-          sql<SqlBool>`(${conditions.length === 0 ? sql`1 = 1` : eb.and(conditions)})`.as('matched'),
-          eb
-            .exists(
-              eb
-                .selectFrom('customer_list_members as sm')
-                .select('sm.customer_id')
-                .where('sm.organization_id', '=', org)
-                .where('sm.list_id', '=', rule.listId)
-                .whereRef('sm.customer_id', '=', 'c.id'),
-            )
-            .as('member'),
-        ];
-      })
-      .where('c.organization_id', '=', org)
-      .where((eb) =>
-        'ids' in scope
-          ? eb(
-              'c.id',
-              'in',
-              scope.ids.map((_, i) => param<string>(`id${i}`)),
-            )
-          : eb.and([eb('c.id', '>', param<string>('after')), eb('c.id', '<=', param<string>('through'))]),
-      );
-  });
-  return arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!);
+  return scopedCustomers(
+    store,
+    scope,
+    rules.some((rule) => rule.search !== undefined),
+  ).select((eb) => [
+    'c.id as customer_id',
+    ...rules.flatMap((rule, i) => [
+      ruleMatches(store, eb as unknown as CustomersEb, org, rule).as(`m${i}`),
+      inRuleList(eb as unknown as CustomersEb, org, rule).as(`k${i}`),
+    ]),
+  ]);
 }
 
 /**
@@ -445,9 +599,15 @@ function segmentEvaluation(store: Store, rules: readonly SegmentRule[], scope: C
  * now match are inserted, those of customers who no longer do deleted, the lists' member counts moved, and the
  * moves returned. A condition on a missing search row is NULL: not a match.
  */
-function movingMembers(store: Store, evaluation: Expression<unknown>): Compilable<unknown> {
+function movingMembers(store: Store, rules: readonly SegmentRule[], columns: Expression<unknown>): Compilable<unknown> {
   const org = sql`cast(${param<string>('org')} as text)`;
-  const moving = sql`with evaluated as (${evaluation}),
+  // The columns of each customer's row turned into a row per rule (list_id, customer_id, matched, member).
+  const perRule = sql.join(
+    rules.map((rule, i) => sql`(cast(${rule.listId} as text), ${sql.ref(`c.m${i}`)}, ${sql.ref(`c.k${i}`)})`),
+  );
+  const moving = sql`with evaluated as (
+      select v.list_id, c.customer_id, v.matched, v.member
+      from (${columns}) c cross join lateral (values ${perRule}) as v(list_id, matched, member)),
     added as (
       insert into customer_list_members (organization_id, list_id, customer_id, added_at)
       select ${org}, list_id, customer_id, cast(${param<number>('now')} as bigint) from evaluated

@@ -6,7 +6,7 @@ import {
   type CustomerSearchRow,
   type CustomerSearchSource,
 } from '../customer-search-text.js';
-import type { CustomerSearchTermsTable, Database } from '../schema.js';
+import type { Database } from '../schema.js';
 import type { Store, UpsertOptions } from '../store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -117,28 +117,20 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
   );
   // In the primary key's order (organization, term, customer): each statement walks the index forward instead of
   // jumping about it (the terms of consecutive customers are scattered over the whole index).
-  if (terms.length > 1) terms.sort(compareTermKeys);
+  if (terms.length > 1) terms.sort(keyOrder('term'));
   await insert('customer_search_terms', terms);
 }
 
 const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-/**
- * `(organization_id, key, customer_id)` in the search tables' key order (JavaScript's UTF-16 order, which differs
- * from the indexes' binary order only around characters beyond U+FFFF; only how local the inserts are depends on it).
- */
-function compareKeys(
-  a: { organization_id: string; customer_id: string },
-  b: { organization_id: string; customer_id: string },
-  keyA: string,
-  keyB: string,
-): number {
-  return (
+
+/** The primary key order (organization, term or suffix, customer) of the term and suffix tables' rows. */
+function keyOrder<K extends 'term' | 'suffix'>(middle: K) {
+  type Row = { organization_id: string; customer_id: string } & Record<K, string>;
+  return (a: Row, b: Row): number =>
     binaryOrder(a.organization_id, b.organization_id) ||
-    binaryOrder(keyA, keyB) ||
-    binaryOrder(a.customer_id, b.customer_id)
-  );
+    binaryOrder(a[middle], b[middle]) ||
+    binaryOrder(a.customer_id, b.customer_id);
 }
-const compareTermKeys = (a: CustomerSearchTermsTable, b: CustomerSearchTermsTable) => compareKeys(a, b, a.term, b.term);
 
 /** `customer_search.phone` of the given customers, by organization and id (`organization_id customer_id`). */
 async function storedPhones(trx: Db, rows: readonly CustomerSearchRow[]) {
@@ -177,8 +169,8 @@ async function writePhoneSuffixes(
     }
     await deleteSuffixes(trx, row.organization_id, row.customer_id, [...old]);
   }
-  // In key order, like the terms: a batch's suffixes are spread over the whole index.
-  if (inserted.length > 1) inserted.sort((a, b) => compareKeys(a, b, a.suffix, b.suffix));
+  // In key order, like the terms: a bulk write's statements walk the index forward.
+  if (inserted.length > 1) inserted.sort(keyOrder('suffix'));
   await insert('customer_search_suffixes', inserted);
 }
 

@@ -1,7 +1,7 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { containsPattern } from '../like.js';
 import type { Database, OrganizationsTable } from '../schema.js';
-import { param, type Store } from '../store.js';
+import { param, shapedStatement, type Store } from '../store.js';
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -142,10 +142,17 @@ export async function reserveEventSequences(
  * Moves the organization's last event sequence by `change` (negative gives back sequences reserved and not used).
  * Only under the organization lock, i.e. after `advanceOrganizationClock` in the same transaction.
  */
-export async function moveEventSequence(trx: Transaction<Database>, organizationId: string, change: number) {
-  await trx
-    .updateTable('organizations')
-    .set((eb) => ({ event_sequence: eb('event_sequence', '+', change) }))
-    .where('id', '=', organizationId)
-    .execute();
+export async function moveEventSequence(
+  trx: Transaction<Database>,
+  store: Store,
+  organizationId: string,
+  change: number,
+) {
+  const statement = shapedStatement(store, 'move event sequence', () =>
+    store.db
+      .updateTable('organizations')
+      .set((eb) => ({ event_sequence: eb('event_sequence', '+', param<number>('change')) }))
+      .where('id', '=', param<string>('org')),
+  );
+  await trx.executeQuery(CompiledQuery.raw(statement.sql, statement.bind({ org: organizationId, change })));
 }
