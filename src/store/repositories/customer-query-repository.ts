@@ -410,36 +410,21 @@ export async function findSegmentMatches(
   const truth = (value: unknown) => value === true || value === 1;
   for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
     const chunk = rules.slice(i, i + RULES_PER_STATEMENT);
-    if (store.kind === 'sqlite') {
-      const statement = segmentStatement(store, chunk, scope, 'columns');
-      const { rows } = await db.executeQuery<Record<string, unknown> & { customer_id: string }>(
-        CompiledQuery.raw(statement.sql, statement.bind(params)),
-      );
-      // Rule by rule, so the evaluations come in the union's order (a rule's customers together).
-      chunk.forEach((rule, r) => {
-        for (const row of rows) {
-          evaluated.push({
-            list_id: rule.listId,
-            customer_id: row.customer_id,
-            matched: truth(row[`m${r}`]),
-            member: truth(row[`k${r}`]),
-          });
-        }
-      });
-      continue;
-    }
     const statement = segmentStatement(store, chunk, scope, 'evaluate');
-    const { rows } = await db.executeQuery<{ list_id: string; customer_id: string; matched: unknown; member: unknown }>(
+    const { rows } = await db.executeQuery<Record<string, unknown> & { customer_id: string }>(
       CompiledQuery.raw(statement.sql, statement.bind(params)),
     );
-    for (const row of rows) {
-      evaluated.push({
-        list_id: row.list_id,
-        customer_id: row.customer_id,
-        matched: truth(row.matched),
-        member: truth(row.member),
-      });
-    }
+    // Rule by rule, so the evaluations come in the rules' order (a rule's customers together).
+    chunk.forEach((rule, r) => {
+      for (const row of rows) {
+        evaluated.push({
+          list_id: rule.listId,
+          customer_id: row.customer_id,
+          matched: truth(row[`m${r}`]),
+          member: truth(row[`k${r}`]),
+        });
+      }
+    });
   }
   return evaluated;
 }
@@ -526,7 +511,7 @@ function ruleKey(rule: SegmentRule): string {
   return key;
 }
 
-type SegmentStatementUse = 'evaluate' | 'columns' | 'move';
+type SegmentStatementUse = 'evaluate' | 'move';
 
 function segmentStatement(
   store: Store,
@@ -538,13 +523,8 @@ function segmentStatement(
   const key = `${store.kind} ${use} ${shape} ${rules.map(ruleKey).join(' ')}`;
   let statement = statements.get(key);
   if (statement) return statement;
-  statement = compileStatement(
-    use === 'columns'
-      ? segmentColumns(store, rules, scope)
-      : use === 'evaluate'
-        ? segmentEvaluation(store, rules, scope)
-        : movingMembers(store, segmentEvaluation(store, rules, scope)),
-  );
+  const columns = segmentColumns(store, rules, scope);
+  statement = compileStatement(use === 'evaluate' ? columns : movingMembers(store, rules, columns));
   // Planning the union is most of its cost on PostgreSQL: planned once per connection.
   store.nameStatement(statement.sql);
   if (statements.size >= MAX_STATEMENTS) statements.clear();
@@ -593,23 +573,10 @@ function scopedCustomers(store: Store, scope: CustomerScope, searching: boolean)
     );
 }
 
-/** The union of one arm per rule: list_id, customer_id, matched (the rule's conditions), member (in the list now). */
-function segmentEvaluation(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
-  const org = param<string>('org');
-  const arms = rules.map((rule) =>
-    scopedCustomers(store, scope, rule.search !== undefined).select((eb) => [
-      sql<string>`cast(${rule.listId} as text)`.as('list_id'),
-      'c.id as customer_id',
-      ruleMatches(store, eb as unknown as CustomersEb, org, rule).as('matched'),
-      inRuleList(eb as unknown as CustomersEb, org, rule).as('member'),
-    ]),
-  );
-  return arms.slice(1).reduce((union, arm) => union.unionAll(arm), arms[0]!);
-}
-
 /**
- * SQLite: one row per customer, `m<i>` (matches rule i) and `k<i>` (in its list now) per rule. Each customer (and
- * search row) is looked up once instead of once per rule: with 13 rules due, the union took ~0.35 ms a write.
+ * One row per customer of the scope: `m<i>` (matches rule i) and `k<i>` (in its list now) per rule. Each customer
+ * (and search row) is looked up once, not once per rule as a union of one arm per rule did (SQLite, 13 rules due:
+ * the statement's median 205 -> 150 µs).
  */
 function segmentColumns(store: Store, rules: readonly SegmentRule[], scope: CustomerScope) {
   const org = param<string>('org');
@@ -632,9 +599,15 @@ function segmentColumns(store: Store, rules: readonly SegmentRule[], scope: Cust
  * now match are inserted, those of customers who no longer do deleted, the lists' member counts moved, and the
  * moves returned. A condition on a missing search row is NULL: not a match.
  */
-function movingMembers(store: Store, evaluation: Expression<unknown>): Compilable<unknown> {
+function movingMembers(store: Store, rules: readonly SegmentRule[], columns: Expression<unknown>): Compilable<unknown> {
   const org = sql`cast(${param<string>('org')} as text)`;
-  const moving = sql`with evaluated as (${evaluation}),
+  // The columns of each customer's row turned into a row per rule (list_id, customer_id, matched, member).
+  const perRule = sql.join(
+    rules.map((rule, i) => sql`(cast(${rule.listId} as text), ${sql.ref(`c.m${i}`)}, ${sql.ref(`c.k${i}`)})`),
+  );
+  const moving = sql`with evaluated as (
+      select v.list_id, c.customer_id, v.matched, v.member
+      from (${columns}) c cross join lateral (values ${perRule}) as v(list_id, matched, member)),
     added as (
       insert into customer_list_members (organization_id, list_id, customer_id, added_at)
       select ${org}, list_id, customer_id, cast(${param<number>('now')} as bigint) from evaluated
