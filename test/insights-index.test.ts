@@ -1,6 +1,12 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bucketTotalsQuery, countMarketingOptIn } from '../src/store/repositories/insight-repository.js';
+import {
+  bucketCountersQuery,
+  bucketTotalsQuery,
+  countMarketingOptIn,
+  INSIGHT_SLOT_MS,
+  sumBuckets,
+} from '../src/store/repositories/insight-repository.js';
 import { insertPointRecords } from '../src/store/repositories/ledger-repository.js';
 import { insertPaymentRows } from '../src/store/repositories/payment-repository.js';
 import type { Store } from '../src/store/store.js';
@@ -83,5 +89,85 @@ await describeEachBackend('insights and the points history use their indexes', (
     const plan = await explainSql(store, query.sql, query.parameters);
     expect(plan).toMatch(/point_records_customer_occurred_idx/);
     expect(plan).not.toMatch(/Sort|TEMP B-TREE/);
+  });
+});
+
+const SLOTS = 5000; // 52 days of quarter hours per organization
+
+await describeEachBackend('the insights sum the counters per bucket without planner statistics', (backend) => {
+  let store: Store;
+  let database: Awaited<ReturnType<typeof backend.createDatabase>>;
+
+  beforeAll(async () => {
+    ({ store, database } = await openStoreWithOrganizations(backend, ORGS));
+    // A fresh bulk load before autovacuum has come by: no statistics on insight_counters, and none will arrive.
+    if (store.kind === 'postgres')
+      await sql`alter table insight_counters set (autovacuum_enabled = false)`.execute(store.db);
+    for (const org of ORGS) {
+      for (let first = 0; first < SLOTS; first += 1000) {
+        const rows = Array.from({ length: Math.min(1000, SLOTS - first) }, (_, k) => ({
+          organization_id: org,
+          slot: START + (first + k) * INSIGHT_SLOT_MS,
+          new_customers: 1,
+          points_earned: 10,
+          points_redeemed: 5,
+          spend: 100,
+        }));
+        await store.db.insertInto('insight_counters').values(rows).execute();
+      }
+    }
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  it('has no statistics on insight_counters', async () => {
+    const count =
+      store.kind === 'postgres'
+        ? sql<{ n: number }>`select count(*)::int as n from pg_stats where tablename = 'insight_counters'`
+        : sql<{ n: number }>`select count(*) as n from sqlite_schema where name = 'sqlite_stat1'`;
+    const { rows } = await count.execute(store.db);
+    if (store.kind === 'sqlite' && rows[0]!.n > 0) {
+      const stats = await sql<{
+        n: number;
+      }>`select count(*) as n from sqlite_stat1 where tbl = 'insight_counters'`.execute(store.db);
+      expect(stats.rows[0]!.n).toBe(0);
+    } else expect(rows[0]!.n).toBe(0);
+  });
+
+  it('reads one range of the primary key per bucket (no scan, no materialized copy of the counters)', async () => {
+    const buckets = Array.from({ length: 8 }, (_, i) => ({
+      start: START + i * 7 * DAY,
+      end: START + (i + 1) * 7 * DAY,
+    }));
+    const compiled = bucketCountersQuery(store.kind, ORGS[0]!, buckets).compile(store.db);
+    const plan = await explainSql(store, compiled.sql, compiled.parameters);
+    if (store.kind === 'postgres') {
+      // The bucket's bounds are the index condition, so the scan runs once per bucket over that bucket's counters.
+      expect(plan).toMatch(
+        /Index Scan (using|on) insight_counters_pkey[^\n]*\n\s*Index Cond: \(\(organization_id = .+\) AND \(slot >= "\*VALUES\*"\.column2\) AND \(slot < "\*VALUES\*"\.column3\)\)/,
+      );
+      expect(plan).not.toMatch(/Materialize|Join Filter|Seq Scan|Hash/);
+    } else {
+      expect(plan).toMatch(/SEARCH c USING PRIMARY KEY \(organization_id=\? AND slot>\? AND slot<\?\)/);
+      expect(plan).not.toMatch(/SCAN c\b/);
+    }
+  });
+
+  it('sums every bucket, an empty one as zeros', async () => {
+    const week = 7 * DAY;
+    const buckets = [
+      { start: START - week, end: START }, // before the first counter
+      { start: START, end: START + week },
+      { start: START + week, end: START + 2 * week },
+    ];
+    const totals = await sumBuckets(store, ORGS[1]!, buckets);
+    const perWeek = week / INSIGHT_SLOT_MS;
+    expect(totals).toEqual([
+      { newCustomers: 0, pointsEarned: 0, pointsRedeemed: 0, spend: 0 },
+      { newCustomers: perWeek, pointsEarned: 10 * perWeek, pointsRedeemed: 5 * perWeek, spend: 100 * perWeek },
+      { newCustomers: perWeek, pointsEarned: 10 * perWeek, pointsRedeemed: 5 * perWeek, spend: 100 * perWeek },
+    ]);
   });
 });

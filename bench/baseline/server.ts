@@ -68,16 +68,32 @@ interface InsightRows {
   lists: { id: string; name: string; member_count: number }[];
 }
 
-/** The statement of insight-repository.ts's bucketCountersQuery, written out: one VALUES row per bucket. */
-function countersSql(buckets: number, placeholder: (n: number) => string, bigint: (p: string) => string): string {
+/**
+ * The statement of insight-repository.ts's bucketCountersQuery, written out: one VALUES row per bucket; a LATERAL sum
+ * per bucket on PostgreSQL, a LEFT JOIN grouped by bucket on SQLite (which has no LATERAL).
+ */
+function countersSql(
+  buckets: number,
+  placeholder: (n: number) => string,
+  bigint: (p: string) => string,
+  lateral: boolean,
+): string {
   const values = Array.from(
     { length: buckets },
     (_, i) => `(${i}, ${bigint(placeholder(2 * i + 1))}, ${bigint(placeholder(2 * i + 2))})`,
   );
+  const sums = `coalesce(sum(c.new_customers), 0) as new_customers, coalesce(sum(c.points_earned), 0) as points_earned,
+      coalesce(sum(c.points_redeemed), 0) as points_redeemed, coalesce(sum(c.spend), 0) as spend`;
+  const range = `c.organization_id = ${placeholder(2 * buckets + 1)} and c.slot >= b.s and c.slot < b.e`;
+  if (lateral) {
+    return `with b(i, s, e) as (values ${values.join(', ')})
+    select b.i, x.new_customers, x.points_earned, x.points_redeemed, x.spend
+    from b cross join lateral (select ${sums} from insight_counters c where ${range}) x
+    order by b.i`;
+  }
   return `with b(i, s, e) as (values ${values.join(', ')})
-    select b.i, coalesce(sum(c.new_customers), 0) as new_customers, coalesce(sum(c.points_earned), 0) as points_earned,
-      coalesce(sum(c.points_redeemed), 0) as points_redeemed, coalesce(sum(c.spend), 0) as spend
-    from b left join insight_counters c on c.organization_id = ${placeholder(2 * buckets + 1)} and c.slot >= b.s and c.slot < b.e
+    select b.i, ${sums}
+    from b left join insight_counters c on ${range}
     group by b.i order by b.i`;
 }
 const TOTALS_SQL = (p: string) => `select agreed, customers from insight_totals where organization_id = ${p}`;
@@ -304,6 +320,7 @@ function sqliteDriver(file: string): Driver {
             n,
             () => '?',
             (p) => p,
+            false,
           ),
         )),
       );
@@ -353,6 +370,7 @@ function postgresDriver(url: string): Driver {
             buckets.length,
             (n) => `$${n}`,
             (p) => `cast(${p} as bigint)`,
+            true,
           ),
           bucketParams(org, buckets),
         ),

@@ -40,7 +40,7 @@ export function createInsightService(store: Store) {
         ]);
       }
       const [totals, marketingOptIn, lists] = await Promise.all([
-        sumBuckets(store.db, organizationId, buckets),
+        sumBuckets(store, organizationId, buckets),
         countMarketingOptIn(store.db, organizationId),
         findTopLists(store.db, organizationId, TOP_LIST_COUNT),
       ]);

@@ -81,6 +81,8 @@ export const IMPORTED_TABLES = [
   'customer_search_suffixes',
   'events',
   'event_customers',
+  // Filled by the customers' insert triggers (migration 2026-12-04T0500-insight-counters).
+  'insight_counters',
 ] as const;
 
 /**

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
 
 export interface BucketRange {
   start: number;
@@ -24,14 +25,16 @@ const onSlotGrid = (ms: number) => ms % INSIGHT_SLOT_MS === 0;
  * the organization's size. Otherwise (a historical offset such as +00:19:32) from the rows themselves.
  */
 export async function sumBuckets(
-  db: Kysely<Database>,
+  store: Pick<Store, 'db' | 'kind'>,
   organizationId: string,
   buckets: readonly BucketRange[],
 ): Promise<BucketTotals[]> {
   if (buckets.length === 0) return [];
   const counted = buckets.every((b) => onSlotGrid(b.start) && onSlotGrid(b.end));
-  const query = counted ? bucketCountersQuery : bucketTotalsQuery;
-  const result = await query(organizationId, buckets).execute(db);
+  const query = counted
+    ? bucketCountersQuery(store.kind, organizationId, buckets)
+    : bucketTotalsQuery(organizationId, buckets);
+  const result = await query.execute(store.db);
   return result.rows.map((row) => ({
     newCustomers: Number(row.new_customers),
     pointsEarned: Number(row.points_earned),
@@ -52,15 +55,33 @@ interface BucketRow {
 const bucketValues = (buckets: readonly BucketRange[]) =>
   sql.join(buckets.map((b, i) => sql`(${sql.lit(i)}, cast(${b.start} as bigint), cast(${b.end} as bigint))`));
 
-/** The statement of `sumBuckets` over the counters (exported for the planner tests). */
-export function bucketCountersQuery(organizationId: string, buckets: readonly BucketRange[]) {
-  return sql<BucketRow>`
-    with b(i, s, e) as (values ${bucketValues(buckets)})
-    select b.i,
-      coalesce(sum(c.new_customers), 0) as new_customers,
+const COUNTER_SUMS = sql`coalesce(sum(c.new_customers), 0) as new_customers,
       coalesce(sum(c.points_earned), 0) as points_earned,
       coalesce(sum(c.points_redeemed), 0) as points_redeemed,
-      coalesce(sum(c.spend), 0) as spend
+      coalesce(sum(c.spend), 0) as spend`;
+
+/**
+ * The statement of `sumBuckets` over the counters (exported for the planner tests): one range of insight_counters'
+ * primary key per bucket, whatever the planner's statistics say. PostgreSQL: a LATERAL aggregate per bucket, which
+ * can only be run once per bucket with the bucket's bounds as the index condition (a plain join of the buckets to the
+ * counters, planned without statistics on a freshly loaded table, estimated 425 counter rows for 84,960 and filtered
+ * a materialized copy of them all once per bucket: 1.6 s instead of 40 ms). SQLite has no LATERAL; it never reorders
+ * a LEFT JOIN's operands, so the buckets stay the outer loop and each looks up its range of the primary key.
+ */
+export function bucketCountersQuery(kind: Store['kind'], organizationId: string, buckets: readonly BucketRange[]) {
+  if (kind === 'postgres') {
+    return sql<BucketRow>`
+      with b(i, s, e) as (values ${bucketValues(buckets)})
+      select b.i, x.new_customers, x.points_earned, x.points_redeemed, x.spend
+      from b cross join lateral (
+        select ${COUNTER_SUMS} from insight_counters c
+        where c.organization_id = ${organizationId} and c.slot >= b.s and c.slot < b.e
+      ) x
+      order by b.i`;
+  }
+  return sql<BucketRow>`
+    with b(i, s, e) as (values ${bucketValues(buckets)})
+    select b.i, ${COUNTER_SUMS}
     from b left join insight_counters c
       on c.organization_id = ${organizationId} and c.slot >= b.s and c.slot < b.e
     group by b.i
