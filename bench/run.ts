@@ -47,6 +47,8 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     'no-postgres': { type: 'boolean', default: false },
     'no-import': { type: 'boolean', default: false },
+    /** Rows of the import part's file (default 1,000,000; 20,000 with --quick). */
+    'import-rows': { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
@@ -63,6 +65,7 @@ const settings: BenchSettings = {
   ...defaultSettings(quick),
   ...(flags.customers ? { customers: Number(flags.customers) } : {}),
   ...(flags.seconds ? { seconds: Number(flags.seconds) } : {}),
+  ...(flags['import-rows'] ? { importRows: Number(flags['import-rows']) } : {}),
 };
 const RESULTS_FILE = flags.out
   ? path.resolve(flags.out)
