@@ -42,7 +42,8 @@ function importRecords(existingIds: string[]): Record_[] {
       ...(i % 3 === 0 ? { phoneNumber: `+614111${String(10000 + i)}` } : {}),
       ...(i % 4 === 2 ? { dob: '1985-12-31', gender: 'OTHER' } : {}),
       ...(i % 2 === 0 ? { hasAgreedToMarketing: i % 4 === 0 } : {}),
-      ...(i % 5 === 1 ? { metadata: { tier: `t${i}`, n: String(i) } } : {}),
+      // What COPY's text format must escape (PostgreSQL's bulk path): tab, newline, carriage return, backslash.
+      ...(i % 5 === 1 ? { metadata: { tier: `t${i}`, note: `tab\there\nnew line\r\\N back\\slash ${i}` } } : {}),
       // Given, as a missing one is the write's time (one per batch in bulk, one per request one by one).
       createdAt: new Date(Date.UTC(2024, 5, 1 + i, 12, i % 4)).toISOString(),
     });
@@ -61,6 +62,18 @@ function importRecords(existingIds: string[]): Record_[] {
       });
     }
   }
+  // Updates that leave name, email and phone as they are (the search rows are not rewritten in bulk).
+  records.push(
+    {
+      firstName: 'Olá 10',
+      lastName: 'Existing 10',
+      email: 'existing.10@example.com',
+      phoneNumber: '+61400001010',
+      dob: '2000-01-01',
+      hasAgreedToMarketing: false,
+    },
+    { id: '{id11}', firstName: 'Olá 11', lastName: 'Existing 11', email: 'existing.11@example.com', gender: 'OTHER' },
+  );
   return records.map((record) =>
     typeof record.id === 'string' ? { ...record, id: existingIds[Number(record.id.slice(3, -1))] } : record,
   );
@@ -201,19 +214,24 @@ await describeEachBackend('an import leaves what the same rows written one by on
     };
   }
 
-  it('imports new and changed customers in batches as the same creates and updates one at a time', async () => {
+  // 4 rows a transaction mixes creates and updates in each batch; 500 puts the whole file in one (the store's bulk
+  // insert: COPY on PostgreSQL).
+  it.each([4, 500])('imports in batches of %i as the same creates and updates one at a time', async (batchSize) => {
     const bulk = await prepared();
     const single = await prepared();
 
-    // Bulk: the CLI, 4 rows a transaction (so batches mix creates and updates), validation in a worker thread.
+    // Bulk: the CLI, validation in a worker thread.
     const file = path.join(dir, 'customers.ndjson');
     const records = importRecords(bulk.ids);
     fs.writeFileSync(file, records.map((record) => JSON.stringify(record)).join('\n') + '\n');
-    const cli = await runCli(['import', '--org', bulk.orgId, file, '--batch-size', '4', '--threads', '1', '--json'], {
-      DATABASE_URL: server.databaseUrl,
-    });
+    const cli = await runCli(
+      ['import', '--org', bulk.orgId, file, '--batch-size', String(batchSize), '--threads', '1', '--json'],
+      {
+        DATABASE_URL: server.databaseUrl,
+      },
+    );
     expect(cli.code, cli.stderr).toBe(0);
-    expect(JSON.parse(cli.stdout)).toMatchObject({ rows: records.length, inserted: 30, updated: 10, rejected: 0 });
+    expect(JSON.parse(cli.stdout)).toMatchObject({ rows: records.length, inserted: 30, updated: 12, rejected: 0 });
 
     // One at a time: a create per new record, a whole-customer update (absent fields cleared) per existing one.
     for (const record of importRecords(single.ids)) {

@@ -84,9 +84,13 @@ interface StoredCustomer {
   created_at: number | string;
 }
 
-/** The update of a stored customer every line of the all-updates file makes: another surname, the consent flipped. */
+/**
+ * The update of a stored customer every line of the all-updates file makes: the marketing consent flipped, the rest
+ * as stored (a CRM's re-sync). A line that also changes the name rewrites the customer's full-text row, which FTS5's
+ * secure-delete makes cost more the larger the organization (bench/ANALYSIS.md, "Import, round three").
+ */
 function updateLine(row: StoredCustomer): ImportLine {
-  const line: ImportLine = { id: row.id, firstName: row.first_name, lastName: `${row.last_name}-Upd`, createdAt: '' };
+  const line: ImportLine = { id: row.id, firstName: row.first_name, lastName: row.last_name, createdAt: '' };
   if (row.email !== null) line.email = row.email;
   if (row.phone_number !== null) line.phoneNumber = row.phone_number;
   if (row.dob !== null) line.dob = row.dob;
@@ -101,8 +105,8 @@ const STORED_COLUMNS =
 
 /**
  * The all-updates file: every customer of the organization (newest first, as an export lists them) by id, each with
- * another surname and the marketing consent flipped, so that every line changes its customer, its search rows and
- * terms and its segment-relevant fields.
+ * the marketing consent flipped, so that every line changes its customer (an event each, and a field segments
+ * filter on).
  */
 async function writeUpdateFile(url: string, organizationId: string, file: string): Promise<number> {
   const out = fs.createWriteStream(file);

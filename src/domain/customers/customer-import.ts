@@ -13,10 +13,11 @@ import {
   IMPORTED_TABLES,
   findCustomersByIds,
   findMetadataKeys,
-  upsertCustomerRows,
+  writeCustomerRows,
 } from '../../store/repositories/customer-import-repository.js';
 import { createCustomerReads, FIRST_PAGE_KEY, type CustomerRow } from '../../store/repositories/customer-repository.js';
 import { advanceOrganizationClock } from '../../store/repositories/organization-repository.js';
+import type { CustomerSearchSource } from '../../store/customer-search-text.js';
 import type { Store } from '../../store/store.js';
 import {
   byCustomerOrder,
@@ -68,6 +69,17 @@ const COMPARED_COLUMNS = entriesOf(CUSTOMER_FIELDS).flatMap(([, field]) => {
   ) as (keyof CustomerRow)[];
 });
 const STAT_COLUMNS = entriesOf(CUSTOMER_STATISTICS).map(([, statistic]) => statistic.column);
+/**
+ * What a customer's search rows are made of (`customerSearchRow`): an update that leaves them as they are does not
+ * rewrite the search rows, whose full-text index (FTS5 with secure-delete on SQLite) is the costliest part of an
+ * update (an import of an export with a few fields changed).
+ */
+const SEARCHED_COLUMNS = [
+  'first_name',
+  'last_name',
+  'email',
+  'phone_number',
+] as const satisfies readonly (keyof CustomerSearchSource & keyof CustomerRow)[];
 
 function pickColumns<K extends keyof CustomerRow>(row: CustomerRow, columns: readonly K[]): Pick<CustomerRow, K> {
   return Object.fromEntries(columns.map((column) => [column, row[column]])) as Pick<CustomerRow, K>;
@@ -120,7 +132,10 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         indexEmail(row);
       }
 
-      const written = new Map<string, { row: CustomerRow; created: boolean; statisticsChanged: boolean }>();
+      const written = new Map<
+        string,
+        { row: CustomerRow; created: boolean; statisticsChanged: boolean; searchChanged: boolean }
+      >();
       for (const record of batch) {
         let current: CustomerRow | undefined;
         if (record.id !== undefined) current = byId.get(record.id);
@@ -156,12 +171,14 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         const statisticsChanged =
           (previous?.statisticsChanged ?? false) ||
           (current !== undefined && !sameColumns(current, next, STAT_COLUMNS));
+        const searchChanged =
+          (previous?.searchChanged ?? false) || current === undefined || !sameColumns(current, next, SEARCHED_COLUMNS);
         if (current?.email_normalized != null && current.email_normalized !== next.email_normalized) {
           byEmail.get(current.email_normalized)?.delete(current.id);
         }
         byId.set(next.id, next);
         indexEmail(next);
-        written.set(next.id, { row: next, created, statisticsChanged });
+        written.set(next.id, { row: next, created, statisticsChanged, searchChanged });
       }
 
       const rows = [...written.values()];
@@ -175,10 +192,12 @@ export function createCustomerImportService(store: Store, options: { defaultPhon
         tick,
         0,
         async () => {
-          await upsertCustomerRows(
+          await writeCustomerRows(
             trx,
             store,
-            rows.map((w) => w.row),
+            rows.flatMap((w) => (w.created ? [w.row] : [])),
+            rows.flatMap((w) => (w.created ? [] : [w.row])),
+            rows.flatMap((w) => (!w.created && w.searchChanged ? [w.row] : [])),
           );
           const events: DomainEvent[] = [];
           for (const w of rows) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import { isCopyFromStdin, runCopy } from './copy.js';
 import { isUnavailable } from './errors.js';
 
 const INT8_OID = 20;
@@ -58,6 +59,12 @@ export function guardPool(pool: pg.Pool, named?: ReadonlyMap<string, string>): P
         (cursor) => client.query(cursor as unknown as pg.Submittable) as unknown as typeof cursor,
         (sqlText, parameters) => {
           if (broken) return Promise.reject(broken);
+          if (parameters.length === 1 && isCopyFromStdin(sqlText)) {
+            return runCopy(client, sqlText, parameters[0] as string).catch((error: unknown) => {
+              if (isUnavailable(error)) broken ??= error as Error;
+              throw error;
+            }) as unknown as Promise<never>;
+          }
           const name = named?.get(sqlText);
           const values = parameters as unknown[];
           return (

@@ -5,6 +5,7 @@ import { insertRows } from '../multi-row-insert.js';
 import type { Database } from '../schema.js';
 import { withTimeout, type Store, type StoreOptions } from '../store.js';
 import { postgresMultiRowInsert } from './bulk-insert.js';
+import { copyRows, COPY_MIN_ROWS } from './copy.js';
 import { guardPool, types } from './connection.js';
 import { poolerMigrationDialect, withTransactionPrologue } from './dialect.js';
 import { isUnavailable, postgresErrors } from './errors.js';
@@ -84,7 +85,11 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     kind: 'postgres',
     db,
     sql: postgresSql,
-    insertMany: (trx, table, rows, upsert) => insertRows(postgresMultiRowInsert, trx, table, rows, upsert),
+    // Plain inserts of many rows (an import's customers, search rows, events) go as COPY; upserts as INSERT.
+    insertMany: (trx, table, rows, upsert) =>
+      upsert || rows.length < COPY_MIN_ROWS
+        ? insertRows(postgresMultiRowInsert, trx, table, rows, upsert)
+        : copyRows(trx, table, rows),
     prepare: (query) => prepareOn(router, pooler, query),
     nameStatement(sqlText) {
       if (pooler || named.has(sqlText)) return;

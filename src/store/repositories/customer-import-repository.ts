@@ -56,10 +56,23 @@ const UPDATABLE_COLUMNS = [
   ...Object.values(CUSTOMER_STATISTICS).map((statistic) => statistic.column),
 ].filter((column) => column !== 'id') as (keyof CustomerRow)[];
 
-/** Writes whole customer rows: inserts the new ones and overwrites the existing ones (same organization and id). */
-export async function upsertCustomerRows(trx: Trx, store: Store, rows: readonly CustomerRow[]): Promise<void> {
-  await store.insertMany(trx, 'customers', rows, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
-  await writeCustomerSearchIndex(trx, rows, { fresh: false });
+/**
+ * Writes whole customer rows with their search index: `created` are new customers (plain inserts: the store's bulk
+ * insert, COPY on PostgreSQL; the caller holds the organization's lock, so no other write adds them meanwhile),
+ * `changed` overwrite existing ones (same organization and id), and of those `searchChanged` (the ones whose name,
+ * email or phone number changed) get their search rows rewritten.
+ */
+export async function writeCustomerRows(
+  trx: Trx,
+  store: Store,
+  created: readonly CustomerRow[],
+  changed: readonly CustomerRow[],
+  searchChanged: readonly CustomerRow[],
+): Promise<void> {
+  await store.insertMany(trx, 'customers', created);
+  await store.insertMany(trx, 'customers', changed, { conflict: ['organization_id', 'id'], update: UPDATABLE_COLUMNS });
+  await writeCustomerSearchIndex(trx, created, { fresh: true, store });
+  await writeCustomerSearchIndex(trx, searchChanged, { fresh: false, store });
 }
 
 /** Every metadata key any customer of the organization has, sorted: the `metadata.<key>` columns of a CSV export. */

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import {
   customerSearchRow,
   customerSearchTerms,
@@ -7,6 +7,7 @@ import {
   type CustomerSearchSource,
 } from '../customer-search-text.js';
 import type { Database } from '../schema.js';
+import type { Store, UpsertOptions } from '../store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -26,14 +27,64 @@ const SEARCH_COLUMNS = ['full_name', 'last_name', 'email', 'phone'] as const;
 export async function writeCustomerSearchIndex(
   trx: Db,
   customers: readonly CustomerSearchSource[],
-  options: { fresh: boolean },
+  options: SearchWriteOptions,
 ): Promise<void> {
   if (customers.length === 0) return;
   const rows = customers.map(customerSearchRow);
   // The phone suffixes stored now, read before the search rows are replaced: they are derived from them.
   const before = options.fresh ? new Map<string, string | null>() : await storedPhones(trx, rows);
   await writeSearchRows(trx, rows, options);
-  await writePhoneSuffixes(trx, rows, before);
+  await writePhoneSuffixes(trx, rows, before, inserterFor(trx, options));
+}
+
+interface SearchWriteOptions {
+  fresh: boolean;
+  /**
+   * Writes the rows through the store's bulk insert (`Store.insertMany`: cached multi-row statements on SQLite, COPY
+   * on PostgreSQL) instead of Kysely's insert: for an import's batches, in `trx`, which must be a transaction.
+   */
+  store?: Store;
+}
+
+type SearchTable = 'customer_search' | 'customer_search_terms' | 'customer_search_suffixes';
+type Inserter = <T extends SearchTable>(
+  table: T,
+  rows: readonly Insertable<Database[T]>[],
+  upsert?: UpsertOptions<T>,
+) => Promise<void>;
+
+const PER_STATEMENT: Record<SearchTable, number> = {
+  customer_search: ROWS_PER_STATEMENT,
+  customer_search_terms: TERMS_PER_STATEMENT,
+  customer_search_suffixes: SUFFIXES_PER_STATEMENT,
+};
+
+function inserterFor(trx: Db, options: SearchWriteOptions): Inserter {
+  const { store } = options;
+  if (store) return (table, rows, upsert) => store.insertMany(trx as Transaction<Database>, table, rows, upsert);
+  return async (table, rows, upsert) => {
+    for (let i = 0; i < rows.length; i += PER_STATEMENT[table]) {
+      // Kysely's types cannot follow a table parameter through values() and onConflict(); the columns are the table's.
+      let insert = (trx as Kysely<Database>)
+        .insertInto(table as 'customer_search')
+        .values(rows.slice(i, i + PER_STATEMENT[table]) as Insertable<Database['customer_search']>[]);
+      if (upsert) {
+        insert = insert.onConflict((oc) =>
+          oc
+            .columns(upsert.conflict as ['organization_id'])
+            .doUpdateSet((eb) =>
+              Object.fromEntries(
+                upsert.update.map((column) => [
+                  column,
+                  eb.ref(`excluded.${column as (typeof SEARCH_COLUMNS)[number]}`),
+                ]),
+              ),
+            ),
+        );
+      }
+      await insert.execute();
+    }
+  };
 }
 
 /**
@@ -49,22 +100,14 @@ export async function writeCustomerSearch(
   await writeSearchRows(trx, customers.map(customerSearchRow), options);
 }
 
-async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], options: { fresh: boolean }) {
+async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], options: SearchWriteOptions) {
+  const insert = inserterFor(trx, options);
   if (!options.fresh) await deleteTerms(trx, rows);
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    let insert = trx.insertInto('customer_search').values(chunk);
-    if (!options.fresh) {
-      insert = insert.onConflict((oc) =>
-        oc
-          .columns(['organization_id', 'customer_id'])
-          .doUpdateSet((eb) =>
-            Object.fromEntries(SEARCH_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)])),
-          ),
-      );
-    }
-    await insert.execute();
-  }
+  await insert(
+    'customer_search',
+    rows,
+    options.fresh ? undefined : { conflict: ['organization_id', 'customer_id'], update: [...SEARCH_COLUMNS] },
+  );
   const terms = rows.flatMap((row) =>
     customerSearchTerms(row).map((term) => ({
       organization_id: row.organization_id,
@@ -75,12 +118,7 @@ async function writeSearchRows(trx: Db, rows: readonly CustomerSearchRow[], opti
   // In the primary key's order (organization, term, customer): each statement walks the index forward instead of
   // jumping about it (the terms of consecutive customers are scattered over the whole index).
   if (terms.length > 1) terms.sort(keyOrder('term'));
-  for (let i = 0; i < terms.length; i += TERMS_PER_STATEMENT) {
-    await trx
-      .insertInto('customer_search_terms')
-      .values(terms.slice(i, i + TERMS_PER_STATEMENT))
-      .execute();
-  }
+  await insert('customer_search_terms', terms);
 }
 
 const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -119,6 +157,7 @@ async function writePhoneSuffixes(
   trx: Db,
   rows: readonly CustomerSearchRow[],
   before: ReadonlyMap<string, string | null>,
+  insert: Inserter,
 ) {
   const inserted: { organization_id: string; suffix: string; customer_id: string }[] = [];
   for (const row of rows) {
@@ -132,12 +171,7 @@ async function writePhoneSuffixes(
   }
   // In key order, like the terms: a bulk write's statements walk the index forward.
   if (inserted.length > 1) inserted.sort(keyOrder('suffix'));
-  for (let i = 0; i < inserted.length; i += SUFFIXES_PER_STATEMENT) {
-    await trx
-      .insertInto('customer_search_suffixes')
-      .values(inserted.slice(i, i + SUFFIXES_PER_STATEMENT))
-      .execute();
-  }
+  await insert('customer_search_suffixes', inserted);
 }
 
 /** Deletes the given suffix rows of a customer, by their key (the table has no index by customer). */
