@@ -4,11 +4,18 @@ import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
 import type { Organization } from '../../src/client/index.js';
 import { Console, useConsole, type ConsoleContext } from './context.js';
 import { Api } from './lib/api.js';
-import { loadSession, saveSession, scopesOfJwt, type Session } from './lib/session.js';
+import {
+  loadSession,
+  preferredOrganizationId,
+  rememberOrganization,
+  saveSession,
+  scopesOfJwt,
+  type Session,
+} from './lib/session.js';
 import { ErrorPanel, Loading } from './components/status.js';
 import { SignIn, Callback } from './screens/sign-in.js';
 import { Overview } from './screens/overview.js';
-import { Customers } from './screens/customers.js';
+import { Customers, prefetchCustomers } from './screens/customers.js';
 import { CustomerPage } from './screens/customer.js';
 import { Lists, ListPage } from './screens/lists.js';
 import { Webhooks } from './screens/webhooks.js';
@@ -40,13 +47,17 @@ type Loaded =
 function SignedIn({ session, update }: { session: Session; update: (session: Session | undefined) => void }) {
   const api = useMemo(() => new Api(session.token), [session.token]);
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
-  const [, navigate] = useLocation();
+  const [location, navigate] = useLocation();
   const signOut = () => {
     update(undefined);
     navigate('/');
   };
 
   useEffect(() => {
+    // When the tab already knows its organization, the screen's first requests need not wait for the list of them:
+    // they go out alongside it, and the screen takes their answers (or errors) when it renders for that organization.
+    const known = preferredOrganizationId(session);
+    if (known !== undefined && location === '/customers') prefetchCustomers(api, known, window.location.search);
     let live = true;
     api.client.organizations
       .list()
@@ -61,7 +72,11 @@ function SignedIn({ session, update }: { session: Session; update: (session: Ses
   }, [api]);
 
   const organizations = loaded.status === 'ready' ? loaded.organizations : [];
-  const organization = organizations.find((o) => o.id === session.organizationId) ?? organizations[0];
+  const preferred = preferredOrganizationId(session);
+  const organization = organizations.find((o) => o.id === preferred) ?? organizations[0];
+  useEffect(() => {
+    if (organization !== undefined) rememberOrganization(organization.id);
+  }, [organization?.id]);
 
   // A pasted token says nothing about its scopes: ask the server once (GET /token-info). Until it answers, or if it
   // cannot, the console shows no edit buttons.

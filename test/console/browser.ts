@@ -157,6 +157,11 @@ export function openConsole(
 /** Opens the customers screen and waits until its first row is the organization's newest customer; its rows. */
 export async function openCustomersNewestFirst(tab: ConsoleTab): Promise<Locator> {
   await tab.page.getByRole('link', { name: 'Customers', exact: true }).click();
+  return expectNewestFirst(tab);
+}
+
+/** Waits until the customers table's first row is the organization's newest customer; its rows. */
+export async function expectNewestFirst(tab: ConsoleTab): Promise<Locator> {
   const rows = tab.page.locator('table.data-table tbody tr:not(.spacer)');
   await rows.first().waitFor();
   const newest = await tab.app.server.request<{ firstName: string; lastName: string }[]>(

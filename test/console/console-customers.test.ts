@@ -1,7 +1,9 @@
+import type { Page, Request, Route } from 'playwright-core';
 import { expect, it, vi } from 'vitest';
 import {
   browserSuite,
   expectAccessible,
+  expectNewestFirst,
   forgetExpected,
   openConsole,
   openCustomersNewestFirst,
@@ -122,10 +124,97 @@ await browserSuite('console: sign in and customers (chromium)', (backend) => {
     await tab.page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  /**
+   * Loads /console/customers with `/organizations` held back until the first page request has gone out (or 5 s),
+   * and returns the order of events: a console that waits for the organizations sends the page after their answer.
+   */
+  async function loadWithOrganizationsHeld(page: Page, firstPagePath: string): Promise<string[]> {
+    const events: string[] = [];
+    let asked!: () => void;
+    const firstPageAsked = new Promise<void>((resolve) => (asked = resolve));
+    const pathOf = (request: Request) => new URL(request.url()).pathname;
+    const onRequest = (request: Request) => {
+      if (pathOf(request) === '/organizations') events.push('request /organizations');
+      if (pathOf(request) === firstPagePath) {
+        events.push(`request ${firstPagePath}`);
+        asked();
+      }
+    };
+    page.on('request', onRequest);
+    const hold = async (route: Route) => {
+      await Promise.race([firstPageAsked, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      events.push('response /organizations');
+      await route.continue();
+    };
+    const isOrganizations = (url: URL) => url.pathname === '/organizations';
+    await page.route(isOrganizations, hold);
+    try {
+      await page.goto(tab.app.url('/console/customers'));
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    } finally {
+      await page.unroute(isOrganizations, hold);
+      page.off('request', onRequest);
+    }
+    return events;
+  }
+
+  const setSessionOrganization = (organizationId: string | undefined) =>
+    tab.page.evaluate((id) => {
+      const session = JSON.parse(sessionStorage.getItem('customers-console.session')!) as Record<string, unknown>;
+      sessionStorage.setItem('customers-console.session', JSON.stringify({ ...session, organizationId: id }));
+    }, organizationId);
+
+  it('asks for the first page of the organization it already knows alongside /organizations, not after', async () => {
+    // The session names no organization; the tab remembers the one it showed last.
+    await setSessionOrganization(undefined);
+    expect(await tab.page.evaluate(() => sessionStorage.getItem('customers-console.organization'))).toBe(tab.app.org);
+    const firstPage = `/organizations/${tab.app.org}/customers`;
+    const events = await loadWithOrganizationsHeld(tab.page, firstPage);
+    expect(events.indexOf(`request ${firstPage}`)).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf(`request ${firstPage}`)).toBeLessThan(events.indexOf('response /organizations'));
+    await expectNewestFirst(tab);
+    await expect.poll(() => tab.page.locator('.result-count').textContent()).toBe('100+ customers');
+  });
+
+  it("shows the early first page's error with the API's message and instance, and Try again reads it again", async () => {
+    // The early request goes out with a sort the API refuses, so the real server answers with its error.
+    const firstPage = `/organizations/${tab.app.org}/customers`;
+    const isFirstPage = (url: URL) => url.pathname === firstPage;
+    const refuse = (route: Route) => {
+      const url = new URL(route.request().url());
+      url.searchParams.set('sort', 'sideways');
+      return route.continue({ url: url.toString() });
+    };
+    await tab.page.route(isFirstPage, refuse);
+    const events = await loadWithOrganizationsHeld(tab.page, firstPage);
+    expect(events.indexOf(`request ${firstPage}`)).toBeLessThan(events.indexOf('response /organizations'));
+    const panel = tab.page.getByRole('main').getByRole('alert');
+    await expect.poll(() => panel.textContent()).toMatch(/sort.*Instance [0-9A-Z]{26}/);
+    await expectAccessible(tab.page, 'customers (first page error)');
+    forgetExpected(tab.problems, /status of 400/);
+    await tab.page.unroute(isFirstPage, refuse);
+    await panel.getByRole('button', { name: 'Try again' }).click();
+    await tab.page.locator('table.data-table tbody tr:not(.spacer)').first().waitFor();
+  });
+
+  it("drops the early request of an organization the token does not grant, and shows the token's first one", async () => {
+    const stranger = '01JZZZZZZZZZZZZZZZZZZZZZZZ';
+    await setSessionOrganization(stranger);
+    const events = await loadWithOrganizationsHeld(tab.page, `/organizations/${stranger}/customers`);
+    expect(events).toContain(`request /organizations/${stranger}/customers`);
+    await tab.page.locator('table.data-table tbody tr:not(.spacer)').first().waitFor();
+    expect(await tab.page.getByRole('alert').count()).toBe(0);
+    expect(await tab.page.getByLabel('Organization').inputValue()).toBe(tab.app.org);
+    // The stranger's refused first page is the only failure the console may have logged.
+    forgetExpected(tab.problems, /status of (403|404)/);
+    await setSessionOrganization(tab.app.org);
+  });
+
   it('signs out and forgets the token', async () => {
     await tab.page.getByRole('button', { name: 'Sign out' }).click();
     await tab.page.getByLabel('API token').waitFor();
     expect(await tab.page.evaluate(() => sessionStorage.getItem('customers-console.session'))).toBeNull();
+    expect(await tab.page.evaluate(() => sessionStorage.getItem('customers-console.organization'))).toBeNull();
     expect(tab.problems).toEqual([]);
   });
 });

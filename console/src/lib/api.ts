@@ -3,6 +3,7 @@ import { Transport, type ApiRequest } from '../../../src/client/transport.js';
 import type { Insights } from '../../../src/contract/insights.js';
 import type { PointsEntry } from '../../../src/contract/ledgers.js';
 import type { Webhook, WebhookDelivery } from '../../../src/contract/webhooks.js';
+import { Prefetches } from './prefetch.js';
 
 export type { Insights, PointsEntry, Webhook, WebhookDelivery };
 
@@ -27,6 +28,8 @@ export interface ImportJob {
  */
 export class Api {
   readonly client: CustomersClient;
+  /** Requests started before the screen that makes them renders (see prefetch.ts). */
+  readonly prefetched = new Prefetches();
   readonly #transport: Transport;
   readonly #token: string;
 

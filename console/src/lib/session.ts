@@ -13,6 +13,8 @@ export interface Session {
 
 const KEY = 'customers-console.session';
 const PKCE_KEY = 'customers-console.pkce';
+/** The organization the tab last showed, when the session names none (never picked in the selector). */
+const ORGANIZATION_KEY = 'customers-console.organization';
 
 export function loadSession(): Session | undefined {
   try {
@@ -26,8 +28,19 @@ export function loadSession(): Session | undefined {
 }
 
 export function saveSession(session: Session | undefined): void {
-  if (session === undefined) sessionStorage.removeItem(KEY);
-  else sessionStorage.setItem(KEY, JSON.stringify(session));
+  if (session === undefined) {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(ORGANIZATION_KEY);
+  } else sessionStorage.setItem(KEY, JSON.stringify(session));
+}
+
+/** The organization to show, as far as the tab knows before the API lists the token's organizations. */
+export function preferredOrganizationId(session: Session): string | undefined {
+  return session.organizationId ?? sessionStorage.getItem(ORGANIZATION_KEY) ?? undefined;
+}
+
+export function rememberOrganization(id: string): void {
+  sessionStorage.setItem(ORGANIZATION_KEY, id);
 }
 
 export const canWrite = (session: Session | undefined) => session?.scopes?.includes('customers:write') ?? false;

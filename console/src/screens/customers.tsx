@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Link, useLocation, useSearch } from 'wouter-preact';
-import type { Customer, CustomerList } from '../../../src/client/index.js';
+import type { Customer, CustomerList, Page } from '../../../src/client/index.js';
 import { useConsole } from '../context.js';
+import type { Api } from '../lib/api.js';
 import {
   chipsOf,
   filtersFromParams,
@@ -20,6 +21,36 @@ import { SaveAsList } from './save-as-list.js';
 
 const PAGE_SIZE = 100;
 const DEBOUNCE_MS = 250;
+
+/** The identity of a customers source (organization, search, filters, sort), and the key of its prefetched first page. */
+const sourceKey = (organizationId: string, filters: CustomerFilters) =>
+  `customers:${organizationId}?${filtersToParams(filters).toString()}`;
+const listsKey = (organizationId: string) => `lists:${organizationId}`;
+
+function customersPage(
+  api: Api,
+  organizationId: string,
+  filters: CustomerFilters,
+  after: string | undefined,
+  signal?: AbortSignal,
+): Promise<Page<Customer>> {
+  const options = searchOptions(filters);
+  return options === undefined
+    ? api.client.customers.list(organizationId, { sort: filters.sort, limit: PAGE_SIZE, signal }).page(after)
+    : api.client.customers.search(organizationId, { ...options, limit: PAGE_SIZE, signal }).page(after);
+}
+
+const listsOf = (api: Api, organizationId: string, signal?: AbortSignal) =>
+  api.client.customerLists.list(organizationId, { signal }).toArray();
+
+/** Starts the customers screen's first requests (its first page for the URL's filters, the lists) ahead of it. */
+export function prefetchCustomers(api: Api, organizationId: string, search: string): void {
+  const filters = filtersFromParams(new URLSearchParams(search));
+  api.prefetched.start(sourceKey(organizationId, filters), () =>
+    customersPage(api, organizationId, filters, undefined),
+  );
+  api.prefetched.start(listsKey(organizationId), () => listsOf(api, organizationId));
+}
 
 export function Customers() {
   const { api, organization } = useConsole();
@@ -42,17 +73,18 @@ export function Customers() {
   }, [text]);
 
   const lists = useAsync(
-    (signal) => api.client.customerLists.list(organization.id, { signal }).toArray(),
+    (signal) => api.prefetched.take<CustomerList[]>(listsKey(organization.id)) ?? listsOf(api, organization.id, signal),
     [organization.id],
   );
   const listName = (id: string) => lists.data?.find((list) => list.id === id)?.name;
 
   const options = searchOptions(filters);
-  const key = `${organization.id}?${filtersToParams(filters).toString()}`;
-  const page = usePagedList<Customer>(key, (after, signal) =>
-    options === undefined
-      ? api.client.customers.list(organization.id, { sort: filters.sort, limit: PAGE_SIZE, signal }).page(after)
-      : api.client.customers.search(organization.id, { ...options, limit: PAGE_SIZE, signal }).page(after),
+  const key = sourceKey(organization.id, filters);
+  const page = usePagedList<Customer>(
+    key,
+    (after, signal) =>
+      (after === undefined ? api.prefetched.take<Page<Customer>>(key) : undefined) ??
+      customersPage(api, organization.id, filters, after, signal),
   );
 
   const timeZone = organization.timezone;
