@@ -184,9 +184,8 @@ async function main() {
   if (wants('insights')) figures.push(...(await runInsightTriggerBenchmarks(context, postgres)));
 
   const consoleTargets: ConsoleTarget[] = [{ dataset: big, token: tokens.read }];
-  let pgVersion = 'not available';
+  const pgVersion = postgres ? await postgresVersion() : 'not available';
   if (postgres && (wants('postgres') || wants('replicas') || wants('insights') || wants('console'))) {
-    pgVersion = await postgresVersion();
     const pgData = await ensurePostgresDataset(PG_N, log);
     const pgTokens = await createTokens(pgData.databaseUrl, [pgData.organizationId]);
     const pgSamples = await sampleCustomers(pgData, quick ? 20_000 : 100_000);
@@ -214,7 +213,7 @@ async function main() {
         `No streaming replica on 127.0.0.1:${REPLICA_PORT} (start one with test/helpers/scale-infra.sh start): no scale-out figures.`,
       );
     }
-  } else {
+  } else if (!postgres) {
     notes.push('PostgreSQL was not available (or --no-postgres): no PostgreSQL figures.');
   }
   if (wants('console')) figures.push(...(await runConsoleBenchmarks(context, consoleTargets)));
