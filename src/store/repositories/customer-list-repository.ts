@@ -221,7 +221,10 @@ export async function deleteMemberships(
         .where((eb) =>
           eb.or(
             chunk.map((_, p) =>
-              eb.and([eb('list_id', '=', param<string>(`list${p}`)), eb('customer_id', '=', param<string>(`customer${p}`))]),
+              eb.and([
+                eb('list_id', '=', param<string>(`list${p}`)),
+                eb('customer_id', '=', param<string>(`customer${p}`)),
+              ]),
             ),
           ),
         ),
